@@ -1,0 +1,187 @@
+//! The client: one struct, one private request helper, small public methods.
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret as _, SecretString};
+use serde::Deserialize;
+
+use crate::Error;
+
+/// How to reach WeChat.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Where the API lives; `https://api.weixin.qq.com` in production.
+    pub base_url: String,
+    /// Timeout for establishing a connection.
+    pub connect_timeout: Duration,
+    /// Timeout for one whole attempt.
+    pub request_timeout: Duration,
+    /// Extra attempts after the first, for retryable failures only.
+    pub retries: u32,
+    /// First backoff delay; doubles each retry, with up to 100% random jitter added.
+    pub backoff: Duration,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            base_url: "https://api.weixin.qq.com".to_owned(),
+            connect_timeout: Duration::from_secs(1),
+            request_timeout: Duration::from_secs(3),
+            retries: 2,
+            backoff: Duration::from_millis(50),
+        }
+    }
+}
+
+/// A successful `jscode2session` answer.
+#[derive(Debug, Clone)]
+pub struct Code2Session {
+    /// The user's id within this app.
+    pub openid: String,
+    /// The user's current session key (base64). Redacted in `Debug`.
+    pub session_key: SecretString,
+    /// The user's id across the apps of one open-platform account, when bound.
+    pub unionid: Option<String>,
+}
+
+/// The raw answer: success fields and error fields are all optional, `errcode` is read first.
+#[derive(Deserialize)]
+struct RawCode2Session {
+    #[serde(default)]
+    errcode: i64,
+    #[serde(default)]
+    errmsg: String,
+    openid: Option<String>,
+    session_key: Option<String>,
+    unionid: Option<String>,
+}
+
+/// An async WeChat server API client. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    config: ClientConfig,
+}
+
+impl Client {
+    /// Builds the client; timeouts are fixed here.
+    pub fn new(config: ClientConfig) -> Result<Self, Error> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| Error::Transport(e.without_url()))?;
+        let mut config = config;
+        config.base_url = config.base_url.trim_end_matches('/').to_owned();
+        Ok(Self { http, config })
+    }
+
+    /// The base URL in use.
+    pub fn base_url(&self) -> &str {
+        &self.config.base_url
+    }
+
+    /// `GET /sns/jscode2session`: exchanges a `wx.login` code for the user's ids and session key.
+    pub async fn code2session(
+        &self,
+        appid: &str,
+        secret: &SecretString,
+        js_code: &str,
+    ) -> Result<Code2Session, Error> {
+        let query = [
+            ("appid", appid),
+            ("secret", secret.expose_secret()),
+            ("js_code", js_code),
+            ("grant_type", "authorization_code"),
+        ];
+        let raw: RawCode2Session = self.get_json("/sns/jscode2session", &query).await?;
+        if raw.errcode != 0 {
+            return Err(Error::from_errcode(raw.errcode, raw.errmsg));
+        }
+        match (raw.openid, raw.session_key) {
+            (Some(openid), Some(key)) if !openid.is_empty() && !key.is_empty() => Ok(Code2Session {
+                openid,
+                session_key: SecretString::from(key),
+                unionid: raw.unionid.filter(|u| !u.is_empty()),
+            }),
+            _ => Err(Error::Decode("openid or session_key missing".to_owned())),
+        }
+    }
+
+    /// GETs `path` with `query`, retrying retryable failures, and decodes a JSON body whose
+    /// `errcode` (if any) is checked for `-1` so that "system busy" is retried too.
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, Error> {
+        let url = format!("{}{}", self.config.base_url, path);
+        let mut attempt = 0;
+        loop {
+            let result = self.get_once(&url, query).await;
+            let err = match result {
+                Ok(body) => match busy_errcode(&body) {
+                    Some(err) => err,
+                    None => {
+                        return serde_json::from_slice(&body)
+                            .map_err(|e| Error::Decode(e.to_string()));
+                    }
+                },
+                Err(err) => err,
+            };
+            if !err.is_retryable() || attempt >= self.config.retries {
+                return Err(err);
+            }
+            tracing::debug!(path, attempt, error = %err, "retrying WeChat call");
+            tokio::time::sleep(self.backoff(attempt)).await;
+            attempt += 1;
+        }
+    }
+
+    async fn get_once(&self, url: &str, query: &[(&str, &str)]) -> Result<Vec<u8>, Error> {
+        let response = self
+            .http
+            .get(url)
+            .query(query)
+            .send()
+            .await
+            .map_err(map_reqwest)?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(Error::HttpStatus(status.as_u16()));
+        }
+        let body = response.bytes().await.map_err(map_reqwest)?;
+        Ok(body.to_vec())
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let base = self.config.backoff.saturating_mul(1 << attempt.min(10));
+        let jitter = getrandom::u32().unwrap_or(0) % 1000;
+        base + base.mul_f64(f64::from(jitter) / 1000.0)
+    }
+}
+
+/// `Some(SystemBusy)` when the body is JSON with `errcode: -1`.
+fn busy_errcode(body: &[u8]) -> Option<Error> {
+    #[derive(Deserialize)]
+    struct Code {
+        #[serde(default)]
+        errcode: i64,
+    }
+    match serde_json::from_slice::<Code>(body) {
+        Ok(Code { errcode: -1 }) => Some(Error::SystemBusy),
+        _ => None,
+    }
+}
+
+fn map_reqwest(err: reqwest::Error) -> Error {
+    if err.is_timeout() {
+        Error::Timeout
+    } else if err.is_decode() || err.is_body() {
+        Error::Decode("truncated or unreadable body".to_owned())
+    } else {
+        Error::Transport(err.without_url())
+    }
+}

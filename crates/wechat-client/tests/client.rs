@@ -1,0 +1,168 @@
+//! The client against the simulator over real HTTP, and against wiremock for broken upstreams.
+
+use std::time::{Duration, Instant};
+
+use secrecy::{ExposeSecret as _, SecretString};
+use wechat_client::{Client, ClientConfig, Error};
+use wechat_mock::{MockApp, MockConfig, MockWechat, RunningMock, openid_for, unionid_for};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const APPID: &str = "wx1234567890abcdef";
+
+fn secret() -> SecretString {
+    SecretString::from("s3cr3t")
+}
+
+fn simulator() -> RunningMock {
+    MockWechat::new(MockConfig {
+        apps: vec![MockApp {
+            appid: APPID.into(),
+            secret: "s3cr3t".into(),
+        }],
+        base_latency: Duration::ZERO,
+    })
+    .start(([127, 0, 0, 1], 0).into())
+    .expect("simulator starts")
+}
+
+fn client(base_url: &str) -> Client {
+    Client::new(ClientConfig {
+        base_url: base_url.to_owned(),
+        request_timeout: Duration::from_millis(500),
+        backoff: Duration::from_millis(5),
+        ..ClientConfig::default()
+    })
+    .expect("client builds")
+}
+
+#[tokio::test]
+async fn exchanges_a_code_for_a_session() {
+    let sim = simulator();
+    let c = client(&sim.url);
+    let s = c
+        .code2session(APPID, &secret(), "user:alice:1")
+        .await
+        .expect("exchange works");
+    assert_eq!(s.openid, openid_for(APPID, "alice"));
+    assert_eq!(s.unionid, unionid_for("alice"));
+    assert_eq!(s.session_key.expose_secret().len(), 24);
+    assert!(!format!("{s:?}").contains(s.session_key.expose_secret()));
+    assert_eq!(sim.stats().exchanges, 1);
+}
+
+#[tokio::test]
+async fn maps_errcodes() {
+    let sim = simulator();
+    let c = client(&sim.url);
+    c.code2session(APPID, &secret(), "user:bob:1").await.expect("first use");
+    let cases: Vec<(&str, &str, fn(&Error) -> bool)> = vec![
+        (APPID, "user:bob:1", |e| matches!(e, Error::CodeUsed)),
+        (APPID, "nonsense", |e| matches!(e, Error::InvalidCode)),
+        (APPID, "err:45011:x", |e| matches!(e, Error::RateLimited)),
+        (APPID, "err:40226:x", |e| matches!(e, Error::UserBlocked)),
+        (APPID, "err:-1:x", |e| matches!(e, Error::SystemBusy)),
+        (APPID, "err:40999:x", |e| matches!(e, Error::Api { errcode: 40999, .. })),
+        ("wxunknown", "user:bob:2", |e| matches!(e, Error::InvalidAppId)),
+        (APPID, "http:502:x", |e| matches!(e, Error::HttpStatus(502))),
+        (APPID, "http:404:x", |e| matches!(e, Error::HttpStatus(404))),
+        (APPID, "garbage:x", |e| matches!(e, Error::Decode(_))),
+        (APPID, "html:x", |e| matches!(e, Error::Decode(_))),
+        (APPID, "truncated:x", |e| matches!(e, Error::Decode(_))),
+        (APPID, "empty:x", |e| matches!(e, Error::Decode(_))),
+    ];
+    for (appid, code, check) in cases {
+        let err = c
+            .code2session(appid, &secret(), code)
+            .await
+            .expect_err(code);
+        assert!(check(&err), "{code}: got {err:?}");
+    }
+    let err = c
+        .code2session(APPID, &SecretString::from("wrong"), "user:bob:3")
+        .await
+        .expect_err("bad secret");
+    assert!(matches!(err, Error::InvalidSecret), "{err:?}");
+}
+
+#[tokio::test]
+async fn retries_busy_then_succeeds_but_never_retries_final_errors() {
+    let sim = simulator();
+    let c = client(&sim.url);
+    let s = c
+        .code2session(APPID, &secret(), "busy:2:user:carol:1")
+        .await
+        .expect("third attempt succeeds");
+    assert_eq!(s.openid, openid_for(APPID, "carol"));
+    assert_eq!(sim.stats().requests, 3);
+
+    let before = sim.stats().requests;
+    let err = c.code2session(APPID, &secret(), "busy:5:user:carol:2").await;
+    assert!(matches!(err, Err(Error::SystemBusy)));
+    assert_eq!(sim.stats().requests - before, 3, "1 try + 2 retries");
+
+    for code in ["err:40029:x", "err:40163:x", "err:45011:x", "err:40226:x"] {
+        let before = sim.stats().requests;
+        let _ = c.code2session(APPID, &secret(), code).await;
+        assert_eq!(sim.stats().requests - before, 1, "{code} is not retried");
+    }
+}
+
+#[tokio::test]
+async fn retries_5xx_and_reports_timeouts() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/sns/jscode2session"))
+        .respond_with(ResponseTemplate::new(503))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let c = client(&server.uri());
+    let err = c.code2session(APPID, &secret(), "c").await.expect_err("5xx");
+    assert!(matches!(err, Error::HttpStatus(503)), "{err:?}");
+    server.verify().await;
+
+    let slow = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .mount(&slow)
+        .await;
+    let started = Instant::now();
+    let err = client(&slow.uri())
+        .code2session(APPID, &secret(), "c")
+        .await
+        .expect_err("timeout");
+    assert!(matches!(err, Error::Timeout), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(3), "timeouts are not retried");
+}
+
+#[tokio::test]
+async fn connection_refused_is_transport_and_hides_the_secret() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    let err = client(&format!("http://{addr}"))
+        .code2session(APPID, &secret(), "user:zed:code-value")
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains("s3cr3t"), "{text}");
+    assert!(!text.contains("code-value"), "{text}");
+}
+
+#[tokio::test]
+async fn errcode_is_checked_before_success_fields() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "errcode": 40029, "errmsg": "invalid code", "openid": "o", "session_key": "k"
+        })))
+        .mount(&server)
+        .await;
+    let err = client(&server.uri())
+        .code2session(APPID, &secret(), "c")
+        .await
+        .expect_err("errcode wins");
+    assert!(matches!(err, Error::InvalidCode), "{err:?}");
+}

@@ -1,0 +1,108 @@
+//! Decrypting and encrypting `encryptedData` (AES-128-CBC with PKCS#7 padding).
+
+use aes::cipher::block_padding::Pkcs7;
+use aes::cipher::{BlockModeDecrypt as _, BlockModeEncrypt as _, KeyIvInit as _};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Map, Value};
+use subtle::ConstantTimeEq as _;
+
+use crate::key::decode_b64;
+use crate::{Error, FailureReason, InputError, Iv, SessionKey};
+
+type Decryptor = cbc::Decryptor<aes::Aes128>;
+type Encryptor = cbc::Encryptor<aes::Aes128>;
+
+/// The `watermark` WeChat adds to every encrypted payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watermark {
+    /// The appid the data was encrypted for.
+    pub appid: String,
+    /// When WeChat encrypted it (unix seconds).
+    pub timestamp: i64,
+}
+
+/// A decrypted payload whose watermark named the expected app.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decrypted {
+    /// The whole decrypted JSON object, watermark included.
+    pub data: Value,
+    /// The watermark, parsed.
+    pub watermark: Watermark,
+}
+
+/// What [`encrypt`] returns: the two fields a mini-program receives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encrypted {
+    /// Standard base64 ciphertext.
+    pub encrypted_data: String,
+    /// Standard base64 iv.
+    pub iv: String,
+}
+
+/// Decrypts `encryptedData` to raw bytes (padding checked, nothing else).
+pub fn decrypt_bytes(key: &SessionKey, iv_b64: &str, data_b64: &str) -> Result<Vec<u8>, Error> {
+    let iv = Iv::from_base64(iv_b64)?;
+    let data = decode_b64(data_b64, "encryptedData")?;
+    if data.is_empty() || data.len() % 16 != 0 {
+        return Err(InputError::CiphertextLength.into());
+    }
+    Decryptor::new(key.as_bytes().into(), iv.as_bytes().into())
+        .decrypt_padded_vec::<Pkcs7>(&data)
+        .map_err(|_| Error::DecryptFailed(FailureReason::Padding))
+}
+
+/// Decrypts `encryptedData` to a JSON object. The watermark is not checked.
+pub fn decrypt(key: &SessionKey, iv_b64: &str, data_b64: &str) -> Result<Value, Error> {
+    let plain = decrypt_bytes(key, iv_b64, data_b64)?;
+    match serde_json::from_slice::<Value>(&plain) {
+        Ok(value @ Value::Object(_)) => Ok(value),
+        _ => Err(Error::DecryptFailed(FailureReason::Json)),
+    }
+}
+
+/// Decrypts `encryptedData` and checks that `watermark.appid` equals `appid`.
+pub fn decrypt_checked(
+    key: &SessionKey,
+    iv_b64: &str,
+    data_b64: &str,
+    appid: &str,
+) -> Result<Decrypted, Error> {
+    let data = decrypt(key, iv_b64, data_b64)?;
+    let watermark = parse_watermark(&data).ok_or(Error::DecryptFailed(FailureReason::Watermark))?;
+    if !bool::from(watermark.appid.as_bytes().ct_eq(appid.as_bytes())) {
+        return Err(Error::DecryptFailed(FailureReason::Watermark));
+    }
+    Ok(Decrypted { data, watermark })
+}
+
+fn parse_watermark(data: &Value) -> Option<Watermark> {
+    let mark = data.get("watermark")?;
+    Some(Watermark {
+        appid: mark.get("appid")?.as_str()?.to_owned(),
+        timestamp: mark.get("timestamp")?.as_i64()?,
+    })
+}
+
+/// Encrypts `fields` the way WeChat does: a `watermark {timestamp, appid}` is appended, the JSON
+/// is PKCS#7-padded and AES-128-CBC encrypted with the session key and `iv`.
+pub fn encrypt(
+    key: &SessionKey,
+    iv: &Iv,
+    fields: &Map<String, Value>,
+    appid: &str,
+    timestamp: i64,
+) -> Encrypted {
+    let mut object = fields.clone();
+    object.insert(
+        "watermark".to_owned(),
+        serde_json::json!({ "timestamp": timestamp, "appid": appid }),
+    );
+    let plain = Value::Object(object).to_string();
+    let cipher = Encryptor::new(key.as_bytes().into(), iv.as_bytes().into())
+        .encrypt_padded_vec::<Pkcs7>(plain.as_bytes());
+    Encrypted {
+        encrypted_data: STANDARD.encode(cipher),
+        iv: iv.to_base64(),
+    }
+}

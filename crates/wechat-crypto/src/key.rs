@@ -1,0 +1,87 @@
+//! Validated 16-byte session keys and initialisation vectors.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::InputError;
+
+/// A user's `session_key`: 16 bytes, kept together with the base64 text WeChat sent, because
+/// the signatures are computed over that text. `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionKey {
+    bytes: [u8; 16],
+    text: String,
+}
+
+impl SessionKey {
+    /// Parses the base64 text WeChat returns from `jscode2session`.
+    pub fn from_base64(text: &str) -> Result<Self, InputError> {
+        let bytes = decode_16(text, "session_key", InputError::KeyLength)?;
+        Ok(Self {
+            bytes,
+            text: text.to_owned(),
+        })
+    }
+
+    /// Wraps raw key bytes (for simulators and tests).
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self {
+            bytes,
+            text: STANDARD.encode(bytes),
+        }
+    }
+
+    /// The raw key bytes.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.bytes
+    }
+
+    /// The base64 text of the key, exactly as WeChat gave it.
+    pub fn expose_base64(&self) -> &str {
+        &self.text
+    }
+}
+
+impl std::fmt::Debug for SessionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionKey([REDACTED])")
+    }
+}
+
+/// A 16-byte CBC initialisation vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Iv([u8; 16]);
+
+impl Iv {
+    /// Parses a base64 iv as sent by the mini-program.
+    pub fn from_base64(text: &str) -> Result<Self, InputError> {
+        decode_16(text, "iv", InputError::IvLength).map(Self)
+    }
+
+    /// Wraps raw iv bytes.
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+
+    /// The raw bytes.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+
+    /// The iv as standard base64.
+    pub fn to_base64(&self) -> String {
+        STANDARD.encode(self.0)
+    }
+}
+
+pub(crate) fn decode_b64(text: &str, field: &'static str) -> Result<Vec<u8>, InputError> {
+    STANDARD.decode(text).map_err(|_| InputError::Base64(field))
+}
+
+fn decode_16(text: &str, field: &'static str, wrong_len: InputError) -> Result<[u8; 16], InputError> {
+    // A 16-byte value is 24 base64 characters; refuse to decode anything much larger.
+    if text.len() > 64 {
+        return Err(wrong_len);
+    }
+    decode_b64(text, field)?.try_into().map_err(|_| wrong_len)
+}

@@ -1,0 +1,92 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod codes;
+mod routes;
+mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use state::{MockApp, MockConfig, Stats, openid_for, unionid_for};
+
+use state::State;
+
+/// A simulator, ready to be served or mounted into another actix `App`.
+#[derive(Debug, Clone)]
+pub struct MockWechat {
+    state: Arc<State>,
+}
+
+/// A simulator serving on a real socket.
+#[derive(Debug)]
+pub struct RunningMock {
+    /// The base URL, e.g. `http://127.0.0.1:41234`.
+    pub url: String,
+    /// The bound address.
+    pub addr: SocketAddr,
+    handle: actix_web::dev::ServerHandle,
+    mock: MockWechat,
+}
+
+impl MockWechat {
+    /// Builds a simulator for the given apps.
+    pub fn new(config: MockConfig) -> Self {
+        Self {
+            state: Arc::new(State::new(config)),
+        }
+    }
+
+    /// Adds the simulator's routes to an actix `App`.
+    pub fn configure(&self, cfg: &mut actix_web::web::ServiceConfig) {
+        routes::configure(cfg, self.state.clone());
+    }
+
+    /// Counters of what the simulator has answered.
+    pub fn stats(&self) -> Stats {
+        self.state.stats()
+    }
+
+    /// Serves the simulator on `addr` (port 0 picks a free port) on the current tokio runtime.
+    pub fn start(self, addr: SocketAddr) -> std::io::Result<RunningMock> {
+        let mock = self.clone();
+        let server = actix_web::HttpServer::new(move || {
+            let mock = mock.clone();
+            actix_web::App::new().configure(move |cfg| mock.configure(cfg))
+        })
+        .workers(1)
+        .disable_signals()
+        .shutdown_timeout(1)
+        .bind(addr)?;
+        let addr = server
+            .addrs()
+            .first()
+            .copied()
+            .ok_or_else(|| std::io::Error::other("simulator bound no address"))?;
+        let server = server.run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Ok(RunningMock {
+            url: format!("http://{addr}"),
+            addr,
+            handle,
+            mock: self,
+        })
+    }
+}
+
+impl RunningMock {
+    /// Counters of what the simulator has answered.
+    pub fn stats(&self) -> Stats {
+        self.mock.stats()
+    }
+
+    /// Stops the server, waiting a moment for in-flight requests.
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+    }
+}
+
+/// The default base latency (none).
+pub const NO_LATENCY: Duration = Duration::ZERO;

@@ -1,0 +1,142 @@
+//! The simulator's configuration, its users and their session keys.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::Digest as _;
+
+/// One mini-program the simulator knows.
+#[derive(Debug, Clone)]
+pub struct MockApp {
+    /// The app's id, e.g. `wx1234567890abcdef`.
+    pub appid: String,
+    /// The app's secret.
+    pub secret: String,
+}
+
+/// What the simulator serves.
+#[derive(Debug, Clone, Default)]
+pub struct MockConfig {
+    /// The apps it accepts.
+    pub apps: Vec<MockApp>,
+    /// Added to every `jscode2session` answer.
+    pub base_latency: Duration,
+}
+
+/// Counters, for tests that must prove how often WeChat was called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Stats {
+    /// `jscode2session` requests received.
+    pub requests: u64,
+    /// Successful code exchanges.
+    pub exchanges: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) secrets: HashMap<String, String>,
+    pub(crate) base_latency: Duration,
+    requests: AtomicU64,
+    exchanges: AtomicU64,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    used_codes: HashSet<String>,
+    attempts: HashMap<String, u32>,
+    /// (appid, openid) → (current key, previous key).
+    keys: HashMap<(String, String), ([u8; 16], Option<[u8; 16]>)>,
+}
+
+/// The stable openid of `user` in `appid` (28 characters, like WeChat's).
+pub fn openid_for(appid: &str, user: &str) -> String {
+    format!("o{}", digest_id(&["openid", appid, user]))
+}
+
+/// The stable unionid of `user`, or `None` for users whose name starts with `solo`.
+pub fn unionid_for(user: &str) -> Option<String> {
+    (!user.starts_with("solo")).then(|| format!("u{}", digest_id(&["unionid", user])))
+}
+
+fn digest_id(parts: &[&str]) -> String {
+    let mut hasher = sha2::Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    let mut id = URL_SAFE_NO_PAD.encode(hasher.finalize());
+    id.truncate(27);
+    id
+}
+
+impl State {
+    pub(crate) fn new(config: MockConfig) -> Self {
+        Self {
+            secrets: config
+                .apps
+                .into_iter()
+                .map(|a| (a.appid, a.secret))
+                .collect(),
+            base_latency: config.base_latency,
+            requests: AtomicU64::new(0),
+            exchanges: AtomicU64::new(0),
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        Stats {
+            requests: self.requests.load(Ordering::Relaxed),
+            exchanges: self.exchanges.load(Ordering::Relaxed),
+        }
+    }
+
+    pub(crate) fn count_request(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Counts one more attempt of `code` and returns how many came before it.
+    pub(crate) fn previous_attempts(&self, code: &str) -> u32 {
+        let mut inner = self.lock();
+        let n = inner.attempts.entry(code.to_owned()).or_insert(0);
+        let before = *n;
+        *n += 1;
+        before
+    }
+
+    /// Marks `code` used; false when it was used before.
+    pub(crate) fn use_code(&self, code: &str) -> bool {
+        self.lock().used_codes.insert(code.to_owned())
+    }
+
+    /// Issues a fresh session key for the user, keeping the previous one.
+    pub(crate) fn rotate_key(&self, appid: &str, openid: &str) -> [u8; 16] {
+        let mut key = [0u8; 16];
+        // The OS CSPRNG does not fail on supported platforms; a zero key would still work.
+        let _ = getrandom::fill(&mut key);
+        let mut inner = self.lock();
+        let slot = inner
+            .keys
+            .entry((appid.to_owned(), openid.to_owned()))
+            .or_insert((key, None));
+        *slot = (key, Some(slot.0).filter(|old| *old != key));
+        self.exchanges.fetch_add(1, Ordering::Relaxed);
+        key
+    }
+
+    /// The user's current or previous key.
+    pub(crate) fn key(&self, appid: &str, openid: &str, previous: bool) -> Option<[u8; 16]> {
+        let inner = self.lock();
+        let (current, prev) = inner.keys.get(&(appid.to_owned(), openid.to_owned()))?;
+        if previous { *prev } else { Some(*current) }
+    }
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs every check and test of the project: formatting, clippy, and the whole test suite against
+# a real redis-server that this script starts on a free port (and stops on exit).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n==> %s\n' "$*"; }
+
+need_apt=()
+command -v redis-server >/dev/null || need_apt+=(redis-server)
+command -v redis-cli >/dev/null || need_apt+=(redis-tools)
+command -v openssl >/dev/null || need_apt+=(openssl)
+if ((${#need_apt[@]})); then
+  log "installing ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+fi
+
+# One redis-server for the suite, on a free port, in a temp dir. Tests that must stop Redis
+# start their own.
+workdir=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+redis-server --port "$port" --bind 127.0.0.1 --dir "$workdir" --save "" --appendonly no \
+  --daemonize yes --pidfile "$workdir/redis.pid" --logfile "$workdir/redis.log"
+cleanup() {
+  if [[ -f $workdir/redis.pid ]]; then kill "$(cat "$workdir/redis.pid")" 2>/dev/null || true; fi
+  rm -rf "$workdir"
+}
+trap cleanup EXIT
+for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+export WXSESSION_TEST_REDIS_URL="redis://127.0.0.1:$port/0"
+log "redis-server on port $port"
+
+log "cargo fmt --check"
+cargo fmt --all --check
+
+log "cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+log "cargo test"
+cargo test --workspace --no-fail-fast 2>&1
+
+for extra in scripts/test.d/*.sh; do
+  [[ -e $extra ]] || continue
+  log "$extra"
+  bash "$extra"
+done
+log "all tests passed"
