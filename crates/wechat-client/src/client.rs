@@ -101,11 +101,13 @@ impl Client {
             return Err(Error::from_errcode(raw.errcode, raw.errmsg));
         }
         match (raw.openid, raw.session_key) {
-            (Some(openid), Some(key)) if !openid.is_empty() && !key.is_empty() => Ok(Code2Session {
-                openid,
-                session_key: SecretString::from(key),
-                unionid: raw.unionid.filter(|u| !u.is_empty()),
-            }),
+            (Some(openid), Some(key)) if !openid.is_empty() && !key.is_empty() => {
+                Ok(Code2Session {
+                    openid,
+                    session_key: SecretString::from(key),
+                    unionid: raw.unionid.filter(|u| !u.is_empty()),
+                })
+            }
             _ => Err(Error::Decode("openid or session_key missing".to_owned())),
         }
     }

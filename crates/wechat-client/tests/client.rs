@@ -1,5 +1,7 @@
 //! The client against the simulator over real HTTP, and against wiremock for broken upstreams.
 
+#![allow(clippy::indexing_slicing)]
+
 use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret as _, SecretString};
@@ -55,15 +57,22 @@ async fn exchanges_a_code_for_a_session() {
 async fn maps_errcodes() {
     let sim = simulator();
     let c = client(&sim.url);
-    c.code2session(APPID, &secret(), "user:bob:1").await.expect("first use");
-    let cases: Vec<(&str, &str, fn(&Error) -> bool)> = vec![
+    c.code2session(APPID, &secret(), "user:bob:1")
+        .await
+        .expect("first use");
+    type Check = fn(&Error) -> bool;
+    let cases: Vec<(&str, &str, Check)> = vec![
         (APPID, "user:bob:1", |e| matches!(e, Error::CodeUsed)),
         (APPID, "nonsense", |e| matches!(e, Error::InvalidCode)),
         (APPID, "err:45011:x", |e| matches!(e, Error::RateLimited)),
         (APPID, "err:40226:x", |e| matches!(e, Error::UserBlocked)),
         (APPID, "err:-1:x", |e| matches!(e, Error::SystemBusy)),
-        (APPID, "err:40999:x", |e| matches!(e, Error::Api { errcode: 40999, .. })),
-        ("wxunknown", "user:bob:2", |e| matches!(e, Error::InvalidAppId)),
+        (APPID, "err:40999:x", |e| {
+            matches!(e, Error::Api { errcode: 40999, .. })
+        }),
+        ("wxunknown", "user:bob:2", |e| {
+            matches!(e, Error::InvalidAppId)
+        }),
         (APPID, "http:502:x", |e| matches!(e, Error::HttpStatus(502))),
         (APPID, "http:404:x", |e| matches!(e, Error::HttpStatus(404))),
         (APPID, "garbage:x", |e| matches!(e, Error::Decode(_))),
@@ -97,7 +106,9 @@ async fn retries_busy_then_succeeds_but_never_retries_final_errors() {
     assert_eq!(sim.stats().requests, 3);
 
     let before = sim.stats().requests;
-    let err = c.code2session(APPID, &secret(), "busy:5:user:carol:2").await;
+    let err = c
+        .code2session(APPID, &secret(), "busy:5:user:carol:2")
+        .await;
     assert!(matches!(err, Err(Error::SystemBusy)));
     assert_eq!(sim.stats().requests - before, 3, "1 try + 2 retries");
 
@@ -118,7 +129,10 @@ async fn retries_5xx_and_reports_timeouts() {
         .mount(&server)
         .await;
     let c = client(&server.uri());
-    let err = c.code2session(APPID, &secret(), "c").await.expect_err("5xx");
+    let err = c
+        .code2session(APPID, &secret(), "c")
+        .await
+        .expect_err("5xx");
     assert!(matches!(err, Error::HttpStatus(503)), "{err:?}");
     server.verify().await;
 
@@ -133,7 +147,10 @@ async fn retries_5xx_and_reports_timeouts() {
         .await
         .expect_err("timeout");
     assert!(matches!(err, Error::Timeout), "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(3), "timeouts are not retried");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "timeouts are not retried"
+    );
 }
 
 #[tokio::test]

@@ -40,25 +40,61 @@ pub struct Encrypted {
     pub iv: String,
 }
 
+/// Validated `iv` + `encryptedData`: parse once, then try several keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ciphertext {
+    iv: Iv,
+    data: Vec<u8>,
+}
+
+impl Ciphertext {
+    /// Validates base64, a 16-byte iv and a non-zero multiple of 16 bytes of ciphertext.
+    pub fn from_base64(iv_b64: &str, data_b64: &str) -> Result<Self, InputError> {
+        let iv = Iv::from_base64(iv_b64)?;
+        let data = decode_b64(data_b64, "encryptedData")?;
+        if data.is_empty() || !data.len().is_multiple_of(16) {
+            return Err(InputError::CiphertextLength);
+        }
+        Ok(Self { iv, data })
+    }
+
+    /// Decrypts with `key` (padding checked, nothing else).
+    pub fn decrypt_bytes(&self, key: &SessionKey) -> Result<Vec<u8>, Error> {
+        Decryptor::new(key.as_bytes().into(), self.iv.as_bytes().into())
+            .decrypt_padded_vec::<Pkcs7>(&self.data)
+            .map_err(|_| Error::DecryptFailed(FailureReason::Padding))
+    }
+
+    /// Decrypts with `key` to a JSON object and checks `watermark.appid`.
+    pub fn decrypt_checked(&self, key: &SessionKey, appid: &str) -> Result<Decrypted, Error> {
+        let data = to_object(&self.decrypt_bytes(key)?)?;
+        check_watermark(data, appid)
+    }
+}
+
 /// Decrypts `encryptedData` to raw bytes (padding checked, nothing else).
 pub fn decrypt_bytes(key: &SessionKey, iv_b64: &str, data_b64: &str) -> Result<Vec<u8>, Error> {
-    let iv = Iv::from_base64(iv_b64)?;
-    let data = decode_b64(data_b64, "encryptedData")?;
-    if data.is_empty() || data.len() % 16 != 0 {
-        return Err(InputError::CiphertextLength.into());
+    Ciphertext::from_base64(iv_b64, data_b64)?.decrypt_bytes(key)
+}
+
+fn to_object(plain: &[u8]) -> Result<Value, Error> {
+    match serde_json::from_slice::<Value>(plain) {
+        Ok(value @ Value::Object(_)) => Ok(value),
+        _ => Err(Error::DecryptFailed(FailureReason::Json)),
     }
-    Decryptor::new(key.as_bytes().into(), iv.as_bytes().into())
-        .decrypt_padded_vec::<Pkcs7>(&data)
-        .map_err(|_| Error::DecryptFailed(FailureReason::Padding))
+}
+
+fn check_watermark(data: Value, appid: &str) -> Result<Decrypted, Error> {
+    let watermark = parse_watermark(&data).ok_or(Error::DecryptFailed(FailureReason::Watermark))?;
+    if !bool::from(watermark.appid.as_bytes().ct_eq(appid.as_bytes())) {
+        return Err(Error::DecryptFailed(FailureReason::Watermark));
+    }
+    Ok(Decrypted { data, watermark })
 }
 
 /// Decrypts `encryptedData` to a JSON object. The watermark is not checked.
 pub fn decrypt(key: &SessionKey, iv_b64: &str, data_b64: &str) -> Result<Value, Error> {
-    let plain = decrypt_bytes(key, iv_b64, data_b64)?;
-    match serde_json::from_slice::<Value>(&plain) {
-        Ok(value @ Value::Object(_)) => Ok(value),
-        _ => Err(Error::DecryptFailed(FailureReason::Json)),
-    }
+    to_object(&decrypt_bytes(key, iv_b64, data_b64)?)
 }
 
 /// Decrypts `encryptedData` and checks that `watermark.appid` equals `appid`.
@@ -68,12 +104,7 @@ pub fn decrypt_checked(
     data_b64: &str,
     appid: &str,
 ) -> Result<Decrypted, Error> {
-    let data = decrypt(key, iv_b64, data_b64)?;
-    let watermark = parse_watermark(&data).ok_or(Error::DecryptFailed(FailureReason::Watermark))?;
-    if !bool::from(watermark.appid.as_bytes().ct_eq(appid.as_bytes())) {
-        return Err(Error::DecryptFailed(FailureReason::Watermark));
-    }
-    Ok(Decrypted { data, watermark })
+    check_watermark(decrypt(key, iv_b64, data_b64)?, appid)
 }
 
 fn parse_watermark(data: &Value) -> Option<Watermark> {

@@ -78,7 +78,11 @@ pub(crate) fn decode_b64(text: &str, field: &'static str) -> Result<Vec<u8>, Inp
     STANDARD.decode(text).map_err(|_| InputError::Base64(field))
 }
 
-fn decode_16(text: &str, field: &'static str, wrong_len: InputError) -> Result<[u8; 16], InputError> {
+fn decode_16(
+    text: &str,
+    field: &'static str,
+    wrong_len: InputError,
+) -> Result<[u8; 16], InputError> {
     // A 16-byte value is 24 base64 characters; refuse to decode anything much larger.
     if text.len() > 64 {
         return Err(wrong_len);

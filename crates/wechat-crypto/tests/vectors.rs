@@ -1,5 +1,7 @@
 //! Known-answer tests with WeChat's official vectors, and interop with a third-party AES.
 
+#![allow(clippy::indexing_slicing)]
+
 use sha2::Digest as _;
 use wechat_crypto::{
     Error, FailureReason, InputError, Iv, SessionKey, decrypt, decrypt_bytes, decrypt_checked,
@@ -129,8 +131,16 @@ fn input_errors_are_distinct() {
         (iv, "", InputError::CiphertextLength),
         (iv, "AAAAAAAAAAAAAAAAAAAA", InputError::CiphertextLength), // 15 bytes
         (iv, "AAAAAAAAAAAAAAAAAAAAAAA=", InputError::CiphertextLength), // 17 bytes
-        (iv, "AAAAAAAAAAAAAAAAAAAAAA", InputError::Base64("encryptedData")), // no padding
-        (iv, "AAAAAAAAAAAA-_AAAAAAAA==", InputError::Base64("encryptedData")), // URL-safe
+        (
+            iv,
+            "AAAAAAAAAAAAAAAAAAAAAA",
+            InputError::Base64("encryptedData"),
+        ), // no padding
+        (
+            iv,
+            "AAAAAAAAAAAA-_AAAAAAAA==",
+            InputError::Base64("encryptedData"),
+        ), // URL-safe
     ];
     for (iv, data, want) in cases {
         assert_eq!(

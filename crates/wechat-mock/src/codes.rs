@@ -57,7 +57,10 @@ mod tests {
         assert_eq!(parse("err:-1:x"), Plan::Errcode(-1));
         assert_eq!(
             parse("slow:250:user:bob:n"),
-            Plan::Slow(Duration::from_millis(250), Box::new(Plan::User("bob".into())))
+            Plan::Slow(
+                Duration::from_millis(250),
+                Box::new(Plan::User("bob".into()))
+            )
         );
         assert_eq!(
             parse("busy:2:user:bob:n"),

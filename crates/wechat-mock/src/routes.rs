@@ -86,17 +86,26 @@ async fn jscode2session(
     }
 }
 
+/// A successful `jscode2session` body; like WeChat's, it has no `unionid` when there is none.
+#[derive(serde::Serialize)]
+struct Session {
+    openid: String,
+    session_key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unionid: Option<String>,
+}
+
 fn login(state: &State, appid: &str, code: &str, user: &str) -> HttpResponse {
     if !state.use_code(code) {
         return errcode(40163, "code been used");
     }
     let openid = openid_for(appid, user);
     let key = state.rotate_key(appid, &openid);
-    let mut body = json!({ "openid": openid, "session_key": STANDARD.encode(key) });
-    if let Some(unionid) = unionid_for(user) {
-        body["unionid"] = unionid.into();
-    }
-    HttpResponse::Ok().json(body)
+    HttpResponse::Ok().json(Session {
+        session_key: STANDARD.encode(key),
+        unionid: unionid_for(user),
+        openid,
+    })
 }
 
 #[derive(Deserialize)]
@@ -129,7 +138,8 @@ async fn encrypt(state: web::Data<State>, body: web::Json<EncryptRequest>) -> Ht
     };
     let previous = req.key == KeyChoice::Previous;
     let Some(key) = state.key(&req.appid, &openid, previous) else {
-        return HttpResponse::NotFound().json(json!({"error": "no such key: log the user in first"}));
+        return HttpResponse::NotFound()
+            .json(json!({"error": "no such key: log the user in first"}));
     };
     let key = SessionKey::from_bytes(key);
     let mut iv = [0u8; 16];

@@ -45,12 +45,14 @@ pub(crate) struct State {
     inner: Mutex<Inner>,
 }
 
+/// A user's (current key, previous key), by (appid, openid).
+type UserKeys = ([u8; 16], Option<[u8; 16]>);
+
 #[derive(Debug, Default)]
 struct Inner {
     used_codes: HashSet<String>,
     attempts: HashMap<String, u32>,
-    /// (appid, openid) → (current key, previous key).
-    keys: HashMap<(String, String), ([u8; 16], Option<[u8; 16]>)>,
+    keys: HashMap<(String, String), UserKeys>,
 }
 
 /// The stable openid of `user` in `appid` (28 characters, like WeChat's).
@@ -101,7 +103,9 @@ impl State {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Counts one more attempt of `code` and returns how many came before it.

@@ -1,0 +1,135 @@
+//! `wxsession dev` and `wxsession mock-wechat`: the simulator-backed commands.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use secrecy::SecretString;
+use wechat_mock::{MockApp, MockConfig, MockWechat};
+
+use crate::settings::{AppSettings, Backend, Settings};
+use crate::startup::Application;
+
+/// The demo app of `dev` mode.
+pub const DEMO_APPID: &str = "wx1234567890abcdef";
+/// Its secret (known to the built-in simulator only).
+pub const DEMO_SECRET: &str = "dev-secret";
+/// The admin token of `dev` mode.
+pub const DEMO_ADMIN_TOKEN: &str = "dev-admin-token-change-me";
+
+/// Runs the service with the built-in simulator.
+pub async fn run_dev(
+    bind: SocketAddr,
+    mock_bind: SocketAddr,
+    redis: Option<String>,
+) -> anyhow::Result<()> {
+    let mock = MockWechat::new(MockConfig {
+        apps: vec![MockApp {
+            appid: DEMO_APPID.into(),
+            secret: DEMO_SECRET.into(),
+        }],
+        base_latency: Duration::ZERO,
+    })
+    .start(mock_bind)
+    .with_context(|| format!("starting the simulator on {mock_bind}"))?;
+    let mut settings = Settings::default();
+    settings.server.bind = bind.to_string();
+    settings.server.shutdown_timeout_secs = 2;
+    settings.wechat.api_base = mock.url.clone();
+    settings.wechat.timeout_ms = 2000;
+    match redis {
+        Some(url) => settings.store.url = url,
+        None => settings.store.backend = Backend::Memory,
+    }
+    settings.admin.token = Some(SecretString::from(DEMO_ADMIN_TOKEN));
+    settings.apps = vec![AppSettings {
+        appid: DEMO_APPID.into(),
+        secret: Some(SecretString::from(DEMO_SECRET)),
+        secret_file: None,
+        secret_env: None,
+    }];
+    settings.validate()?;
+    let app = Application::build(&settings)?;
+    let api = format!("http://{}:{}", bind.ip(), app.port());
+    println!("{}", banner(&api, &mock.url, settings.store.backend));
+    app.run_until_stopped().await?;
+    mock.stop().await;
+    Ok(())
+}
+
+fn banner(api: &str, sim: &str, backend: Backend) -> String {
+    let store = match backend {
+        Backend::Memory => "in-memory store",
+        Backend::Redis => "Redis store",
+    };
+    format!(
+        r#"
+wxsession dev: {store}, built-in WeChat simulator, one demo app
+  API        {api}   (GET /openapi.json, GET /metrics)
+  simulator  {sim}
+  demo app   {DEMO_APPID}   admin token {DEMO_ADMIN_TOKEN}
+
+Paste into a shell (codes are user:<name>:<anything>, each usable once):
+
+TOKEN=$(curl -s -X POST {api}/v1/sessions -H 'content-type: application/json' \
+  -d '{{"code":"user:alice:'"$(date +%s%N)"'"}}' | sed -E 's/.*"session":"([^"]+)".*/\1/'); echo "$TOKEN"
+curl -s {api}/v1/sessions/current -H "authorization: Bearer $TOKEN"; echo
+ENC=$(curl -s -X POST {sim}/__sim/encrypt -H 'content-type: application/json' \
+  -d '{{"appid":"{DEMO_APPID}","user":"alice","data":{{"nickName":"Alice","city":"Guangzhou"}}}}')
+curl -s -X POST {api}/v1/sessions/current/decrypt -H "authorization: Bearer $TOKEN" \
+  -H 'content-type: application/json' -d "$ENC"; echo
+curl -s -o /dev/null -D - {api}/v1/auth -H "authorization: Bearer $TOKEN"
+curl -s -X DELETE {api}/v1/sessions/current -H "authorization: Bearer $TOKEN" -w '%{{http_code}}\n'
+curl -s {api}/v1/sessions/current -H "authorization: Bearer $TOKEN"; echo
+"#
+    )
+}
+
+/// Runs the simulator alone until SIGINT/SIGTERM.
+pub async fn run_mock(bind: SocketAddr, apps: &[String], latency_ms: u64) -> anyhow::Result<()> {
+    let apps = if apps.is_empty() {
+        vec![MockApp {
+            appid: DEMO_APPID.into(),
+            secret: DEMO_SECRET.into(),
+        }]
+    } else {
+        apps.iter()
+            .map(|spec| {
+                let (appid, secret) = spec
+                    .split_once('=')
+                    .filter(|(a, s)| !a.is_empty() && !s.is_empty())
+                    .with_context(|| format!("--app wants APPID=SECRET, got {spec:?}"))?;
+                Ok(MockApp {
+                    appid: appid.into(),
+                    secret: secret.into(),
+                })
+            })
+            .collect::<anyhow::Result<_>>()?
+    };
+    let count = apps.len();
+    let mock = MockWechat::new(MockConfig {
+        apps,
+        base_latency: Duration::from_millis(latency_ms),
+    })
+    .start(bind)
+    .with_context(|| format!("starting the simulator on {bind}"))?;
+    tracing::info!(url = %mock.url, apps = count, "WeChat simulator listening");
+    wait_for_signal().await;
+    mock.stop().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

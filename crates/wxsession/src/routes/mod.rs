@@ -1,0 +1,170 @@
+//! Route table and request plumbing shared by the handlers: JSON limits, bearer tokens.
+
+mod admin;
+mod auth;
+mod current;
+pub(crate) mod decrypt;
+mod health;
+mod openapi;
+mod sessions;
+
+use actix_web::error::JsonPayloadError;
+use actix_web::{HttpRequest, web};
+use secrecy::ExposeSecret as _;
+use subtle::ConstantTimeEq as _;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::Touched;
+use crate::token::Token;
+
+pub use openapi::{ROUTES, document as openapi_document};
+
+/// Request bodies over this are refused with 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Registers every API route. `/metrics` is added by the caller (it may live on its own port).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(BODY_LIMIT)
+            .error_handler(|err, _req| json_error(&err).into()),
+    )
+    .app_data(web::PayloadConfig::new(BODY_LIMIT))
+    .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
+    .service(web::resource("/v1/sessions").post(sessions::login))
+    .service(
+        web::resource("/v1/sessions/current")
+            .get(current::introspect)
+            .delete(current::logout),
+    )
+    .service(web::resource("/v1/sessions/current/decrypt").post(decrypt::decrypt))
+    .service(web::resource("/v1/auth").get(auth::forward_auth))
+    .service(
+        web::resource("/v1/admin/apps/{appid}/users/{openid}/sessions").delete(admin::revoke_all),
+    )
+    .service(web::resource("/healthz").get(health::healthz))
+    .service(web::resource("/readyz").get(health::readyz))
+    .service(web::resource("/openapi.json").get(openapi::serve));
+}
+
+/// `/metrics`, for the API listener or the metrics listener.
+pub fn configure_metrics(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/metrics").get(health::metrics));
+}
+
+/// The default service: a JSON 404.
+pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}
+
+fn json_error(err: &JsonPayloadError) -> ApiError {
+    match err {
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::PayloadTooLarge
+        }
+        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
+        JsonPayloadError::Deserialize(e) => ApiError::InvalidRequest(describe_json_error(e)),
+        _ => ApiError::InvalidRequest("the request body could not be read".into()),
+    }
+}
+
+/// A message about what is wrong with the JSON, without echoing the input.
+fn describe_json_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Syntax | Category::Eof => {
+            format!("malformed JSON at line {} column {}", e.line(), e.column())
+        }
+        Category::Data => {
+            // serde's data errors name the field and expected type, never the value.
+            let text = e.to_string();
+            let text = text.split(" at line ").next().unwrap_or("invalid field");
+            format!(
+                "invalid request body: {}",
+                text.chars().take(200).collect::<String>()
+            )
+        }
+        Category::Io => "the request body could not be read".into(),
+    }
+}
+
+/// The bearer token of a request, when it has a well-formed one. Tokens are only ever read from
+/// the `Authorization` header, never from the URL.
+pub fn bearer(req: &HttpRequest) -> Option<Token> {
+    let value = req.headers().get(actix_web::http::header::AUTHORIZATION)?;
+    let value = value.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    Token::parse(token.trim())
+}
+
+/// Validates the bearer token and slides its expiry: one store round trip.
+pub async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<Touched, ApiError> {
+    let lookups = &state.metrics.session_lookups_total;
+    let Some(token) = bearer(req) else {
+        lookups.with_label_values(&["miss"]).inc();
+        return Err(ApiError::InvalidSession);
+    };
+    let found = state
+        .store_op(
+            "touch_session",
+            state.store.touch_session(&token.id(), state.idle_ttl_secs),
+        )
+        .await?;
+    match found {
+        Some(touched) => {
+            lookups.with_label_values(&["hit"]).inc();
+            Ok(touched)
+        }
+        None => {
+            lookups.with_label_values(&["miss"]).inc();
+            Err(ApiError::InvalidSession)
+        }
+    }
+}
+
+/// Checks the admin bearer token in constant time. A disabled admin API is a 404.
+pub fn require_admin(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
+    let Some(expected) = &state.admin_token else {
+        return Err(ApiError::NotFound);
+    };
+    let given = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .ok_or(ApiError::Forbidden)?;
+    if bool::from(given.as_bytes().ct_eq(expected.expose_secret().as_bytes())) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+/// A required, non-empty string field.
+pub fn required<'a>(value: Option<&'a str>, field: &str) -> Result<&'a str, ApiError> {
+    match value {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => Err(ApiError::InvalidRequest(format!("{field} is required"))),
+    }
+}
+
+/// Two fields that come together or not at all.
+pub fn pair<'a>(
+    a: (Option<&'a str>, &str),
+    b: (Option<&'a str>, &str),
+) -> Result<Option<(&'a str, &'a str)>, ApiError> {
+    match (a.0, b.0) {
+        (None, None) => Ok(None),
+        (Some(x), Some(y)) if !x.is_empty() && !y.is_empty() => Ok(Some((x, y))),
+        _ => Err(ApiError::InvalidRequest(format!(
+            "{} and {} must be sent together and be non-empty",
+            a.1, b.1
+        ))),
+    }
+}

@@ -1,0 +1,54 @@
+//! `POST /v1/sessions`: log in with a `wx.login` code.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use crate::error::ApiError;
+use crate::login::{self, LoginRequest};
+use crate::state::AppState;
+
+/// The login body. Unknown fields are ignored (mini-programs send extras such as `cloudID`).
+#[derive(Debug, Deserialize)]
+pub struct LoginBody {
+    code: Option<String>,
+    appid: Option<String>,
+    #[serde(rename = "encryptedData")]
+    encrypted_data: Option<String>,
+    iv: Option<String>,
+    #[serde(rename = "rawData")]
+    raw_data: Option<String>,
+    signature: Option<String>,
+}
+
+/// Codes from WeChat are short; anything longer is not one.
+const MAX_CODE_LEN: usize = 256;
+
+/// Exchanges the code (once, however often it is presented) and returns the session.
+pub async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let code = super::required(b.code.as_deref(), "code")?;
+    if code.len() > MAX_CODE_LEN || code.chars().any(char::is_control) {
+        return Err(ApiError::InvalidRequest("code is malformed".into()));
+    }
+    if b.appid.as_deref() == Some("") {
+        return Err(ApiError::UnknownApp);
+    }
+    let (appid, secret) = state.resolve_app(b.appid.as_deref())?;
+    let user_data = super::decrypt::UserData::parse(
+        b.encrypted_data.as_deref(),
+        b.iv.as_deref(),
+        b.raw_data.as_deref(),
+        b.signature.as_deref(),
+    );
+    let request = LoginRequest {
+        appid,
+        secret,
+        code,
+        user_data,
+    };
+    let answer = login::login(&state, request).await?;
+    Ok(HttpResponse::Created().json(answer))
+}

@@ -1,0 +1,85 @@
+//! The application state shared by every worker: built once in `startup.rs`.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use secrecy::SecretString;
+
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::store::{Store, StoreError};
+
+/// Everything a handler needs.
+#[derive(Debug)]
+pub struct AppState {
+    /// Where sessions live.
+    pub store: Arc<dyn Store>,
+    /// The WeChat API client.
+    pub wechat: wechat_client::Client,
+    /// appid → secret.
+    pub apps: HashMap<String, SecretString>,
+    /// The appid used when a login omits it (only with exactly one app).
+    pub default_app: Option<String>,
+    /// The admin bearer token; `None` disables the admin API.
+    pub admin_token: Option<SecretString>,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Sliding idle TTL.
+    pub idle_ttl_secs: u64,
+    /// Absolute cap.
+    pub max_lifetime_secs: u64,
+    /// One store operation's deadline.
+    pub store_timeout: Duration,
+    /// How long a code claim lives, and how long a second caller waits for the first.
+    pub code_wait: Duration,
+}
+
+/// A sealed code answer lives as long as WeChat's code would (5 minutes).
+pub const CODE_ANSWER_TTL_SECS: u64 = 300;
+
+impl AppState {
+    /// Runs one store operation with its deadline, timing it and counting failures; failures
+    /// become `503 store_unavailable` with the cause logged.
+    pub async fn store_op<T>(
+        &self,
+        op: &'static str,
+        fut: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, ApiError> {
+        let started = Instant::now();
+        let result = match tokio::time::timeout(self.store_timeout, fut).await {
+            Ok(result) => result,
+            Err(_) => Err(StoreError::Timeout),
+        };
+        self.metrics
+            .store_duration_seconds
+            .with_label_values(&[op])
+            .observe(started.elapsed().as_secs_f64());
+        result.map_err(|err| {
+            self.metrics
+                .store_errors_total
+                .with_label_values(&[op])
+                .inc();
+            tracing::warn!(op, error = %crate::error::error_chain(&err), "store operation failed");
+            ApiError::StoreUnavailable
+        })
+    }
+
+    /// Resolves the appid of a login.
+    pub fn resolve_app(&self, appid: Option<&str>) -> Result<(&str, &SecretString), ApiError> {
+        let appid = match appid {
+            Some(appid) => appid,
+            None => self.default_app.as_deref().ok_or(ApiError::UnknownApp)?,
+        };
+        self.apps
+            .get_key_value(appid)
+            .map(|(k, v)| (k.as_str(), v))
+            .ok_or(ApiError::UnknownApp)
+    }
+
+    /// `expires_in` of a fresh session.
+    pub fn first_ttl(&self) -> u64 {
+        self.idle_ttl_secs.min(self.max_lifetime_secs)
+    }
+}

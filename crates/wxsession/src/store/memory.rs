@@ -1,0 +1,201 @@
+//! The in-memory store: one process only, for `wxsession dev` and tests. Same semantics as
+//! Redis, expiry included.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::{CodeClaim, NewSession, PENDING, SessionRecord, Store, StoreError, Touched, now_unix};
+use crate::token::SessionId;
+
+#[derive(Debug, Default)]
+struct User {
+    keys: Vec<String>,
+    sessions: HashSet<String>,
+    expires: Option<Instant>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    sessions: HashMap<String, (SessionRecord, Instant)>,
+    users: HashMap<(String, String), User>,
+    codes: HashMap<String, (Vec<u8>, Instant)>,
+    writes: u64,
+}
+
+impl Inner {
+    /// Drops expired entries now and then, so that memory stays bounded.
+    fn sweep(&mut self, now: Instant) {
+        self.writes += 1;
+        if !self.writes.is_multiple_of(1024) {
+            return;
+        }
+        self.sessions.retain(|_, (_, exp)| *exp > now);
+        self.codes.retain(|_, (_, exp)| *exp > now);
+        self.users.retain(|_, u| u.expires.is_none_or(|e| e > now));
+    }
+}
+
+/// An in-process store.
+#[derive(Debug)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+    max_lifetime: Duration,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new(max_lifetime_secs: u64) -> Self {
+        Self {
+            inner: Mutex::new(Inner::default()),
+            max_lifetime: Duration::from_secs(max_lifetime_secs),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn user_key(appid: &str, openid: &str) -> (String, String) {
+    (appid.to_owned(), openid.to_owned())
+}
+
+#[async_trait::async_trait]
+impl Store for MemoryStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn create_session(&self, new: NewSession<'_>) -> Result<(), StoreError> {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        inner.sweep(now);
+        let user = inner
+            .users
+            .entry(user_key(&new.record.appid, &new.record.openid))
+            .or_default();
+        if user.expires.is_some_and(|e| e <= now) {
+            *user = User::default();
+        }
+        if user.keys.first().map(String::as_str) != Some(new.session_key) {
+            user.keys.insert(0, new.session_key.to_owned());
+            user.keys.truncate(2);
+        }
+        user.sessions.insert(new.id.as_str().to_owned());
+        user.expires = Some(now + self.max_lifetime);
+        let ttl = Duration::from_secs(new.idle_ttl_secs).min(self.max_lifetime);
+        inner
+            .sessions
+            .insert(new.id.as_str().to_owned(), (new.record.clone(), now + ttl));
+        Ok(())
+    }
+
+    async fn touch_session(
+        &self,
+        id: &SessionId,
+        idle_ttl_secs: u64,
+    ) -> Result<Option<Touched>, StoreError> {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        let Some((record, expires)) = inner.sessions.get_mut(id.as_str()) else {
+            return Ok(None);
+        };
+        let left = record.deadline.saturating_sub(now_unix());
+        let ttl = i64::try_from(idle_ttl_secs).unwrap_or(i64::MAX).min(left);
+        if *expires <= now || ttl <= 0 {
+            inner.sessions.remove(id.as_str());
+            return Ok(None);
+        }
+        let ttl_secs = ttl.unsigned_abs();
+        *expires = now + Duration::from_secs(ttl_secs);
+        Ok(Some(Touched {
+            record: record.clone(),
+            ttl_secs,
+        }))
+    }
+
+    async fn delete_session(&self, id: &SessionId) -> Result<bool, StoreError> {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        let Some((record, expires)) = inner.sessions.remove(id.as_str()) else {
+            return Ok(false);
+        };
+        if let Some(user) = inner
+            .users
+            .get_mut(&user_key(&record.appid, &record.openid))
+        {
+            user.sessions.remove(id.as_str());
+        }
+        Ok(expires > now)
+    }
+
+    async fn user_keys(&self, appid: &str, openid: &str) -> Result<Vec<String>, StoreError> {
+        let now = Instant::now();
+        let inner = self.lock();
+        Ok(inner
+            .users
+            .get(&user_key(appid, openid))
+            .filter(|u| u.expires.is_none_or(|e| e > now))
+            .map(|u| u.keys.clone())
+            .unwrap_or_default())
+    }
+
+    async fn revoke_user(&self, appid: &str, openid: &str) -> Result<u64, StoreError> {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        let Some(user) = inner.users.remove(&user_key(appid, openid)) else {
+            return Ok(0);
+        };
+        let mut revoked = 0;
+        for id in user.sessions {
+            if inner
+                .sessions
+                .remove(&id)
+                .is_some_and(|(_, expires)| expires > now)
+            {
+                revoked += 1;
+            }
+        }
+        Ok(revoked)
+    }
+
+    async fn claim_code(&self, code_id: &str, lock_ttl_secs: u64) -> Result<CodeClaim, StoreError> {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        inner.sweep(now);
+        match inner.codes.get(code_id) {
+            Some((value, expires)) if *expires > now => {
+                return Ok(if value == PENDING {
+                    CodeClaim::Pending
+                } else {
+                    CodeClaim::Done(value.clone())
+                });
+            }
+            _ => {}
+        }
+        let expires = now + Duration::from_secs(lock_ttl_secs);
+        inner
+            .codes
+            .insert(code_id.to_owned(), (PENDING.to_vec(), expires));
+        Ok(CodeClaim::Acquired)
+    }
+
+    async fn finish_code(
+        &self,
+        code_id: &str,
+        sealed: &[u8],
+        ttl_secs: u64,
+    ) -> Result<(), StoreError> {
+        let expires = Instant::now() + Duration::from_secs(ttl_secs);
+        self.lock()
+            .codes
+            .insert(code_id.to_owned(), (sealed.to_vec(), expires));
+        Ok(())
+    }
+
+    async fn release_code(&self, code_id: &str) -> Result<(), StoreError> {
+        self.lock().codes.remove(code_id);
+        Ok(())
+    }
+}
