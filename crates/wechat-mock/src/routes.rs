@@ -100,7 +100,7 @@ fn login(state: &State, appid: &str, code: &str, user: &str) -> HttpResponse {
         return errcode(40163, "code been used");
     }
     let openid = openid_for(appid, user);
-    let key = state.rotate_key(appid, &openid);
+    let key = state.rotate_key(appid, &openid, code);
     HttpResponse::Ok().json(Session {
         session_key: STANDARD.encode(key),
         unionid: unionid_for(user),
@@ -114,6 +114,9 @@ struct EncryptRequest {
     appid: String,
     openid: Option<String>,
     user: Option<String>,
+    code: Option<String>,
+    /// Watermark with another appid than `appid` (to test the watermark check).
+    watermark_appid: Option<String>,
     data: serde_json::Map<String, serde_json::Value>,
     #[serde(default)]
     key: KeyChoice,
@@ -129,15 +132,17 @@ enum KeyChoice {
 
 async fn encrypt(state: web::Data<State>, body: web::Json<EncryptRequest>) -> HttpResponse {
     let req = body.into_inner();
-    let openid = match (req.openid, req.user) {
-        (Some(openid), _) => openid,
-        (None, Some(user)) => openid_for(&req.appid, &user),
-        (None, None) => {
-            return HttpResponse::BadRequest().json(json!({"error": "openid or user is required"}));
+    let previous = req.key == KeyChoice::Previous;
+    let key = match (req.code, req.openid, req.user) {
+        (Some(code), _, _) => Some(state.key_for_code(&req.appid, &code)),
+        (None, Some(openid), _) => state.key(&req.appid, &openid, previous),
+        (None, None, Some(user)) => state.key(&req.appid, &openid_for(&req.appid, &user), previous),
+        (None, None, None) => {
+            return HttpResponse::BadRequest()
+                .json(json!({"error": "code, openid or user is required"}));
         }
     };
-    let previous = req.key == KeyChoice::Previous;
-    let Some(key) = state.key(&req.appid, &openid, previous) else {
+    let Some(key) = key else {
         return HttpResponse::NotFound()
             .json(json!({"error": "no such key: log the user in first"}));
     };
@@ -147,11 +152,16 @@ async fn encrypt(state: web::Data<State>, body: web::Json<EncryptRequest>) -> Ht
     let timestamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-    let enc = wechat_crypto::encrypt(&key, &Iv::from_bytes(iv), &req.data, &req.appid, timestamp);
+    let enc = wechat_crypto::encrypt(
+        &key,
+        &Iv::from_bytes(iv),
+        &req.data,
+        req.watermark_appid.as_deref().unwrap_or(&req.appid),
+        timestamp,
+    );
     let raw_data = serde_json::Value::Object(req.data).to_string();
     let signature = wechat_crypto::raw_data_signature(&raw_data, &key);
     HttpResponse::Ok().json(json!({
-        "openid": openid,
         "encryptedData": enc.encrypted_data,
         "iv": enc.iv,
         "rawData": raw_data,

@@ -40,6 +40,8 @@ pub struct Stats {
 pub(crate) struct State {
     pub(crate) secrets: HashMap<String, String>,
     pub(crate) base_latency: Duration,
+    /// Random per simulator: the session key a code yields is derived from it.
+    seed: [u8; 32],
     requests: AtomicU64,
     exchanges: AtomicU64,
     inner: Mutex<Inner>,
@@ -85,6 +87,12 @@ impl State {
                 .map(|a| (a.appid, a.secret))
                 .collect(),
             base_latency: config.base_latency,
+            seed: {
+                let mut seed = [0u8; 32];
+                // The OS CSPRNG does not fail on supported platforms; a zero seed still works.
+                let _ = getrandom::fill(&mut seed);
+                seed
+            },
             requests: AtomicU64::new(0),
             exchanges: AtomicU64::new(0),
             inner: Mutex::new(Inner::default()),
@@ -122,11 +130,25 @@ impl State {
         self.lock().used_codes.insert(code.to_owned())
     }
 
-    /// Issues a fresh session key for the user, keeping the previous one.
-    pub(crate) fn rotate_key(&self, appid: &str, openid: &str) -> [u8; 16] {
+    /// The session key that exchanging `code` yields. Like WeChat, where `wx.login` already
+    /// switches the user to a new key, data fetched after `wx.login` and before the exchange
+    /// is encrypted with it.
+    pub(crate) fn key_for_code(&self, appid: &str, code: &str) -> [u8; 16] {
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(self.seed);
+        for part in [appid, code] {
+            hasher.update((part.len() as u64).to_be_bytes());
+            hasher.update(part.as_bytes());
+        }
+        let digest = hasher.finalize();
         let mut key = [0u8; 16];
-        // The OS CSPRNG does not fail on supported platforms; a zero key would still work.
-        let _ = getrandom::fill(&mut key);
+        key.copy_from_slice(digest.get(..16).unwrap_or(&[0; 16]));
+        key
+    }
+
+    /// Makes the key of `code` the user's current key, keeping the previous one.
+    pub(crate) fn rotate_key(&self, appid: &str, openid: &str, code: &str) -> [u8; 16] {
+        let key = self.key_for_code(appid, code);
         let mut inner = self.lock();
         let slot = inner
             .keys

@@ -35,6 +35,19 @@ pub struct Metrics {
     pub http_requests_in_flight: IntGauge,
 }
 
+/// Every store operation label.
+pub const STORE_OPS: &[&str] = &[
+    "ping",
+    "claim_code",
+    "finish_code",
+    "release_code",
+    "create_session",
+    "touch_session",
+    "delete_session",
+    "user_keys",
+    "revoke_user",
+];
+
 const FAST_BUCKETS: &[f64] = &[
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
@@ -99,7 +112,7 @@ impl Metrics {
                 prometheus::process_collector::ProcessCollector::for_self(),
             ))
             .expect("process collector registered once");
-        Self {
+        let metrics = Self {
             code_exchanges_total: counter(
                 &registry,
                 "code_exchanges_total",
@@ -172,6 +185,44 @@ impl Metrics {
             sessions_revoked_total,
             http_requests_in_flight,
             registry,
+        };
+        metrics.init_store();
+        metrics
+    }
+
+    /// Creates the series of an app and of every store operation at zero, so that dashboards
+    /// and alert rules see them before the first event.
+    pub fn init_app(&self, appid: &str) {
+        for result in [
+            "ok",
+            "invalid_code",
+            "code_used",
+            "rate_limited",
+            "user_blocked",
+            "wechat_error",
+            "timeout",
+            "unavailable",
+        ] {
+            self.code_exchanges_total
+                .with_label_values(&[appid, result]);
+        }
+        for result in ["ok", "failed", "bad_input"] {
+            self.decrypt_total.with_label_values(&[appid, result]);
+        }
+        for reason in ["bad_input", "padding", "json", "watermark", "signature"] {
+            self.decrypt_failures_total
+                .with_label_values(&[appid, reason]);
+        }
+        self.sessions_created_total.with_label_values(&[appid]);
+    }
+
+    /// Creates the per-operation store series at zero.
+    fn init_store(&self) {
+        for op in STORE_OPS {
+            self.store_errors_total.with_label_values(&[op]);
+        }
+        for result in ["hit", "miss"] {
+            self.session_lookups_total.with_label_values(&[result]);
         }
     }
 

@@ -196,7 +196,7 @@ pub struct AppSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file or environment could not be read or parsed.
-    #[error("{0}")]
+    #[error(transparent)]
     Load(#[from] config::ConfigError),
     /// A value is invalid.
     #[error("{key}: {message}")]
@@ -279,7 +279,7 @@ impl Settings {
     fn validate_store(&self) -> Result<(), ConfigError> {
         let store = &self.store;
         let prefix_ok = !store.key_prefix.is_empty()
-            && store.key_prefix.len() <= 32
+            && store.key_prefix.len() <= 64
             && store
                 .key_prefix
                 .chars()
@@ -287,7 +287,7 @@ impl Settings {
         if !prefix_ok {
             return Err(invalid(
                 "store.key_prefix",
-                "must be 1-32 characters of A-Z a-z 0-9 - _ . :",
+                "must be 1-64 characters of A-Z a-z 0-9 - _ . :",
             ));
         }
         if !(1..=1024).contains(&store.pool_size) {

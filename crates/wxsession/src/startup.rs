@@ -56,13 +56,17 @@ pub fn build_state(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result
         [only] => Some(only.appid.clone()),
         _ => None,
     };
+    let metrics = Metrics::new();
+    for app in &apps {
+        metrics.init_app(&app.appid);
+    }
     Ok(AppState {
         store,
         wechat: wechat_client::Client::new(client_config).context("building the WeChat client")?,
         default_app,
         apps: apps.into_iter().map(|a| (a.appid, a.secret)).collect(),
         admin_token: settings.admin_token()?,
-        metrics: Metrics::new(),
+        metrics,
         idle_ttl_secs: settings.session.idle_ttl_secs,
         max_lifetime_secs: settings.session.max_lifetime_secs,
         store_timeout: settings.store_timeout(),

@@ -1,0 +1,362 @@
+//! Test harness: redis-server processes, the simulator, and the real application on port 0.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::dev::ServerHandle;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use wechat_mock::{MockApp, MockConfig, MockWechat, RunningMock};
+use wxsession::settings::{AppSettings, Backend, Settings};
+use wxsession::startup::{Application, build_state, build_store};
+
+pub const APPID: &str = "wx1234567890abcdef";
+pub const OTHER_APPID: &str = "wxfedcba0987654321";
+pub const SECRET: &str = "app-secret-1";
+pub const OTHER_SECRET: &str = "app-secret-2";
+pub const ADMIN_TOKEN: &str = "admin-token-for-tests-0123456789";
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A redis-server of our own, on a free port, in a temp dir; killed on drop.
+pub struct RedisServer {
+    child: std::sync::Mutex<Option<Child>>,
+    pub port: u16,
+    dir: tempfile::TempDir,
+    extra: Vec<String>,
+}
+
+impl RedisServer {
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts with extra `redis-server` arguments (e.g. `--appendonly yes`).
+    pub fn start_with(extra: &[&str]) -> Self {
+        let server = Self {
+            child: std::sync::Mutex::new(None),
+            port: free_port(),
+            dir: tempfile::tempdir().expect("temp dir"),
+            extra: extra.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        server.boot();
+        server
+    }
+
+    fn boot(&self) {
+        let child = Command::new("redis-server")
+            .arg("--port")
+            .arg(self.port.to_string())
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .args(&self.extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server runs (scripts/test.sh installs it)");
+        *self.child.lock().unwrap_or_else(|p| p.into_inner()) = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// Kills the server (SIGKILL) and waits for it.
+    pub fn stop(&self) {
+        let child = self.child.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(mut child) = child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port and directory.
+    pub fn restart(&self) {
+        self.stop();
+        self.boot();
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Where a test's Redis comes from: the suite's shared server (`WXSESSION_TEST_REDIS_URL`,
+/// set by scripts/test.sh) or one of its own.
+pub enum RedisHandle {
+    Shared(String),
+    Owned(RedisServer),
+}
+
+impl RedisHandle {
+    pub fn get() -> Self {
+        match std::env::var("WXSESSION_TEST_REDIS_URL") {
+            Ok(url) if !url.is_empty() => Self::Shared(url),
+            _ => Self::Owned(RedisServer::start()),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        match self {
+            Self::Shared(url) => url.clone(),
+            Self::Owned(server) => server.url(),
+        }
+    }
+}
+
+/// What several replicas share: a simulator, a Redis, a key prefix.
+pub struct Env {
+    pub sim: RunningMock,
+    pub redis: RedisHandle,
+    pub prefix: String,
+}
+
+impl Env {
+    pub fn new() -> Arc<Self> {
+        Self::with_redis(RedisHandle::get())
+    }
+
+    pub fn with_redis(redis: RedisHandle) -> Arc<Self> {
+        let sim = MockWechat::new(MockConfig {
+            apps: vec![
+                MockApp {
+                    appid: APPID.into(),
+                    secret: SECRET.into(),
+                },
+                MockApp {
+                    appid: OTHER_APPID.into(),
+                    secret: OTHER_SECRET.into(),
+                },
+            ],
+            base_latency: Duration::ZERO,
+        })
+        .start(([127, 0, 0, 1], 0).into())
+        .expect("simulator starts");
+        Arc::new(Self {
+            sim,
+            redis,
+            prefix: format!("t{}", uuid::Uuid::new_v4().simple()),
+        })
+    }
+
+    /// Settings for one replica on port 0 with one app.
+    pub fn settings(&self) -> Settings {
+        let mut s = Settings::default();
+        s.server.bind = "127.0.0.1:0".into();
+        s.server.workers = Some(2);
+        s.server.shutdown_timeout_secs = 1;
+        s.store.backend = Backend::Redis;
+        s.store.url = self.redis.url();
+        s.store.key_prefix = self.prefix.clone();
+        s.store.pool_size = 8;
+        s.store.timeout_ms = 500;
+        s.wechat.api_base = self.sim.url.clone();
+        s.wechat.timeout_ms = 1000;
+        s.admin.token = Some(SecretString::from(ADMIN_TOKEN));
+        s.apps = vec![app(APPID, SECRET)];
+        s
+    }
+}
+
+pub fn app(appid: &str, secret: &str) -> AppSettings {
+    AppSettings {
+        appid: appid.into(),
+        secret: Some(SecretString::from(secret)),
+        secret_file: None,
+        secret_env: None,
+    }
+}
+
+/// A running replica.
+pub struct TestApp {
+    pub address: String,
+    pub env: Arc<Env>,
+    pub http: reqwest::Client,
+    handle: ServerHandle,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        // Stop without waiting: the runtime may be shutting down.
+        drop(handle.stop(false));
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_on(Env::new(), |_| {}).await
+}
+
+pub async fn spawn_app_with(f: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_on(Env::new(), f).await
+}
+
+pub async fn spawn_on(env: Arc<Env>, f: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = env.settings();
+    f(&mut settings);
+    settings.validate().expect("test settings are valid");
+    let store = build_store(&settings).expect("store builds");
+    let state = build_state(&settings, store).expect("state builds");
+    let app = Application::build_with_state(&settings, state).expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        env,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        handle,
+    }
+}
+
+/// A code the simulator accepts once, for `user`.
+pub fn code_for(user: &str) -> String {
+    format!("user:{user}:{}", uuid::Uuid::new_v4().simple())
+}
+
+impl TestApp {
+    /// Another replica on the same Redis, prefix and simulator.
+    pub async fn replica(&self) -> TestApp {
+        spawn_on(self.env.clone(), |_| {}).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &Value,
+        token: Option<&str>,
+    ) -> reqwest::Response {
+        let mut req = self.http.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.http.get(self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.http.delete(self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    /// Logs `user` in with a fresh code; returns the 201 body.
+    pub async fn login(&self, user: &str) -> Value {
+        self.login_code(&code_for(user)).await
+    }
+
+    pub async fn login_code(&self, code: &str) -> Value {
+        let res = self
+            .post_json("/v1/sessions", &json!({ "code": code }), None)
+            .await;
+        assert_eq!(res.status().as_u16(), 201, "login of {code}");
+        res.json().await.expect("login body")
+    }
+
+    /// What `wx.getUserInfo` would hand the mini-program now: encrypted with the user's
+    /// current (or previous) session key.
+    pub async fn sim_encrypt(&self, appid: &str, user: &str, data: Value, key: &str) -> Value {
+        let res = self
+            .http
+            .post(format!("{}/__sim/encrypt", self.env.sim.url))
+            .json(&json!({ "appid": appid, "user": user, "data": data, "key": key }))
+            .send()
+            .await
+            .expect("simulator answers");
+        assert!(res.status().is_success(), "encrypt: {}", res.status());
+        res.json().await.expect("encrypt body")
+    }
+
+    /// A direct connection to the test's Redis.
+    pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(self.env.redis.url())
+            .expect("redis url")
+            .get_multiplexed_async_connection()
+            .await
+            .expect("redis connects")
+    }
+
+    /// Every key under this test's prefix, with its TTL.
+    pub async fn keys_with_ttl(&self) -> Vec<(String, i64)> {
+        let mut conn = self.redis().await;
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{}:*", self.env.prefix))
+            .query_async(&mut conn)
+            .await
+            .expect("KEYS");
+        let mut out = Vec::new();
+        for key in keys {
+            let ttl: i64 = redis::cmd("TTL")
+                .arg(&key)
+                .query_async(&mut conn)
+                .await
+                .expect("TTL");
+            out.push((key, ttl));
+        }
+        out
+    }
+}
+
+/// The `error` object of an error body, after checking its shape.
+pub async fn error_of(res: reqwest::Response) -> (u16, Value) {
+    let status = res.status().as_u16();
+    let body: Value = res.json().await.expect("error body is JSON");
+    let err = body["error"].clone();
+    assert!(err["code"].is_string(), "{body}");
+    assert!(err["message"].is_string(), "{body}");
+    assert!(
+        err["request_id"].as_str().is_some_and(|s| !s.is_empty()),
+        "{body}"
+    );
+    assert_eq!(body.as_object().map(|o| o.len()), Some(1), "{body}");
+    (status, err)
+}
+
+/// Polls `f` until it returns true or the deadline passes.
+pub async fn eventually<F, Fut>(timeout: Duration, mut f: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if f().await {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

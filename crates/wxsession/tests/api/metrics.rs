@@ -1,0 +1,84 @@
+//! Metrics as SPEC section 7: names, labels by route pattern, a separate listener.
+
+use serde_json::json;
+
+use crate::helpers::{ADMIN_TOKEN, APPID, spawn_app, spawn_app_with};
+
+pub const SPEC_METRICS: &[&str] = &[
+    "wxsession_code_exchanges_total",
+    "wxsession_code_exchange_duration_seconds",
+    "wxsession_decrypt_total",
+    "wxsession_decrypt_failures_total",
+    "wxsession_sessions_created_total",
+    "wxsession_session_lookups_total",
+    "wxsession_sessions_revoked_total",
+    "wxsession_store_errors_total",
+    "wxsession_store_duration_seconds",
+    "wxsession_http_requests_total",
+    "wxsession_http_request_duration_seconds",
+    "wxsession_http_requests_in_flight",
+    "process_resident_memory_bytes",
+];
+
+#[tokio::test]
+async fn every_spec_metric_is_exposed_after_a_flow() {
+    let app = spawn_app().await;
+    let token = app.login("sam").await["session"]
+        .as_str()
+        .expect("t")
+        .to_owned();
+    let enc = app
+        .sim_encrypt(APPID, "sam", json!({"a": 1}), "current")
+        .await;
+    app.post_json("/v1/sessions/current/decrypt", &enc, Some(&token))
+        .await;
+    app.post_json(
+        "/v1/sessions/current/decrypt",
+        &json!({"encryptedData": "AAAAAAAAAAAAAAAAAAAAAA==", "iv": enc["iv"]}),
+        Some(&token),
+    )
+    .await;
+    app.post_json("/v1/sessions", &json!({"code": "err:40029:m"}), None)
+        .await;
+    let openid = wechat_mock::openid_for(APPID, "sam");
+    let admin_path = format!("/v1/admin/apps/{APPID}/users/{openid}/sessions");
+    app.delete(&admin_path, Some(ADMIN_TOKEN)).await;
+    app.get("/v1/auth", Some(&token)).await;
+    app.get("/no/such/route/zzqqxx", None).await;
+
+    let res = app.get("/metrics", None).await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .expect("ct")
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = res.text().await.expect("text");
+    let missing: Vec<_> = SPEC_METRICS
+        .iter()
+        .filter(|m| !text.contains(&format!("# TYPE {m} ")))
+        .collect();
+    assert!(missing.is_empty(), "missing {missing:?} in\n{text}");
+    for needle in [
+        format!("wxsession_code_exchanges_total{{appid=\"{APPID}\",result=\"ok\"}} 1"),
+        format!("wxsession_code_exchanges_total{{appid=\"{APPID}\",result=\"invalid_code\"}} 1"),
+        format!("wxsession_decrypt_total{{appid=\"{APPID}\",result=\"ok\"}} 1"),
+        format!("wxsession_decrypt_failures_total{{appid=\"{APPID}\",reason=\"padding\"}} 1"),
+        format!("wxsession_sessions_created_total{{appid=\"{APPID}\"}} 1"),
+        "wxsession_sessions_revoked_total 1".to_owned(),
+        "wxsession_session_lookups_total{result=\"miss\"} 1".to_owned(),
+        "route=\"/v1/admin/apps/{appid}/users/{openid}/sessions\"".to_owned(),
+        "route=\"unmatched\"".to_owned(),
+    ] {
+        assert!(text.contains(&needle), "{needle} not in\n{text}");
+    }
+    assert!(!text.contains(&openid), "raw paths never become labels");
+    assert!(!text.contains("zzqqxx"));
+}
+
+#[tokio::test]
+async fn metrics_can_live_on_their_own_listener() {
+    let app = spawn_app_with(|s| s.server.metrics_bind = Some("127.0.0.1:0".into())).await;
+    assert_eq!(app.get("/metrics", None).await.status().as_u16(), 404);
+}

@@ -1,0 +1,249 @@
+//! The real binary as a process: logs never carry secrets, SIGTERM drains in-flight requests.
+
+use std::io::Read as _;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::helpers::{ADMIN_TOKEN, APPID, Env, SECRET, code_for, free_port};
+
+struct Serve {
+    child: Child,
+    pub address: String,
+    _dir: tempfile::TempDir,
+    log: std::path::PathBuf,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(env: &Env, shutdown_secs: u64) -> Serve {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let secret_file = dir.path().join("secret");
+    std::fs::write(&secret_file, format!("{SECRET}\n")).expect("secret");
+    let config = dir.path().join("wxsession.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[server]
+bind = "127.0.0.1:{port}"
+shutdown_timeout_secs = {shutdown_secs}
+workers = 2
+
+[store]
+url = "{url}"
+key_prefix = "{prefix}"
+
+[wechat]
+api_base = "{api}"
+
+[admin]
+token = "{ADMIN_TOKEN}"
+
+[[apps]]
+appid = "{APPID}"
+secret_file = "{secret}"
+"#,
+            url = env.redis.url(),
+            prefix = env.prefix,
+            api = env.sim.url,
+            secret = secret_file.display(),
+        ),
+    )
+    .expect("config");
+    let log = dir.path().join("out.log");
+    let out = std::fs::File::create(&log).expect("log file");
+    let child = Command::new(env!("CARGO_BIN_EXE_wxsession"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("RUST_LOG", "debug")
+        .stdout(out.try_clone().expect("dup"))
+        .stderr(out)
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("wxsession starts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "wxsession did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Serve {
+        child,
+        address: format!("http://127.0.0.1:{port}"),
+        _dir: dir,
+        log,
+    }
+}
+
+fn sigterm(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+fn read_log(path: &std::path::Path) -> String {
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_to_string(&mut text))
+        .expect("log readable");
+    text
+}
+
+#[tokio::test]
+async fn logs_of_a_full_flow_hold_no_secret() {
+    let env = Env::new();
+    let mut server = serve(&env, 2);
+    let http = reqwest::Client::new();
+    let code = code_for("quinn");
+    let login: serde_json::Value = http
+        .post(format!("{}/v1/sessions", server.address))
+        .json(&json!({"code": code}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let token = login["session"].as_str().expect("token").to_owned();
+    let enc: serde_json::Value = http
+        .post(format!("{}/__sim/encrypt", env.sim.url))
+        .json(&json!({"appid": APPID, "user": "quinn", "data": {"nickName": "Quinn"}}))
+        .send()
+        .await
+        .expect("sim")
+        .json()
+        .await
+        .expect("json");
+    let res = http
+        .post(format!("{}/v1/sessions/current/decrypt", server.address))
+        .bearer_auth(&token)
+        .header("x-request-id", "trace-me-42")
+        .json(&enc)
+        .send()
+        .await
+        .expect("decrypt");
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.headers()["x-request-id"], "trace-me-42");
+    let openid = wechat_mock::openid_for(APPID, "quinn");
+    let res = http
+        .delete(format!(
+            "{}/v1/admin/apps/{APPID}/users/{openid}/sessions",
+            server.address
+        ))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .expect("admin");
+    assert_eq!(res.status().as_u16(), 200);
+
+    // The session_key, read straight from Redis.
+    let mut conn = redis::Client::open(env.redis.url())
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    let login2 = http
+        .post(format!("{}/v1/sessions", server.address))
+        .json(&json!({"code": code_for("quinn")}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(login2.status().as_u16(), 201);
+    let session_key: String = redis::cmd("HGET")
+        .arg(format!("{}:u:{{{APPID}:{openid}}}", env.prefix))
+        .arg("k0")
+        .query_async(&mut conn)
+        .await
+        .expect("k0");
+
+    sigterm(&server.child);
+    let status = server.child.wait().expect("exit");
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+    let log = read_log(&server.log);
+    assert!(log.contains("trace-me-42"), "request ids are logged");
+    assert!(
+        log.lines().filter(|l| l.contains("\"route\"")).count() >= 4,
+        "{log}"
+    );
+    for line in log.lines().filter(|l| l.starts_with('{')) {
+        serde_json::from_str::<serde_json::Value>(line).expect("JSON log lines");
+    }
+    let enc_data = enc["encryptedData"].as_str().expect("data");
+    for (what, needle) in [
+        ("app secret", SECRET),
+        ("admin token", ADMIN_TOKEN),
+        ("code", code.as_str()),
+        ("code nonce", code.rsplit(':').next().expect("nonce")),
+        ("token", &token[4..]),
+        ("session_key", session_key.as_str()),
+        ("encryptedData", &enc_data[..32]),
+        ("iv", enc["iv"].as_str().expect("iv")),
+    ] {
+        assert!(!log.contains(needle), "{what} leaked into the log:\n{log}");
+    }
+}
+
+#[tokio::test]
+async fn sigterm_finishes_in_flight_logins_then_exits() {
+    let env = Env::new();
+    let mut server = serve(&env, 5);
+    let http = reqwest::Client::new();
+    let address = server.address.clone();
+    let slow = tokio::spawn({
+        let http = http.clone();
+        let address = address.clone();
+        async move {
+            http.post(format!("{address}/v1/sessions"))
+                .json(&json!({"code": format!("slow:1500:{}", code_for("rita"))}))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        }
+    });
+    // Wait until the login is in flight at the simulator.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while env.sim.stats().requests == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "login did not reach the simulator"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let stopped_at = Instant::now();
+    sigterm(&server.child);
+    // New connections are refused soon after.
+    let port: u16 = address
+        .rsplit(':')
+        .next()
+        .expect("port")
+        .parse()
+        .expect("port");
+    let mut refused = false;
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(refused, "the listener closes on SIGTERM");
+    assert_eq!(
+        slow.await.expect("task").expect("in-flight login answered"),
+        201
+    );
+    let status = server.child.wait().expect("exit");
+    assert!(status.success(), "{status:?}");
+    assert!(
+        stopped_at.elapsed() < Duration::from_secs(5),
+        "exited within the shutdown timeout"
+    );
+}

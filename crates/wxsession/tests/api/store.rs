@@ -1,0 +1,233 @@
+//! The store conformance suite: the Redis store (on a real redis-server) and the memory store
+//! must behave the same.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use wxsession::store::{CodeClaim, MemoryStore, NewSession, RedisStore, SessionRecord, Store};
+use wxsession::token::Token;
+
+use crate::helpers::RedisHandle;
+
+const LIFETIME: u64 = 3600;
+
+fn record(openid: &str, lifetime: i64) -> SessionRecord {
+    let now = wxsession::store::now_unix();
+    SessionRecord {
+        appid: "wxapp".into(),
+        openid: openid.into(),
+        unionid: Some("union-1".into()),
+        created_at: now,
+        deadline: now + lifetime,
+    }
+}
+
+async fn create(store: &dyn Store, openid: &str, key: &str, idle: u64, lifetime: i64) -> Token {
+    let token = Token::mint().expect("rng");
+    store
+        .create_session(NewSession {
+            id: &token.id(),
+            record: &record(openid, lifetime),
+            session_key: key,
+            idle_ttl_secs: idle,
+        })
+        .await
+        .expect("create");
+    token
+}
+
+async fn suite(store: Arc<dyn Store>) {
+    store.ping().await.expect("ping");
+
+    // Create, touch, keys.
+    let t1 = create(&*store, "o1", "key-A", 100, 3600).await;
+    let found = store
+        .touch_session(&t1.id(), 100)
+        .await
+        .expect("touch")
+        .expect("found");
+    assert_eq!(found.record.openid, "o1");
+    assert_eq!(found.record.unionid.as_deref(), Some("union-1"));
+    assert_eq!(found.ttl_secs, 100);
+    assert_eq!(
+        store.user_keys("wxapp", "o1").await.expect("keys"),
+        vec!["key-A"]
+    );
+
+    // Unknown token.
+    let stranger = Token::mint().expect("rng");
+    assert_eq!(
+        store
+            .touch_session(&stranger.id(), 100)
+            .await
+            .expect("touch"),
+        None
+    );
+
+    // Re-login rotates keys: newest first, previous kept, at most two.
+    let t2 = create(&*store, "o1", "key-B", 100, 3600).await;
+    assert_eq!(
+        store.user_keys("wxapp", "o1").await.expect("keys"),
+        vec!["key-B", "key-A"]
+    );
+    let _t3 = create(&*store, "o1", "key-C", 100, 3600).await;
+    assert_eq!(
+        store.user_keys("wxapp", "o1").await.expect("keys"),
+        vec!["key-C", "key-B"]
+    );
+    // The same key twice does not push the previous one out.
+    let _t4 = create(&*store, "o1", "key-C", 100, 3600).await;
+    assert_eq!(
+        store.user_keys("wxapp", "o1").await.expect("keys"),
+        vec!["key-C", "key-B"]
+    );
+
+    // Touch is capped by the deadline.
+    let short = create(&*store, "o2", "key-S", 100, 5).await;
+    let found = store
+        .touch_session(&short.id(), 100)
+        .await
+        .expect("touch")
+        .expect("found");
+    assert!(
+        found.ttl_secs <= 5 && found.ttl_secs >= 4,
+        "{}",
+        found.ttl_secs
+    );
+    // Past its deadline it is gone.
+    let expired = create(&*store, "o2", "key-S", 100, 0).await;
+    assert_eq!(
+        store
+            .touch_session(&expired.id(), 100)
+            .await
+            .expect("touch"),
+        None
+    );
+
+    // Delete.
+    assert!(store.delete_session(&t1.id()).await.expect("delete"));
+    assert!(!store.delete_session(&t1.id()).await.expect("delete"));
+    assert_eq!(
+        store.touch_session(&t1.id(), 100).await.expect("touch"),
+        None
+    );
+
+    // Revoke all of o1: t2, t3, t4 (t1 is already gone); o2's stay.
+    assert_eq!(store.revoke_user("wxapp", "o1").await.expect("revoke"), 3);
+    assert_eq!(
+        store.touch_session(&t2.id(), 100).await.expect("touch"),
+        None
+    );
+    assert!(
+        store
+            .user_keys("wxapp", "o1")
+            .await
+            .expect("keys")
+            .is_empty()
+    );
+    assert!(
+        store
+            .touch_session(&short.id(), 100)
+            .await
+            .expect("touch")
+            .is_some()
+    );
+    assert_eq!(
+        store.revoke_user("wxapp", "nobody").await.expect("revoke"),
+        0
+    );
+
+    // Code claims: one winner, then pending, then done; release lets another try.
+    assert_eq!(
+        store.claim_code("c1", 30).await.expect("claim"),
+        CodeClaim::Acquired
+    );
+    assert_eq!(
+        store.claim_code("c1", 30).await.expect("claim"),
+        CodeClaim::Pending
+    );
+    store
+        .finish_code("c1", b"sealed-answer", 30)
+        .await
+        .expect("finish");
+    assert_eq!(
+        store.claim_code("c1", 30).await.expect("claim"),
+        CodeClaim::Done(b"sealed-answer".to_vec())
+    );
+    assert_eq!(
+        store.claim_code("c2", 30).await.expect("claim"),
+        CodeClaim::Acquired
+    );
+    store.release_code("c2").await.expect("release");
+    assert_eq!(
+        store.claim_code("c2", 30).await.expect("claim"),
+        CodeClaim::Acquired
+    );
+
+    // Claims expire.
+    assert_eq!(
+        store.claim_code("c3", 1).await.expect("claim"),
+        CodeClaim::Acquired
+    );
+    let mut reclaimed = false;
+    for _ in 0..40 {
+        if store.claim_code("c3", 1).await.expect("claim") == CodeClaim::Acquired {
+            reclaimed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(reclaimed, "an abandoned claim expires");
+
+    // Idle expiry.
+    let idle = create(&*store, "o3", "key-I", 1, 3600).await;
+    let mut gone = false;
+    for _ in 0..40 {
+        if store
+            .touch_session(&idle.id(), 1)
+            .await
+            .expect("touch")
+            .is_none()
+        {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+    }
+    assert!(gone, "an idle session expires");
+}
+
+#[tokio::test]
+async fn memory_store_conforms() {
+    suite(Arc::new(MemoryStore::new(LIFETIME))).await;
+}
+
+#[tokio::test]
+async fn redis_store_conforms() {
+    let redis = RedisHandle::get();
+    let prefix = format!("t{}", uuid::Uuid::new_v4().simple());
+    let store =
+        RedisStore::new(&redis.url(), &prefix, 4, Duration::from_secs(1), LIFETIME).expect("pool");
+    suite(Arc::new(store)).await;
+
+    // Every key it wrote has a TTL.
+    let mut conn = redis::Client::open(redis.url())
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect");
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}:*"))
+        .query_async(&mut conn)
+        .await
+        .expect("KEYS");
+    assert!(!keys.is_empty());
+    for key in keys {
+        let ttl: i64 = redis::cmd("TTL")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .expect("TTL");
+        assert!(ttl > 0, "{key} has TTL {ttl}");
+    }
+}
