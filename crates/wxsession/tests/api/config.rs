@@ -147,3 +147,23 @@ fn invalid_configs_name_the_key() {
         assert!(!err.contains("\"s\""), "{err}");
     }
 }
+
+#[test]
+fn the_example_config_is_valid() {
+    let dir = tempfile::tempdir().expect("dir");
+    let example = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../config/wxsession.example.toml"
+    ))
+    .expect("example config");
+    let admin = dir.path().join("admin");
+    let secret = dir.path().join("secret");
+    std::fs::write(&admin, "an-admin-token-of-some-length").expect("write");
+    std::fs::write(&secret, "app-secret").expect("write");
+    let toml = example
+        .replace("/run/secrets/wxsession-admin", &admin.display().to_string())
+        .replace("/run/secrets/wx-secret", &secret.display().to_string());
+    let (ok, out, err) = check(&toml, &[]);
+    assert!(ok, "{err}");
+    assert!(out.contains("metrics_bind = \"0.0.0.0:9090\""), "{out}");
+}
