@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# The docker-compose topology as plain processes on loopback: one redis-server (AOF on), the
+# WeChat simulator, three `wxsession serve` replicas and nginx with the compose nginx template.
+#
+#   scripts/local-cluster.sh          start everything, print the URLs, stop on Ctrl-C
+#   scripts/local-cluster.sh --test   drive the seed flow through nginx, SIGKILL one replica
+#                                     mid-run, require zero failed logins and every token still
+#                                     valid, then stop everything
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-}
+bin=${WXSESSION_BIN:-target/debug/wxsession}
+[[ -x $bin ]] || cargo build -q -p wxsession
+command -v nginx >/dev/null || { echo "nginx is missing: apt-get install -y nginx" >&2; exit 1; }
+command -v redis-server >/dev/null || { echo "redis-server is missing: apt-get install -y redis-server" >&2; exit 1; }
+
+dir=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+  for _ in $(seq 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "port $1 did not open" >&2; return 1
+}
+
+appid=wx1234567890abcdef
+secret=local-cluster-secret
+admin=local-cluster-admin-token
+redis_port=$(free_port); mock_port=$(free_port); nginx_port=$(free_port); demo_port=$(free_port)
+
+redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$dir" --appendonly yes --save "" \
+  --logfile "$dir/redis.log" &
+pids+=($!)
+"$bin" mock-wechat --bind "127.0.0.1:$mock_port" --app "$appid=$secret" >"$dir/mock.log" 2>&1 &
+pids+=($!)
+wait_port "$redis_port"; wait_port "$mock_port"
+
+printf '%s\n' "$admin" >"$dir/admin"; printf '%s\n' "$secret" >"$dir/secret"
+servers=""
+replica_pids=()
+replica_ports=()
+for i in 1 2 3; do
+  port=$(free_port); metrics=$(free_port)
+  cat >"$dir/wxsession-$i.toml" <<TOML
+[server]
+bind = "127.0.0.1:$port"
+metrics_bind = "127.0.0.1:$metrics"
+shutdown_timeout_secs = 5
+workers = 1
+[store]
+url = "redis://127.0.0.1:$redis_port/0"
+[wechat]
+api_base = "http://127.0.0.1:$mock_port"
+[admin]
+token_file = "$dir/admin"
+[[apps]]
+appid = "$appid"
+secret_file = "$dir/secret"
+TOML
+  "$bin" serve --config "$dir/wxsession-$i.toml" >"$dir/wxsession-$i.log" 2>&1 &
+  pids+=($!); replica_pids+=($!); replica_ports+=("$port")
+  servers="$servers server 127.0.0.1:$port max_fails=1 fail_timeout=5s;"
+done
+for port in "${replica_ports[@]}"; do wait_port "$port"; done
+
+# The same template docker-compose mounts into the nginx image, rendered the same way.
+NGINX_LISTEN="127.0.0.1:$nginx_port" DEMO_LISTEN="127.0.0.1:$demo_port" WXSESSION_SERVERS="$servers" \
+  python3 - deploy/nginx/wxsession.conf.template >"$dir/wxsession.conf" <<'PY'
+import os, re, sys
+text = open(sys.argv[1]).read()
+names = ("NGINX_LISTEN", "DEMO_LISTEN", "WXSESSION_SERVERS")
+print(re.sub(r"\$\{(%s)\}" % "|".join(names), lambda m: os.environ[m.group(1)], text))
+PY
+cat >"$dir/nginx.conf" <<NGINX
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log $dir/nginx-access.log;
+  client_body_temp_path $dir/body;
+  proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fastcgi;
+  uwsgi_temp_path $dir/uwsgi;
+  scgi_temp_path $dir/scgi;
+  include $dir/wxsession.conf;
+}
+NGINX
+nginx -t -q -p "$dir" -c "$dir/nginx.conf"
+nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' &
+pids+=($!)
+wait_port "$nginx_port"
+base="http://127.0.0.1:$nginx_port"
+
+if [[ $mode != --test ]]; then
+  cat <<TXT
+local cluster up:
+  nginx      $base   (forward-auth demo backend at $base/api/)
+  replicas   ${replica_ports[*]}
+  simulator  http://127.0.0.1:$mock_port   appid $appid
+  redis      redis://127.0.0.1:$redis_port/0
+Ctrl-C stops everything.
+TXT
+  wait
+  exit 0
+fi
+
+# The scenario: logins, validations, decrypts and forward-auth through nginx; replica 2 is killed
+# with SIGKILL after a third of the logins.
+BASE="$base" SIM="http://127.0.0.1:$mock_port" APPID="$appid" VICTIM="${replica_pids[1]}" \
+  python3 - <<'PY'
+import json, os, signal, sys, urllib.request, urllib.error
+
+base, sim, appid, victim = os.environ["BASE"], os.environ["SIM"], os.environ["APPID"], int(os.environ["VICTIM"])
+
+def call(method, url, body=None, token=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        req.add_header("content-type", "application/json")
+    if token:
+        req.add_header("authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as res:
+            text = res.read().decode()
+            return res.status, (json.loads(text) if text else None), dict(res.headers)
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(), dict(e.headers)
+
+total, failures, tokens = 60, [], []
+for i in range(total):
+    if i == total // 3:
+        os.kill(victim, signal.SIGKILL)
+        print(f"killed replica pid {victim} after {i} logins", flush=True)
+    user = f"u{i % 7}"
+    status, body, _ = call("POST", f"{base}/v1/sessions", {"code": f"user:{user}:{os.getpid()}-{i}"})
+    if status != 201:
+        failures.append(f"login {i}: {status} {body}")
+        continue
+    tokens.append((user, body["session"], body["openid"]))
+    status, _, _ = call("GET", f"{base}/v1/auth", token=body["session"])
+    if status != 200:
+        failures.append(f"auth {i}: {status}")
+
+# Every token minted is still valid, through nginx and the forward-auth demo backend.
+for user, token, openid in tokens:
+    status, body, _ = call("GET", f"{base}/api/hello", token=token)
+    if status != 200 or body.get("hello") != openid:
+        failures.append(f"forward auth for {user}: {status} {body}")
+status, _, _ = call("GET", f"{base}/api/hello")
+if status != 401:
+    failures.append(f"forward auth without a token: {status}")
+
+# Decrypt through nginx with data from the simulator, for each user's newest session.
+latest = {user: token for user, token, _ in tokens}
+for user, token in latest.items():
+    _, enc, _ = call("POST", f"{sim}/__sim/encrypt", {"appid": appid, "user": user, "data": {"n": user}})
+    status, body, _ = call("POST", f"{base}/v1/sessions/current/decrypt", enc, token)
+    if status != 200 or body["data"]["n"] != user:
+        failures.append(f"decrypt for {user}: {status} {body}")
+
+print(f"{len(tokens)} passed, {len(failures)} failed")
+for f in failures:
+    print("  " + f)
+sys.exit(1 if failures else 0)
+PY

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Offline validation of everything an operator deploys, and the multi-replica proof:
+# docker-compose (compose-spec schema + docker-compose config), the kustomize overlays
+# (Kubernetes 1.30 schemas, strict), Prometheus config, rules and rule unit tests, the Grafana
+# dashboard, the nginx template, the shipped wxsession configs, metric names against a real
+# scrape, and scripts/local-cluster.sh --test.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+log() { printf -- '--> %s\n' "$*"; }
+
+need=()
+command -v promtool >/dev/null || need+=(prometheus)
+command -v docker-compose >/dev/null || need+=(docker-compose)
+command -v nginx >/dev/null || need+=(nginx-light)
+command -v kubectl >/dev/null || need+=(kubernetes-client)
+python3 -c 'import venv' 2>/dev/null || need+=(python3-venv)
+if ((${#need[@]})); then
+  log "installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+venv=target/tools/venv
+if [[ ! -x $venv/bin/kubernetes-validate || ! -x $venv/bin/check-jsonschema ]]; then
+  log "installing kubernetes-validate and check-jsonschema into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check kubernetes-validate==1.37.0 check-jsonschema==0.39.0 pyyaml
+fi
+py=$venv/bin/python
+tmp=$(mktemp -d)
+dev_pid=""
+cleanup() { [[ -n $dev_pid ]] && kill "$dev_pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+log "docker-compose.yml against the compose-spec schema"
+"$venv/bin/check-jsonschema" --builtin-schema vendor.compose-spec docker-compose.yml
+docker-compose -f docker-compose.yml config -q
+
+log "kustomize overlays against the Kubernetes 1.30 schemas"
+for overlay in k8s/overlays/*/; do
+  kubectl kustomize "$overlay" >"$tmp/rendered.yaml"
+  "$venv/bin/kubernetes-validate" --strict --quiet -k 1.30.0 "$tmp/rendered.yaml"
+  # The CRDs (ServiceMonitor, PrometheusRule) have no bundled schema: check them here.
+  OVERLAY=$overlay "$py" - "$tmp/rendered.yaml" "$tmp/k8s-rules.yml" <<'PY'
+import os, sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+kinds = {d["kind"]: d for d in docs}
+overlay = os.environ["OVERLAY"]
+for kind in ("Deployment", "Service", "ConfigMap", "HorizontalPodAutoscaler", "PodDisruptionBudget",
+             "NetworkPolicy", "ServiceMonitor", "PrometheusRule"):
+    assert kind in kinds, f"{overlay}: no {kind}"
+dep = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "wxsession"][0]
+spec = dep["spec"]["template"]["spec"]
+c = spec["containers"][0]
+assert dep["spec"]["replicas"] >= 3
+assert c["livenessProbe"]["httpGet"]["path"] == "/healthz"
+assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
+assert spec["securityContext"]["runAsNonRoot"] and c["securityContext"]["readOnlyRootFilesystem"]
+assert "preStop" in c["lifecycle"] and "requests" in c["resources"]
+toml = [d for d in docs if d["kind"] == "ConfigMap"][0]["data"]["wxsession.toml"]
+timeout = int(toml.split("shutdown_timeout_secs = ")[1].split()[0])
+assert spec["terminationGracePeriodSeconds"] > timeout + c["lifecycle"]["preStop"]["sleep"]["seconds"]
+sm = kinds["ServiceMonitor"]["spec"]
+assert sm["endpoints"][0]["port"] == "metrics"
+svc_ports = [p["name"] for d in docs if d["kind"] == "Service" and d["metadata"]["name"] == "wxsession" for p in d["spec"]["ports"]]
+assert "metrics" in svc_ports
+rules = kinds["PrometheusRule"]["spec"]
+assert rules == yaml.safe_load(open("deploy/prometheus/alerts.yml")), "k8s/base/prometheusrule.yaml drifted from deploy/prometheus/alerts.yml"
+yaml.safe_dump(rules, open(sys.argv[2], "w"))
+print(f"{overlay}: {len(docs)} objects checked")
+PY
+  promtool check rules "$tmp/k8s-rules.yml" >/dev/null
+done
+
+log "Prometheus config, rules and rule unit tests"
+promtool check config deploy/prometheus/prometheus.yml
+(cd deploy/prometheus && promtool test rules alerts.test.yml)
+
+log "Grafana dashboard and provisioning"
+"$py" - <<'PY'
+import json, yaml
+dash = json.load(open("deploy/grafana/wxsession-dashboard.json"))
+assert dash["uid"] == "wxsession" and dash["panels"], "dashboard has panels"
+for p in dash["panels"]:
+    assert p["targets"] and all(t["expr"].strip() for t in p["targets"]), p["title"]
+for f in ("datasources/prometheus.yml", "dashboards/wxsession.yml"):
+    yaml.safe_load(open(f"deploy/grafana/provisioning/{f}"))
+print(f"{len(dash['panels'])} panels")
+PY
+
+log "nginx template (as rendered for compose)"
+NGINX_LISTEN=18080 DEMO_LISTEN=127.0.0.1:18088 \
+  WXSESSION_SERVERS="server 127.0.0.1:18081; server 127.0.0.1:18082;" "$py" - <<PY >"$tmp/wxsession.conf"
+import os, re
+text = open("deploy/nginx/wxsession.conf.template").read()
+print(re.sub(r"\\$\\{(NGINX_LISTEN|DEMO_LISTEN|WXSESSION_SERVERS)\\}", lambda m: os.environ[m.group(1)], text))
+PY
+printf 'pid %s/nginx.pid;\nerror_log stderr;\nevents {}\nhttp { include %s/wxsession.conf; }\n' "$tmp" "$tmp" >"$tmp/nginx.conf"
+nginx -t -q -p "$tmp" -c "$tmp/nginx.conf"
+
+log "shipped wxsession configs pass check-config"
+cargo build -q -p wxsession
+bin=target/debug/wxsession
+printf 'admin-token-for-the-check\n' >"$tmp/admin"; printf 'app-secret\n' >"$tmp/secret"
+for cfg in deploy/config/wxsession.compose.toml k8s/base/wxsession.toml config/wxsession.example.toml; do
+  sed -e "s#/run/secrets/wxsession-admin#$tmp/admin#; s#/run/secrets/wx-secret#$tmp/secret#" \
+      -e "s#/run/secrets/wxsession/admin-token#$tmp/admin#; s#/run/secrets/wxsession/wx-secret#$tmp/secret#" \
+      "$cfg" >"$tmp/check.toml"
+  "$bin" check-config --config "$tmp/check.toml" >/dev/null
+done
+
+log "metric names in rules and dashboard exist in a real scrape"
+api=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+sim=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$bin" dev --bind "127.0.0.1:$api" --mock-bind "127.0.0.1:$sim" >"$tmp/dev.log" 2>&1 &
+dev_pid=$!
+for _ in $(seq 200); do curl -sf "http://127.0.0.1:$api/healthz" >/dev/null && break; sleep 0.05; done
+token=$(curl -sf -X POST "http://127.0.0.1:$api/v1/sessions" -H 'content-type: application/json' \
+  -d '{"code":"user:metrics:1"}' | sed -E 's/.*"session":"([^"]+)".*/\1/')
+enc=$(curl -sf -X POST "http://127.0.0.1:$sim/__sim/encrypt" -H 'content-type: application/json' \
+  -d '{"appid":"wx1234567890abcdef","user":"metrics","data":{"a":1}}')
+curl -sf -X POST "http://127.0.0.1:$api/v1/sessions/current/decrypt" -H "authorization: Bearer $token" \
+  -H 'content-type: application/json' -d "$enc" >/dev/null
+curl -sf "http://127.0.0.1:$api/metrics" >"$tmp/scrape.txt"
+"$py" scripts/check-metrics.py "$tmp/scrape.txt" deploy/prometheus/alerts.yml \
+  deploy/grafana/wxsession-dashboard.json k8s/base/prometheusrule.yaml
+
+log "local cluster: redis, simulator, 3 replicas, nginx; one replica SIGKILLed mid-run"
+WXSESSION_BIN=$bin scripts/local-cluster.sh --test
