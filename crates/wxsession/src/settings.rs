@@ -79,6 +79,17 @@ pub enum Mode {
     Sentinel,
 }
 
+/// `store.connection`
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Connection {
+    /// One multiplexed connection per replica: concurrent requests' commands are pipelined on it.
+    #[default]
+    Multiplexed,
+    /// A pool of `pool_size` connections, one per in-flight operation.
+    Pool,
+}
+
 /// `[store]`
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -98,7 +109,9 @@ pub struct StoreSettings {
     pub master_name: Option<String>,
     /// Prefix of every key.
     pub key_prefix: String,
-    /// Connections per replica.
+    /// `multiplexed` (default) or `pool`.
+    pub connection: Connection,
+    /// Connections per replica with `connection = "pool"`.
     pub pool_size: usize,
     /// Deadline for one store operation, pool wait included.
     pub timeout_ms: u64,
@@ -114,6 +127,7 @@ impl Default for StoreSettings {
             sentinels: Vec::new(),
             master_name: None,
             key_prefix: "wxs".into(),
+            connection: Connection::Multiplexed,
             pool_size: 32,
             timeout_ms: 1000,
         }

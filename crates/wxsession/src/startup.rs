@@ -10,7 +10,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 
 use crate::metrics::Metrics;
-use crate::settings::{Backend, Settings};
+use crate::settings::{Backend, Connection, Settings};
 use crate::state::AppState;
 use crate::store::{MemoryStore, RedisStore, Store};
 use crate::{middleware, routes};
@@ -31,7 +31,7 @@ pub fn build_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
         Backend::Redis => Arc::new(RedisStore::new(
             &s.url,
             &s.key_prefix,
-            s.pool_size,
+            (s.connection == Connection::Pool).then_some(s.pool_size),
             settings.store_timeout(),
             settings.session.max_lifetime_secs,
         )?),

@@ -8,8 +8,9 @@
 use anyhow::Context as _;
 use deadpool_redis::{Config, Pool, PoolConfig, Runtime, Timeouts};
 use redis::AsyncCommands as _;
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 
-use super::{CodeClaim, NewSession, PENDING, SessionRecord, Store, StoreError, Touched};
+use super::{CodeClaim, NewSession, PENDING, SessionRecord, Store, StoreError, Touched, now_unix};
 use crate::token::SessionId;
 
 /// Rotates the user's keys and registers the session, atomically (both keys share a slot).
@@ -26,29 +27,76 @@ redis.call('EXPIRE', KEYS[2], ARGV[3])
 return 1
 ";
 
-/// Reads a session and slides its expiry, capped by the deadline in its value, by Redis' clock.
-const TOUCH: &str = r"
-local v = redis.call('GET', KEYS[1])
-if not v then return false end
-local deadline = tonumber(string.match(v, '^(%d+)|')) or 0
-local now = tonumber(redis.call('TIME')[1])
-local ttl = math.min(tonumber(ARGV[1]), deadline - now)
-if ttl <= 0 then
-  redis.call('DEL', KEYS[1])
-  return false
-end
-redis.call('EXPIRE', KEYS[1], ttl)
-return {v, ttl}
-";
+/// How connections are held.
+#[derive(Clone)]
+enum Connections {
+    /// A deadpool of connections; one per in-flight operation.
+    Pool(Pool),
+    /// One multiplexed connection shared by every request (commands of concurrent requests are
+    /// pipelined on it), reconnecting by itself; opened on first use.
+    Shared(std::sync::Arc<Shared>),
+}
+
+/// The shared multiplexed connection and what it needs to open itself.
+struct Shared {
+    client: redis::Client,
+    config: ConnectionManagerConfig,
+    manager: tokio::sync::OnceCell<ConnectionManager>,
+}
+
+impl std::fmt::Debug for Connections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Pool(_) => "Pool",
+            Self::Shared(_) => "Shared",
+        })
+    }
+}
+
+/// A connection of either kind.
+enum Conn {
+    Pooled(deadpool_redis::Connection),
+    Shared(ConnectionManager),
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(
+        &'a mut self,
+        cmd: &'a redis::Cmd,
+    ) -> redis::RedisFuture<'a, redis::Value> {
+        match self {
+            Self::Pooled(c) => c.req_packed_command(cmd),
+            Self::Shared(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Self::Pooled(c) => c.req_packed_commands(pipeline, offset, count),
+            Self::Shared(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Pooled(c) => c.get_db(),
+            Self::Shared(c) => c.get_db(),
+        }
+    }
+}
 
 /// A Redis-backed store.
 #[derive(Debug, Clone)]
 pub struct RedisStore {
-    pool: Pool,
+    connections: Connections,
     prefix: String,
     max_lifetime_secs: u64,
     rotate: std::sync::Arc<redis::Script>,
-    touch: std::sync::Arc<redis::Script>,
 }
 
 fn unavailable(err: impl Into<anyhow::Error>) -> StoreError {
@@ -56,36 +104,60 @@ fn unavailable(err: impl Into<anyhow::Error>) -> StoreError {
 }
 
 impl RedisStore {
-    /// Builds the pool (connections are opened lazily).
+    /// Builds the store; connections are opened lazily. With `pool_size`, a pool of that many
+    /// connections; without, one shared multiplexed connection.
     pub fn new(
         url: &str,
         prefix: &str,
-        pool_size: usize,
+        pool_size: Option<usize>,
         timeout: std::time::Duration,
         max_lifetime_secs: u64,
     ) -> anyhow::Result<Self> {
-        let mut config = Config::from_url(url);
-        let mut pool_config = PoolConfig::new(pool_size);
-        pool_config.timeouts = Timeouts {
-            wait: Some(timeout),
-            create: Some(timeout),
-            recycle: Some(timeout),
+        let connections = if let Some(pool_size) = pool_size {
+            let mut config = Config::from_url(url);
+            let mut pool_config = PoolConfig::new(pool_size);
+            pool_config.timeouts = Timeouts {
+                wait: Some(timeout),
+                create: Some(timeout),
+                recycle: Some(timeout),
+            };
+            config.pool = Some(pool_config);
+            Connections::Pool(
+                config
+                    .create_pool(Some(Runtime::Tokio1))
+                    .context("building the Redis pool")?,
+            )
+        } else {
+            Connections::Shared(std::sync::Arc::new(Shared {
+                client: redis::Client::open(url).context("parsing the Redis URL")?,
+                config: ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(timeout))
+                    .set_response_timeout(Some(timeout))
+                    .set_number_of_retries(1)
+                    .set_max_delay(std::time::Duration::from_millis(200)),
+                manager: tokio::sync::OnceCell::new(),
+            }))
         };
-        config.pool = Some(pool_config);
-        let pool = config
-            .create_pool(Some(Runtime::Tokio1))
-            .context("building the Redis pool")?;
         Ok(Self {
-            pool,
+            connections,
             prefix: prefix.to_owned(),
             max_lifetime_secs,
             rotate: std::sync::Arc::new(redis::Script::new(ROTATE)),
-            touch: std::sync::Arc::new(redis::Script::new(TOUCH)),
         })
     }
 
-    async fn conn(&self) -> Result<deadpool_redis::Connection, StoreError> {
-        self.pool.get().await.map_err(unavailable)
+    async fn conn(&self) -> Result<Conn, StoreError> {
+        match &self.connections {
+            Connections::Pool(pool) => pool.get().await.map(Conn::Pooled).map_err(unavailable),
+            Connections::Shared(shared) => shared
+                .manager
+                .get_or_try_init(|| {
+                    ConnectionManager::new_with_config(shared.client.clone(), shared.config.clone())
+                })
+                .await
+                .map(|m| Conn::Shared(m.clone()))
+                .map_err(unavailable),
+        }
     }
 
     fn session_key(&self, id: &SessionId) -> String {
@@ -139,15 +211,37 @@ impl Store for RedisStore {
         idle_ttl_secs: u64,
     ) -> Result<Option<Touched>, StoreError> {
         let mut conn = self.conn().await?;
-        let found: Option<(String, u64)> = self
-            .touch
-            .key(self.session_key(id))
+        let key = self.session_key(id);
+        let value: Option<String> = redis::cmd("GETEX")
+            .arg(&key)
+            .arg("EX")
             .arg(idle_ttl_secs)
-            .invoke_async(&mut conn)
+            .query_async(&mut conn)
             .await
             .map_err(unavailable)?;
-        Ok(found.and_then(|(value, ttl_secs)| {
-            SessionRecord::decode(&value).map(|record| Touched { record, ttl_secs })
+        let Some(record) = value.as_deref().and_then(SessionRecord::decode) else {
+            return Ok(None);
+        };
+        let left = record.deadline.saturating_sub(now_unix());
+        if left <= 0 {
+            let _: Result<(), _> = conn.unlink(&key).await;
+            return Ok(None);
+        }
+        let left = left.unsigned_abs();
+        if left < idle_ttl_secs {
+            // The last idle window before the absolute deadline: cap the TTL (a second trip,
+            // once per session lifetime's last stretch).
+            conn.expire_at::<_, ()>(&key, record.deadline)
+                .await
+                .map_err(unavailable)?;
+            return Ok(Some(Touched {
+                record,
+                ttl_secs: left,
+            }));
+        }
+        Ok(Some(Touched {
+            record,
+            ttl_secs: idle_ttl_secs,
         }))
     }
 

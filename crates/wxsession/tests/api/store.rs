@@ -203,11 +203,26 @@ async fn memory_store_conforms() {
 }
 
 #[tokio::test]
-async fn redis_store_conforms() {
+async fn redis_store_conforms_multiplexed() {
+    redis_suite(None).await;
+}
+
+#[tokio::test]
+async fn redis_store_conforms_pooled() {
+    redis_suite(Some(4)).await;
+}
+
+async fn redis_suite(pool: Option<usize>) {
     let redis = RedisHandle::get();
     let prefix = format!("t{}", uuid::Uuid::new_v4().simple());
-    let store =
-        RedisStore::new(&redis.url(), &prefix, 4, Duration::from_secs(1), LIFETIME).expect("pool");
+    let store = RedisStore::new(
+        &redis.url(),
+        &prefix,
+        pool,
+        Duration::from_secs(1),
+        LIFETIME,
+    )
+    .expect("store");
     suite(Arc::new(store)).await;
 
     // Every key it wrote has a TTL.

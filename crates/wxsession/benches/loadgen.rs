@@ -1,0 +1,253 @@
+//! A small HTTP/1.1 load generator for `scripts/bench.sh`, for what wrk cannot do:
+//!
+//! - `rate ADDR PATH TOKENS_FILE RATE SECS CONNS`: a fixed request rate (coordinated-omission
+//!   corrected: latency counts from each request's scheduled time); prints p50/p99/max in µs.
+//! - `mint ADDR COUNT CONCURRENCY PREFIX`: logs in COUNT distinct users; prints logins/s.
+//! - `conns ADDR COUNT HOLD_SECS`: opens COUNT keep-alive connections, one request each, holds
+//!   them for HOLD_SECS; prints when they are all open.
+//!
+//! Loopback only, bounded in count and time.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// One keep-alive connection speaking just enough HTTP/1.1.
+struct Conn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    async fn open(addr: SocketAddr) -> Result<Self> {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(Self {
+            stream,
+            buf: Vec::with_capacity(4096),
+        })
+    }
+
+    /// Sends one request and reads the whole response; returns the status.
+    async fn send(&mut self, request: &[u8]) -> Result<u16> {
+        self.stream.write_all(request).await?;
+        self.buf.clear();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = self.stream.read(&mut chunk).await?;
+            if n == 0 {
+                return Err("connection closed".into());
+            }
+            self.buf
+                .extend_from_slice(chunk.get(..n).unwrap_or_default());
+            if let Some(end) = find(&self.buf, b"\r\n\r\n") {
+                let head = std::str::from_utf8(self.buf.get(..end).unwrap_or_default())?;
+                let status: u16 = head.get(9..12).unwrap_or("0").parse()?;
+                let len = head
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse().ok())?
+                    })
+                    .unwrap_or(0usize);
+                while self.buf.len() < end + 4 + len {
+                    let n = self.stream.read(&mut chunk).await?;
+                    if n == 0 {
+                        return Err("connection closed".into());
+                    }
+                    self.buf
+                        .extend_from_slice(chunk.get(..n).unwrap_or_default());
+                }
+                return Ok(status);
+            }
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn get(path: &str, token: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n\r\n")
+        .into_bytes()
+}
+
+fn post(path: &str, body: &str) -> Vec<u8> {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(idx).copied().unwrap_or(0)
+}
+
+async fn rate(
+    addr: SocketAddr,
+    path: String,
+    tokens: Vec<String>,
+    rate: f64,
+    secs: f64,
+    conns: usize,
+) -> Result<()> {
+    let per_conn = rate / conns as f64;
+    let interval = Duration::from_secs_f64(1.0 / per_conn);
+    let start = Instant::now() + Duration::from_millis(200);
+    let end = start + Duration::from_secs_f64(secs);
+    let mut tasks = Vec::new();
+    for c in 0..conns {
+        let path = path.clone();
+        let token = tokens
+            .get(c % tokens.len().max(1))
+            .cloned()
+            .unwrap_or_default();
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::open(addr).await?;
+            let request = get(&path, &token);
+            let mut lat = Vec::new();
+            let mut errors = 0u64;
+            // Spread the connections' schedules across one interval.
+            let mut next = start + interval.mul_f64(c as f64 / conns as f64);
+            while next < end {
+                tokio::time::sleep_until(next.into()).await;
+                match conn.send(&request).await {
+                    Ok(200) => lat.push(next.elapsed().as_micros() as u64),
+                    _ => errors += 1,
+                }
+                next += interval;
+            }
+            Result::Ok((lat, errors))
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (lat, e) = t.await??;
+        all.extend(lat);
+        errors += e;
+    }
+    all.sort_unstable();
+    println!(
+        "{{\"requests\":{},\"errors\":{errors},\"rps\":{:.0},\"p50_us\":{},\"p99_us\":{},\"max_us\":{}}}",
+        all.len(),
+        all.len() as f64 / secs,
+        percentile(&all, 0.50),
+        percentile(&all, 0.99),
+        all.last().copied().unwrap_or(0)
+    );
+    Ok(())
+}
+
+async fn mint(addr: SocketAddr, count: usize, concurrency: usize, prefix: String) -> Result<()> {
+    let started = Instant::now();
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let next = next.clone();
+        let prefix = prefix.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::open(addr).await?;
+            let mut failed = 0u64;
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= count {
+                    break;
+                }
+                let body = format!("{{\"code\":\"user:{prefix}{i}:{i}\"}}");
+                if conn.send(&post("/v1/sessions", &body)).await? != 201 {
+                    failed += 1;
+                }
+            }
+            Result::Ok(failed)
+        }));
+    }
+    let mut failed = 0;
+    for t in tasks {
+        failed += t.await??;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{{\"logins\":{count},\"failed\":{failed},\"secs\":{secs:.2},\"per_sec\":{:.0}}}",
+        count as f64 / secs
+    );
+    Ok(())
+}
+
+async fn conns(addr: SocketAddr, count: usize, hold: f64) -> Result<()> {
+    let mut open = Vec::with_capacity(count);
+    let request = b"GET /healthz HTTP/1.1\r\nHost: bench\r\n\r\n".to_vec();
+    for chunk in (0..count).collect::<Vec<_>>().chunks(500) {
+        let mut batch = Vec::new();
+        for _ in chunk {
+            let request = request.clone();
+            batch.push(tokio::spawn(async move {
+                let mut conn = Conn::open(addr).await?;
+                conn.send(&request).await?;
+                Result::Ok(conn)
+            }));
+        }
+        for t in batch {
+            open.push(t.await??);
+        }
+    }
+    println!("{{\"open\":{}}}", open.len());
+    tokio::time::sleep(Duration::from_secs_f64(hold)).await;
+    drop(open);
+    Ok(())
+}
+
+fn arg(args: &[String], i: usize) -> Result<&str> {
+    args.get(i)
+        .map(String::as_str)
+        .ok_or_else(|| format!("missing argument {i}").into())
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<()> {
+    // `cargo bench` passes `--bench`; ignore flags.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let addr: SocketAddr = arg(&args, 1)?.parse()?;
+    match arg(&args, 0)? {
+        "rate" => {
+            let tokens = std::fs::read_to_string(arg(&args, 3)?)?
+                .lines()
+                .map(str::to_owned)
+                .collect();
+            rate(
+                addr,
+                arg(&args, 2)?.to_owned(),
+                tokens,
+                arg(&args, 4)?.parse()?,
+                arg(&args, 5)?.parse()?,
+                arg(&args, 6)?.parse()?,
+            )
+            .await
+        }
+        "mint" => {
+            mint(
+                addr,
+                arg(&args, 2)?.parse()?,
+                arg(&args, 3)?.parse()?,
+                arg(&args, 4)?.to_owned(),
+            )
+            .await
+        }
+        "conns" => conns(addr, arg(&args, 2)?.parse()?, arg(&args, 3)?.parse()?).await,
+        other => Err(format!("unknown mode {other}").into()),
+    }
+}

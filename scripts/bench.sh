@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# The benchmark suite: one command, loopback only, bounded in time, starts and stops everything
+# it uses. Every row is measured in this run next to its baseline and reported as a ratio,
+# because the machine is shared and noisy. Prints a markdown table and writes
+# target/bench/results.json.
+#
+#   scripts/bench.sh           the full suite (about 3 minutes)
+#   scripts/bench.sh --smoke   a few seconds per row, small counts: keeps the suite from rotting
+set -euo pipefail
+cd "$(dirname "$0")/.."
+smoke=false
+[[ ${1:-} == --smoke ]] && smoke=true
+if $smoke; then
+  dur=1; sessions=2000; idle=500; mint_c=16
+else
+  dur=10; sessions=100000; idle=10000; mint_c=64
+fi
+
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v redis-benchmark >/dev/null || need+=(redis-tools)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v openssl >/dev/null || need+=(openssl)
+if ((${#need[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+echo "building release binaries…" >&2
+cargo build -q --release -p wxsession
+loadgen=$(cargo build --release -p wxsession --bench loadgen --message-format=json 2>/dev/null |
+  python3 -c 'import json,sys
+for l in sys.stdin:
+    m=json.loads(l)
+    if m.get("reason")=="compiler-artifact" and m["target"]["name"]=="loadgen" and m.get("executable"): print(m["executable"])' | tail -n1)
+bin=target/release/wxsession
+out=target/bench
+mkdir -p "$out"
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [[ -n ${KEEP_BENCH_TMP:-} ]] || rm -rf "$tmp"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+json_field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read())['$1'])"; }
+
+appid=wx1234567890abcdef
+redis_port=$(free_port); mock_port=$(free_port); api_port=$(free_port)
+redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save "" --appendonly no \
+  --logfile "$tmp/redis.log" & pids+=($!)
+wait_port "$redis_port"
+
+start_mock() { # $1 = latency ms
+  "$bin" mock-wechat --bind "127.0.0.1:$mock_port" --app "$appid=bench-secret" --latency-ms "$1" \
+    --log-format json >/dev/null 2>&1 &
+  mock_pid=$!; pids+=($mock_pid); wait_port "$mock_port"
+}
+start_mock 0
+cat >"$tmp/wxsession.toml" <<TOML
+[server]
+bind = "127.0.0.1:$api_port"
+shutdown_timeout_secs = 1
+[store]
+url = "redis://127.0.0.1:$redis_port/0"
+pool_size = 64
+[wechat]
+api_base = "http://127.0.0.1:$mock_port"
+[[apps]]
+appid = "$appid"
+secret = "bench-secret"
+TOML
+RUST_LOG=warn "$bin" serve --config "$tmp/wxsession.toml" >"$tmp/serve.log" 2>&1 & serve_pid=$!; pids+=($serve_pid)
+wait_port "$api_port"
+api="http://127.0.0.1:$api_port"
+
+# Sessions to validate with.
+for i in $(seq 64); do
+  curl -sf -X POST "$api/v1/sessions" -H 'content-type: application/json' \
+    -d "{\"code\":\"user:bench$i:tok\"}" | sed -E 's/.*"session":"([^"]+)".*/\1/'
+  echo
+done >"$tmp/tokens"
+
+cat >"$tmp/auth.lua" <<'LUA'
+local tokens = {}
+for line in io.lines(os.getenv("TOKENS")) do tokens[#tokens + 1] = line end
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", "/v1/auth", { ["Authorization"] = "Bearer " .. tokens[(i % #tokens) + 1] })
+end
+LUA
+cat >"$tmp/login.lua" <<'LUA'
+local n = 0
+local id = tostring(math.random(1, 1e9))
+request = function()
+  n = n + 1
+  return wrk.format("POST", "/v1/sessions", { ["Content-Type"] = "application/json" },
+    '{"code":"user:w' .. id .. '-' .. n .. ':' .. n .. '"}')
+end
+LUA
+# wrk: "Requests/sec: N" and the latency distribution (--latency) in its own units.
+wrk_rps() { awk '/Requests\/sec/ {print $2}'; }
+wrk_lat() { # $1 = percentile label (50% or 99%) → microseconds
+  awk -v p="$1" '$1 == p { v=$2; u=v; gsub(/[0-9.]/,"",u); gsub(/[a-z]/,"",v);
+    if (u=="us") m=1; else if (u=="ms") m=1000; else if (u=="s") m=1000000; printf "%.0f\n", v*m }'
+}
+
+echo "1/7 redis-benchmark GET c=64" >&2
+redis_rps=$(redis-benchmark -p "$redis_port" -t get -c 64 -n $((dur * 40000)) -q 2>/dev/null |
+  tr '\r' '\n' | awk '/GET:/ {print $2}' | tail -n1)
+
+echo "2/7 GET /v1/auth, wrk -t2 -c64" >&2
+TOKENS="$tmp/tokens" wrk -t2 -c64 -d"${dur}s" --latency -s "$tmp/auth.lua" "$api" >"$tmp/wrk-auth.txt"
+auth_rps=$(wrk_rps <"$tmp/wrk-auth.txt")
+auth_p50=$(wrk_lat 50% <"$tmp/wrk-auth.txt"); auth_p99=$(wrk_lat 99% <"$tmp/wrk-auth.txt")
+auth_non2xx=$(awk '/Non-2xx/ {print $5}' "$tmp/wrk-auth.txt"); auth_non2xx=${auth_non2xx:-0}
+
+echo "3/7 GET /v1/auth at half that rate" >&2
+half=$(python3 -c "print(max(100, int($auth_rps / 2)))")
+"$loadgen" rate "127.0.0.1:$api_port" /v1/auth "$tmp/tokens" "$half" "$dur" 32 >"$tmp/rate.json"
+half_p99=$(json_field p99_us <"$tmp/rate.json"); half_p50=$(json_field p50_us <"$tmp/rate.json")
+
+echo "4/7 logins: simulator without latency, then with 100 ms at 256 clients" >&2
+wrk -t2 -c64 -d"${dur}s" -s "$tmp/login.lua" "$api" >"$tmp/wrk-login.txt"
+login_rps=$(wrk_rps <"$tmp/wrk-login.txt")
+kill "$mock_pid"; wait "$mock_pid" 2>/dev/null || true
+start_mock 100
+wrk -t2 -c256 -d"${dur}s" --timeout 5s -s "$tmp/login.lua" "$api" >"$tmp/wrk-login-slow.txt"
+login_slow_rps=$(wrk_rps <"$tmp/wrk-login-slow.txt")
+login_slow_p99=$(wrk_lat 99% <"$tmp/wrk-login-slow.txt")
+kill "$mock_pid"; wait "$mock_pid" 2>/dev/null || true
+start_mock 0
+
+echo "5/7 decrypt of 1 KiB through the API; criterion; openssl speed" >&2
+# A fresh login: the simulator was restarted and only knows keys it issued since.
+token=$(curl -sf -X POST "$api/v1/sessions" -H 'content-type: application/json' \
+  -d '{"code":"user:benchdec:1"}' | sed -E 's/.*"session":"([^"]+)".*/\1/')
+python3 -c "import json; print(json.dumps({'appid':'$appid','user':'benchdec','data':{'blob':'x'*940}}))" >"$tmp/enc-req.json"
+curl -sf -X POST "http://127.0.0.1:$mock_port/__sim/encrypt" -H 'content-type: application/json' \
+  -d @"$tmp/enc-req.json" >"$tmp/enc.json"
+cat >"$tmp/decrypt.lua" <<LUA
+wrk.method = "POST"
+wrk.body = io.open("$tmp/enc.json"):read("*a")
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $token"
+LUA
+wrk -t2 -c64 -d"${dur}s" -s "$tmp/decrypt.lua" "$api/v1/sessions/current/decrypt" >"$tmp/wrk-decrypt.txt"
+decrypt_rps=$(wrk_rps <"$tmp/wrk-decrypt.txt")
+cargo bench -q -p wechat-crypto --bench decrypt -- --warm-up-time 1 --measurement-time "$((dur > 3 ? 3 : 1))" \
+  aes_cbc_decrypt/1KiB 2>/dev/null >"$tmp/criterion.txt" || true
+crit_gib=$(awk '/aes_cbc_decrypt\/1KiB/ {f=1} f && /thrpt:/ {print $(NF-2), $(NF-1); exit}' "$tmp/criterion.txt" |
+  awk '{v=$1; if ($2=="MiB/s") v=v/1024; printf "%.2f\n", v}')
+ossl_gib=$(openssl speed -decrypt -evp aes-128-cbc -seconds "$((dur > 3 ? 3 : 1))" -bytes 1024 2>/dev/null |
+  awk '/^AES-128-CBC/ {v=$2; sub(/k$/,"",v); printf "%.2f\n", v*1000/1073741824}')
+
+echo "6/7 Redis memory per session ($sessions sessions)" >&2
+mem() { redis-cli -p "$redis_port" info memory | tr -d '\r' | awk -F: '/^used_memory:/ {print $2}'; }
+before=$(mem)
+"$loadgen" mint "127.0.0.1:$api_port" "$sessions" "$mint_c" "mem" >"$tmp/mint.json"
+after=$(mem)
+# The sealed code answers live 5 minutes only; measure without them too (steady state).
+redis-cli -p "$redis_port" --scan --pattern 'wxs:c:*' | xargs -r -n 1000 redis-cli -p "$redis_port" unlink >/dev/null
+steady=$(mem)
+per_session=$(( (after - before) / sessions )); per_session_steady=$(( (steady - before) / sessions ))
+
+echo "7/7 RSS with $idle idle keep-alive connections" >&2
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$serve_pid/status"; }
+rss_before=$(rss)
+"$loadgen" conns "127.0.0.1:$api_port" "$idle" 3 >"$tmp/conns.json" &
+conns_pid=$!
+for _ in $(seq 100); do [[ -s $tmp/conns.json ]] && break; sleep 0.1; done
+sleep 0.5
+rss_idle=$(rss)
+wait "$conns_pid" || true
+open=$(json_field open <"$tmp/conns.json")
+
+python3 - "$out/results.json" <<PY
+import json, sys
+r = dict(
+  smoke=$($smoke && echo True || echo False), duration_s=$dur,
+  redis_get_rps=float("$redis_rps"),
+  auth_rps=float("$auth_rps"), auth_p50_us=int("$auth_p50"), auth_p99_us=int("$auth_p99"), auth_non2xx=int("$auth_non2xx"),
+  half_rate_rps=int("$half"), half_rate_p50_us=int("$half_p50"), half_rate_p99_us=int("$half_p99"),
+  login_rps=float("$login_rps"), login_100ms_c256_rps=float("$login_slow_rps"), login_100ms_p99_us=int("$login_slow_p99"),
+  decrypt_1kib_rps=float("$decrypt_rps"), criterion_aes_cbc_1kib_gib_s=float("${crit_gib:-0}"),
+  openssl_aes_cbc_decrypt_1kib_gib_s=float("${ossl_gib:-0}"),
+  sessions=$sessions, redis_bytes_per_session=$per_session, redis_bytes_per_session_steady=$per_session_steady,
+  idle_connections=int("$open"), rss_kib_before=int("$rss_before"), rss_kib_idle_conns=int("$rss_idle"),
+)
+r["auth_ratio"] = r["auth_rps"] / r["redis_get_rps"]
+r["crypto_ratio"] = r["criterion_aes_cbc_1kib_gib_s"] / r["openssl_aes_cbc_decrypt_1kib_gib_s"] if r["openssl_aes_cbc_decrypt_1kib_gib_s"] else 0
+json.dump(r, open(sys.argv[1], "w"), indent=2)
+print(f"""
+| # | what | measured | baseline (same run) | ratio / target |
+| --- | --- | --- | --- | --- |
+| 1 | redis-benchmark GET, c=64 | {r['redis_get_rps']:,.0f} rps | — | baseline |
+| 2 | GET /v1/auth, wrk -t2 -c64 | {r['auth_rps']:,.0f} rps, p50 {r['auth_p50_us']} µs, p99 {r['auth_p99_us']} µs, non-2xx {r['auth_non2xx']} | (1) | {r['auth_ratio']:.2f} × (target ≥ 0.8) |
+| 3 | GET /v1/auth at {r['half_rate_rps']:,} rps (half of 2) | p50 {r['half_rate_p50_us']} µs, p99 {r['half_rate_p99_us']} µs | — | p99 target < 1000 µs |
+| 4a | logins, simulator 0 ms, c=64 | {r['login_rps']:,.0f} logins/s | — | |
+| 4b | logins, simulator 100 ms, c=256 | {r['login_100ms_c256_rps']:,.0f} logins/s, p99 {r['login_100ms_p99_us']/1000:.0f} ms | 256 / 0.1 s = 2,560 ideal | {r['login_100ms_c256_rps']/2560:.2f} of ideal (target ≥ 2000/s) |
+| 5a | decrypt 1 KiB via API, c=64 | {r['decrypt_1kib_rps']:,.0f} rps | — | |
+| 5b | AES-128-CBC decrypt 1 KiB (criterion) | {r['criterion_aes_cbc_1kib_gib_s']:.2f} GiB/s | openssl {r['openssl_aes_cbc_decrypt_1kib_gib_s']:.2f} GiB/s | {r['crypto_ratio']:.2f} × (target ≥ 0.7) |
+| 6 | Redis memory per session ({r['sessions']:,} users) | {r['redis_bytes_per_session']} B with code answers, {r['redis_bytes_per_session_steady']} B without | — | target ≤ 200 B |
+| 7 | RSS with {r['idle_connections']:,} idle keep-alive connections | {r['rss_kib_idle_conns']/1024:.1f} MiB (idle process {r['rss_kib_before']/1024:.1f} MiB) | — | target ≤ 50 MB |
+""")
+PY
+echo "results: $out/results.json" >&2
