@@ -94,17 +94,28 @@ request = function()
   return wrk.format("GET", "/v1/auth", { ["Authorization"] = "Bearer " .. tokens[(i % #tokens) + 1] })
 end
 LUA
+# Every login a fresh code: RUN is unique per wrk run, tid per wrk thread.
 cat >"$tmp/login.lua" <<'LUA'
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
 local n = 0
-local id = tostring(math.random(1, 1e9))
 request = function()
   n = n + 1
   return wrk.format("POST", "/v1/sessions", { ["Content-Type"] = "application/json" },
-    '{"code":"user:w' .. id .. '-' .. n .. ':' .. n .. '"}')
+    '{"code":"user:w' .. os.getenv("RUN") .. '-' .. tid .. '-' .. n .. ':x"}')
 end
 LUA
 # wrk: "Requests/sec: N" and the latency distribution (--latency) in its own units.
 wrk_rps() { awk '/Requests\/sec/ {print $2}'; }
+# Successful requests per second: (requests − non-2xx − socket errors) / duration.
+wrk_ok_rps() {
+  awk -v d="$dur" '/requests in/ {n=$1} /Non-2xx/ {bad+=$5} /Socket errors/ {
+    for (i=1;i<=NF;i++) if ($i ~ /^[0-9]+,?$/) { v=$i; sub(/,/,"",v); bad+=v } }
+    END {printf "%.0f\n", (n-bad)/d}'
+}
 wrk_lat() { # $1 = percentile label (50% or 99%) → microseconds
   awk -v p="$1" '$1 == p { v=$2; u=v; gsub(/[0-9.]/,"",u); gsub(/[a-z]/,"",v);
     if (u=="us") m=1; else if (u=="ms") m=1000; else if (u=="s") m=1000000; printf "%.0f\n", v*m }'
@@ -116,7 +127,7 @@ redis_rps=$(redis-benchmark -p "$redis_port" -t get -c 64 -n $((dur * 40000)) -q
 
 echo "2/7 GET /v1/auth, wrk -t2 -c64" >&2
 TOKENS="$tmp/tokens" wrk -t2 -c64 -d"${dur}s" --latency -s "$tmp/auth.lua" "$api" >"$tmp/wrk-auth.txt"
-auth_rps=$(wrk_rps <"$tmp/wrk-auth.txt")
+auth_rps=$(wrk_ok_rps <"$tmp/wrk-auth.txt")
 auth_p50=$(wrk_lat 50% <"$tmp/wrk-auth.txt"); auth_p99=$(wrk_lat 99% <"$tmp/wrk-auth.txt")
 auth_non2xx=$(awk '/Non-2xx/ {print $5}' "$tmp/wrk-auth.txt"); auth_non2xx=${auth_non2xx:-0}
 
@@ -126,12 +137,12 @@ half=$(python3 -c "print(max(100, int($auth_rps / 2)))")
 half_p99=$(json_field p99_us <"$tmp/rate.json"); half_p50=$(json_field p50_us <"$tmp/rate.json")
 
 echo "4/7 logins: simulator without latency, then with 100 ms at 256 clients" >&2
-wrk -t2 -c64 -d"${dur}s" -s "$tmp/login.lua" "$api" >"$tmp/wrk-login.txt"
-login_rps=$(wrk_rps <"$tmp/wrk-login.txt")
+RUN=a$RANDOM wrk -t2 -c64 -d"${dur}s" -s "$tmp/login.lua" "$api" >"$tmp/wrk-login.txt"
+login_rps=$(wrk_ok_rps <"$tmp/wrk-login.txt")
 kill "$mock_pid"; wait "$mock_pid" 2>/dev/null || true
 start_mock 100
-wrk -t2 -c256 -d"${dur}s" --timeout 5s -s "$tmp/login.lua" "$api" >"$tmp/wrk-login-slow.txt"
-login_slow_rps=$(wrk_rps <"$tmp/wrk-login-slow.txt")
+RUN=b$RANDOM wrk -t2 -c256 -d"${dur}s" --timeout 5s --latency -s "$tmp/login.lua" "$api" >"$tmp/wrk-login-slow.txt"
+login_slow_rps=$(wrk_ok_rps <"$tmp/wrk-login-slow.txt")
 login_slow_p99=$(wrk_lat 99% <"$tmp/wrk-login-slow.txt")
 kill "$mock_pid"; wait "$mock_pid" 2>/dev/null || true
 start_mock 0
@@ -150,10 +161,10 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $token"
 LUA
 wrk -t2 -c64 -d"${dur}s" -s "$tmp/decrypt.lua" "$api/v1/sessions/current/decrypt" >"$tmp/wrk-decrypt.txt"
-decrypt_rps=$(wrk_rps <"$tmp/wrk-decrypt.txt")
+decrypt_rps=$(wrk_ok_rps <"$tmp/wrk-decrypt.txt")
 cargo bench -q -p wechat-crypto --bench decrypt -- --warm-up-time 1 --measurement-time "$((dur > 3 ? 3 : 1))" \
   aes_cbc_decrypt/1KiB 2>/dev/null >"$tmp/criterion.txt" || true
-crit_gib=$(awk '/aes_cbc_decrypt\/1KiB/ {f=1} f && /thrpt:/ {print $(NF-2), $(NF-1); exit}' "$tmp/criterion.txt" |
+crit_gib=$(awk '/aes_cbc_decrypt\/1KiB/ {f=1} f && /thrpt:/ {print $(NF-3), $(NF-2); exit}' "$tmp/criterion.txt" |
   awk '{v=$1; if ($2=="MiB/s") v=v/1024; printf "%.2f\n", v}')
 ossl_gib=$(openssl speed -decrypt -evp aes-128-cbc -seconds "$((dur > 3 ? 3 : 1))" -bytes 1024 2>/dev/null |
   awk '/^AES-128-CBC/ {v=$2; sub(/k$/,"",v); printf "%.2f\n", v*1000/1073741824}')

@@ -49,10 +49,18 @@ pub struct UserError {
     message: String,
 }
 
-/// What a code's exchange ended in; sealed in the store for the code's lifetime.
+/// What a code's exchange ended in; sealed in the store for the code's lifetime. Kept small:
+/// a replay rebuilds the rest of the answer from the session itself.
 #[derive(Debug, Serialize, Deserialize)]
 enum Outcome {
-    Session(LoginAnswer),
+    Session {
+        #[serde(rename = "t")]
+        token: String,
+        #[serde(rename = "u", default, skip_serializing_if = "Option::is_none")]
+        user: Option<serde_json::Value>,
+        #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
+        user_error: Option<UserError>,
+    },
     Failed(String),
 }
 
@@ -68,7 +76,7 @@ pub async fn login(state: &AppState, req: LoginRequest<'_>) -> Result<LoginAnswe
             .await?;
         match claim {
             CodeClaim::Acquired => return exchange(state, &req, &seal).await,
-            CodeClaim::Done(sealed) => return replay(&seal, &sealed),
+            CodeClaim::Done(sealed) => return replay(state, &seal, &sealed).await,
             CodeClaim::Pending if Instant::now() >= deadline => {
                 return Err(ApiError::WechatUnavailable);
             }
@@ -80,14 +88,44 @@ pub async fn login(state: &AppState, req: LoginRequest<'_>) -> Result<LoginAnswe
     }
 }
 
-fn replay(seal: &CodeSeal, sealed: &[u8]) -> Result<LoginAnswer, ApiError> {
+async fn replay(
+    state: &AppState,
+    seal: &CodeSeal,
+    sealed: &[u8],
+) -> Result<LoginAnswer, ApiError> {
     let plain = seal
         .open(sealed)
         .ok_or_else(|| anyhow::anyhow!("a sealed code answer did not authenticate"))?;
     let outcome: Outcome =
         serde_json::from_slice(&plain).map_err(|e| anyhow::anyhow!("sealed answer: {e}"))?;
     match outcome {
-        Outcome::Session(answer) => Ok(answer),
+        Outcome::Session {
+            token,
+            user,
+            user_error,
+        } => {
+            let id = Token::parse(&token)
+                .ok_or_else(|| anyhow::anyhow!("a sealed token is malformed"))?
+                .id();
+            let touched = state
+                .store_op(
+                    "touch_session",
+                    state.store.touch_session(&id, state.idle_ttl_secs),
+                )
+                .await?
+                // The session of this code was logged out or expired since: the code is spent.
+                .ok_or(ApiError::CodeUsed)?;
+            let r = touched.record;
+            Ok(LoginAnswer {
+                session: token,
+                expires_in: touched.ttl_secs,
+                appid: r.appid,
+                openid: r.openid,
+                unionid: r.unionid,
+                user,
+                user_error,
+            })
+        }
         Outcome::Failed(code) => Err(match code.as_str() {
             "invalid_code" => ApiError::InvalidCode,
             "user_blocked" => ApiError::UserBlocked,
@@ -122,7 +160,12 @@ async fn exchange(
     match create(state, req, &session).await {
         Ok(answer) => {
             // The session exists whatever happens here; a failure only costs replays.
-            remember(state, seal, &Outcome::Session(answer.clone())).await;
+            let outcome = Outcome::Session {
+                token: answer.session.clone(),
+                user: answer.user.clone(),
+                user_error: answer.user_error.clone(),
+            };
+            remember(state, seal, &outcome).await;
             Ok(answer)
         }
         Err(err) => {

@@ -20,16 +20,16 @@ pub struct SessionRecord {
     pub unionid: Option<String>,
     /// Login time, unix seconds.
     pub created_at: i64,
-    /// Absolute expiry, unix seconds (`created_at + max_lifetime`).
+    /// Absolute expiry, unix seconds (`created_at + max_lifetime`; derived, not stored).
     pub deadline: i64,
 }
 
 impl SessionRecord {
-    /// The compact stored form: `deadline|created_at|appid|openid|unionid`.
+    /// The compact stored form: `created_at|appid|openid|unionid`. The deadline is not stored:
+    /// it is `created_at` plus the configured maximum lifetime.
     pub fn encode(&self) -> String {
         format!(
-            "{}|{}|{}|{}|{}",
-            self.deadline,
+            "{}|{}|{}|{}",
             self.created_at,
             self.appid,
             self.openid,
@@ -38,10 +38,11 @@ impl SessionRecord {
     }
 
     /// Parses the stored form.
-    pub fn decode(text: &str) -> Option<Self> {
-        let mut parts = text.splitn(5, '|');
-        let deadline = parts.next()?.parse().ok()?;
-        let created_at = parts.next()?.parse().ok()?;
+    pub fn decode(text: &str, max_lifetime_secs: u64) -> Option<Self> {
+        let mut parts = text.splitn(4, '|');
+        let created_at: i64 = parts.next()?.parse().ok()?;
+        let deadline =
+            created_at.saturating_add(i64::try_from(max_lifetime_secs).unwrap_or(i64::MAX));
         let appid = parts.next()?.to_owned();
         let openid = parts.next()?.to_owned();
         let unionid = parts.next()?;
@@ -171,12 +172,15 @@ mod tests {
         };
         let text = record.encode();
         assert!(text.len() <= 200, "{}", text.len());
-        assert_eq!(SessionRecord::decode(&text), Some(record.clone()));
+        assert_eq!(SessionRecord::decode(&text, 2_592_000), Some(record.clone()));
         let no_union = SessionRecord {
             unionid: None,
             ..record
         };
-        assert_eq!(SessionRecord::decode(&no_union.encode()), Some(no_union));
-        assert_eq!(SessionRecord::decode("garbage"), None);
+        assert_eq!(
+            SessionRecord::decode(&no_union.encode(), 2_592_000),
+            Some(no_union)
+        );
+        assert_eq!(SessionRecord::decode("garbage", 1), None);
     }
 }

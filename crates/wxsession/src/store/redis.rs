@@ -1,8 +1,9 @@
 //! The Redis store (deadpool-redis). Keys, all with a TTL and all valid on Redis Cluster:
 //!
-//! - `{prefix}:s:<sha256(token)>` → `deadline|created_at|appid|openid|unionid`
-//! - `{prefix}:u:{appid:openid}` → hash `k0` (newest session_key), `k1` (previous)
-//! - `{prefix}:us:{appid:openid}` → set of the user's session ids (same hash slot as `u`)
+//! - `{prefix}:s:<id>` → `created_at|appid|openid|unionid`, where `<id>` is base64url of the first
+//!   128 bits of sha256(token); TTL: the idle TTL, capped by `created_at + max_lifetime`
+//! - `{prefix}:u:{appid:openid}` → hash: `k0` (newest session_key), `k1` (previous) and one
+//!   field `s:<id>` per live session of the user (for log-out-everywhere); TTL: max lifetime
 //! - `{prefix}:c:<sha256(appid, code)>` → `p` while exchanging, then the sealed answer
 
 use anyhow::Context as _;
@@ -13,17 +14,15 @@ use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use super::{CodeClaim, NewSession, PENDING, SessionRecord, Store, StoreError, Touched, now_unix};
 use crate::token::SessionId;
 
-/// Rotates the user's keys and registers the session, atomically (both keys share a slot).
+/// Rotates the user's keys and registers the session, atomically (one key).
 const ROTATE: &str = r"
 local cur = redis.call('HGET', KEYS[1], 'k0')
 if cur and cur ~= ARGV[1] then
-  redis.call('HSET', KEYS[1], 'k0', ARGV[1], 'k1', cur)
+  redis.call('HSET', KEYS[1], 'k0', ARGV[1], 'k1', cur, ARGV[2], '')
 else
-  redis.call('HSET', KEYS[1], 'k0', ARGV[1])
+  redis.call('HSET', KEYS[1], 'k0', ARGV[1], ARGV[2], '')
 end
 redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('SADD', KEYS[2], ARGV[2])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
 return 1
 ";
 
@@ -164,11 +163,8 @@ impl RedisStore {
         format!("{}:s:{}", self.prefix, id.as_str())
     }
 
-    fn user_keys_of(&self, appid: &str, openid: &str) -> (String, String) {
-        (
-            format!("{}:u:{{{appid}:{openid}}}", self.prefix),
-            format!("{}:us:{{{appid}:{openid}}}", self.prefix),
-        )
+    fn user_key(&self, appid: &str, openid: &str) -> String {
+        format!("{}:u:{{{appid}:{openid}}}", self.prefix)
     }
 
     fn code_key(&self, code_id: &str) -> String {
@@ -189,12 +185,11 @@ impl Store for RedisStore {
 
     async fn create_session(&self, new: NewSession<'_>) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
-        let (user, sessions) = self.user_keys_of(&new.record.appid, &new.record.openid);
+        let user = self.user_key(&new.record.appid, &new.record.openid);
         self.rotate
             .key(&user)
-            .key(&sessions)
             .arg(new.session_key)
-            .arg(new.id.as_str())
+            .arg(session_field(new.id))
             .arg(self.max_lifetime_secs)
             .invoke_async::<i64>(&mut conn)
             .await
@@ -219,7 +214,10 @@ impl Store for RedisStore {
             .query_async(&mut conn)
             .await
             .map_err(unavailable)?;
-        let Some(record) = value.as_deref().and_then(SessionRecord::decode) else {
+        let Some(record) = value
+            .as_deref()
+            .and_then(|v| SessionRecord::decode(v, self.max_lifetime_secs))
+        else {
             return Ok(None);
         };
         let left = record.deadline.saturating_sub(now_unix());
@@ -251,11 +249,14 @@ impl Store for RedisStore {
             .get_del(self.session_key(id))
             .await
             .map_err(unavailable)?;
-        let Some(record) = value.as_deref().and_then(SessionRecord::decode) else {
+        let Some(record) = value
+            .as_deref()
+            .and_then(|v| SessionRecord::decode(v, self.max_lifetime_secs))
+        else {
             return Ok(value.is_some());
         };
-        let (_, sessions) = self.user_keys_of(&record.appid, &record.openid);
-        conn.srem::<_, _, ()>(sessions, id.as_str())
+        let user = self.user_key(&record.appid, &record.openid);
+        conn.hdel::<_, _, ()>(user, session_field(id))
             .await
             .map_err(unavailable)?;
         Ok(true)
@@ -263,7 +264,7 @@ impl Store for RedisStore {
 
     async fn user_keys(&self, appid: &str, openid: &str) -> Result<Vec<String>, StoreError> {
         let mut conn = self.conn().await?;
-        let (user, _) = self.user_keys_of(appid, openid);
+        let user = self.user_key(appid, openid);
         let keys: Vec<Option<String>> = redis::cmd("HMGET")
             .arg(user)
             .arg("k0")
@@ -276,14 +277,14 @@ impl Store for RedisStore {
 
     async fn revoke_user(&self, appid: &str, openid: &str) -> Result<u64, StoreError> {
         let mut conn = self.conn().await?;
-        let (user, sessions) = self.user_keys_of(appid, openid);
-        let ids: Vec<String> = conn.smembers(&sessions).await.map_err(unavailable)?;
+        let user = self.user_key(appid, openid);
+        let fields: Vec<String> = conn.hkeys(&user).await.map_err(unavailable)?;
         // One DEL per key: valid on a cluster, where the session keys live in other slots.
         let mut pipe = redis::pipe();
-        for id in &ids {
-            pipe.del(self.session_key(&SessionId::from_stored(id.clone())));
+        for id in fields.iter().filter_map(|f| f.strip_prefix("s:")) {
+            pipe.del(self.session_key(&SessionId::from_stored(id.to_owned())));
         }
-        pipe.del(&sessions).ignore().del(&user).ignore();
+        pipe.del(&user).ignore();
         let deleted: Vec<u64> = pipe.query_async(&mut conn).await.map_err(unavailable)?;
         Ok(deleted.iter().sum())
     }
@@ -323,4 +324,9 @@ impl Store for RedisStore {
         let mut conn = self.conn().await?;
         conn.del(self.code_key(code_id)).await.map_err(unavailable)
     }
+}
+
+/// The field of a session in its user's hash.
+fn session_field(id: &SessionId) -> String {
+    format!("s:{}", id.as_str())
 }

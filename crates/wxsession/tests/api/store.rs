@@ -12,13 +12,15 @@ use crate::helpers::RedisHandle;
 const LIFETIME: u64 = 3600;
 
 fn record(openid: &str, lifetime: i64) -> SessionRecord {
+    // Stores derive the deadline as created_at + LIFETIME: a shorter life is an older login.
     let now = wxsession::store::now_unix();
+    let created_at = now + lifetime - LIFETIME as i64;
     SessionRecord {
         appid: "wxapp".into(),
         openid: openid.into(),
         unionid: Some("union-1".into()),
-        created_at: now,
-        deadline: now + lifetime,
+        created_at,
+        deadline: created_at + LIFETIME as i64,
     }
 }
 
