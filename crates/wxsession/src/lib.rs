@@ -4,6 +4,8 @@
 pub mod cli;
 pub mod dev;
 pub mod error;
+pub mod keyring;
+pub mod limits;
 pub mod login;
 pub mod metrics;
 pub mod middleware;

@@ -88,11 +88,7 @@ pub async fn login(state: &AppState, req: LoginRequest<'_>) -> Result<LoginAnswe
     }
 }
 
-async fn replay(
-    state: &AppState,
-    seal: &CodeSeal,
-    sealed: &[u8],
-) -> Result<LoginAnswer, ApiError> {
+async fn replay(state: &AppState, seal: &CodeSeal, sealed: &[u8]) -> Result<LoginAnswer, ApiError> {
     let plain = seal
         .open(sealed)
         .ok_or_else(|| anyhow::anyhow!("a sealed code answer did not authenticate"))?;
@@ -204,13 +200,17 @@ async fn create(
     }
     let token = Token::mint().map_err(|e| anyhow::anyhow!("OS random source failed: {e}"))?;
     let id = token.id();
+    let stored_key = state
+        .keyring
+        .seal(key.expose_base64(), &record.appid, &record.openid)
+        .ok_or_else(|| anyhow::anyhow!("sealing the session_key failed"))?;
     state
         .store_op(
             "create_session",
             state.store.create_session(NewSession {
                 id: &id,
                 record: &record,
-                session_key: key.expose_base64(),
+                session_key: &stored_key,
                 idle_ttl_secs: state.idle_ttl_secs,
             }),
         )

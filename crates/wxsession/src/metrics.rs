@@ -46,6 +46,7 @@ pub const STORE_OPS: &[&str] = &[
     "delete_session",
     "user_keys",
     "revoke_user",
+    "rate_limit",
 ];
 
 const FAST_BUCKETS: &[f64] = &[

@@ -27,6 +27,9 @@ pub struct Settings {
     /// The admin API.
     #[serde(default)]
     pub admin: AdminSettings,
+    /// Rate limits.
+    #[serde(default)]
+    pub limits: LimitsSettings,
     /// The mini-programs served.
     #[serde(default)]
     pub apps: Vec<AppSettings>,
@@ -115,6 +118,11 @@ pub struct StoreSettings {
     pub pool_size: usize,
     /// Deadline for one store operation, pool wait included.
     pub timeout_ms: u64,
+    /// Files holding 32-byte keys (base64 or hex) that encrypt `session_key` at rest; the first
+    /// encrypts, all decrypt. Empty: stored as WeChat sent it.
+    pub key_encryption_key_files: Vec<PathBuf>,
+    /// A PEM file of CA certificates to trust for `rediss://` (multiplexed connection only).
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 impl Default for StoreSettings {
@@ -130,6 +138,8 @@ impl Default for StoreSettings {
             connection: Connection::Multiplexed,
             pool_size: 32,
             timeout_ms: 1000,
+            key_encryption_key_files: Vec::new(),
+            tls_ca_file: None,
         }
     }
 }
@@ -174,6 +184,28 @@ impl Default for SessionSettings {
         Self {
             idle_ttl_secs: 7200,
             max_lifetime_secs: 2_592_000,
+        }
+    }
+}
+
+/// `[limits]` (0 disables a limit)
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsSettings {
+    /// Logins per client IP per minute, across all replicas.
+    pub login_per_ip_per_minute: u64,
+    /// Failed decrypts per session per minute, across all replicas.
+    pub decrypt_failures_per_session_per_minute: u64,
+    /// Proxies (IPs or CIDRs) whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<String>,
+}
+
+impl Default for LimitsSettings {
+    fn default() -> Self {
+        Self {
+            login_per_ip_per_minute: 0,
+            decrypt_failures_per_session_per_minute: 20,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -287,7 +319,53 @@ impl Settings {
         }
         self.admin_token()?;
         self.apps()?;
+        self.trusted_proxies()?;
+        self.keyring()?;
+        if let Some(path) = &self.store.tls_ca_file {
+            if self.store.connection == Connection::Pool {
+                return Err(invalid(
+                    "store.tls_ca_file",
+                    "needs store.connection = \"multiplexed\"",
+                ));
+            }
+            std::fs::read(path).map_err(|e| {
+                invalid(
+                    "store.tls_ca_file",
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?;
+        }
         Ok(())
+    }
+
+    /// `limits.trusted_proxies`, parsed.
+    pub fn trusted_proxies(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        self.limits
+            .trusted_proxies
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                text.parse::<ipnet::IpNet>()
+                    .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        invalid(
+                            format!("limits.trusted_proxies[{i}]"),
+                            format!("not an IP address or CIDR: {text:?}"),
+                        )
+                    })
+            })
+            .collect()
+    }
+
+    /// The key ring from `store.key_encryption_key_files`.
+    pub fn keyring(&self) -> Result<crate::keyring::KeyRing, ConfigError> {
+        let mut texts = Vec::new();
+        for (i, path) in self.store.key_encryption_key_files.iter().enumerate() {
+            let key = format!("store.key_encryption_key_files[{i}]");
+            texts.push(read_secret_file(&key, path)?);
+        }
+        crate::keyring::KeyRing::new(texts.iter().map(|t| t.expose_secret()))
+            .map_err(|e| invalid("store.key_encryption_key_files", e.to_string()))
     }
 
     fn validate_store(&self) -> Result<(), ConfigError> {

@@ -34,6 +34,13 @@ pub fn build_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
             (s.connection == Connection::Pool).then_some(s.pool_size),
             settings.store_timeout(),
             settings.session.max_lifetime_secs,
+            match &s.tls_ca_file {
+                Some(path) => Some(
+                    std::fs::read(path)
+                        .with_context(|| format!("reading store.tls_ca_file {}", path.display()))?,
+                ),
+                None => None,
+            },
         )?),
     })
 }
@@ -71,6 +78,12 @@ pub fn build_state(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result
         max_lifetime_secs: settings.session.max_lifetime_secs,
         store_timeout: settings.store_timeout(),
         code_wait,
+        limits: crate::limits::Limits {
+            login_per_ip: settings.limits.login_per_ip_per_minute,
+            decrypt_failures_per_session: settings.limits.decrypt_failures_per_session_per_minute,
+            trusted_proxies: settings.trusted_proxies()?,
+        },
+        keyring: settings.keyring()?,
     })
 }
 

@@ -34,6 +34,10 @@ pub struct AppState {
     pub store_timeout: Duration,
     /// How long a code claim lives, and how long a second caller waits for the first.
     pub code_wait: Duration,
+    /// Rate limits.
+    pub limits: crate::limits::Limits,
+    /// Encryption of `session_key` at rest.
+    pub keyring: crate::keyring::KeyRing,
 }
 
 /// A sealed code answer lives as long as WeChat's code would (5 minutes).

@@ -99,8 +99,9 @@ pub async fn decrypt(
     req: HttpRequest,
     body: web::Json<DecryptRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let touched = super::authenticate(&state, &req).await?;
+    let (id, touched) = super::authenticate_id(&state, &req).await?;
     let appid = touched.record.appid.as_str();
+    let openid = touched.record.openid.as_str();
     let b = body.into_inner();
     let parsed = UserData::parse(
         b.encrypted_data.as_deref(),
@@ -118,12 +119,21 @@ pub async fn decrypt(
             return Err(err);
         }
     };
-    let keys = state
-        .store_op(
-            "user_keys",
-            state.store.user_keys(appid, &touched.record.openid),
-        )
-        .await?;
-    let value = data.decrypt(&state, appid, &keys)?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "data": value })))
+    // The failure budget and the user's keys: two commands, pipelined on the connection.
+    let (allowed, keys) = tokio::join!(
+        crate::limits::check_decrypt(&state, &id),
+        state.store_op("user_keys", state.store.user_keys(appid, openid)),
+    );
+    allowed?;
+    let keys: Vec<String> = keys?
+        .iter()
+        .filter_map(|stored| state.keyring.open(stored, appid, openid))
+        .collect();
+    match data.decrypt(&state, appid, &keys) {
+        Ok(value) => Ok(HttpResponse::Ok().json(serde_json::json!({ "data": value }))),
+        Err(err) => {
+            crate::limits::decrypt_failed(&state, &id).await;
+            Err(err)
+        }
+    }
 }

@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq as _;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::Touched;
-use crate::token::Token;
+use crate::token::{SessionId, Token};
 
 pub use openapi::{ROUTES, document as openapi_document};
 
@@ -103,21 +103,32 @@ pub fn bearer(req: &HttpRequest) -> Option<Token> {
 
 /// Validates the bearer token and slides its expiry: one store round trip.
 pub async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<Touched, ApiError> {
+    authenticate_id(state, req)
+        .await
+        .map(|(_, touched)| touched)
+}
+
+/// [`authenticate`], also returning the session's id.
+pub async fn authenticate_id(
+    state: &AppState,
+    req: &HttpRequest,
+) -> Result<(SessionId, Touched), ApiError> {
     let lookups = &state.metrics.session_lookups_total;
     let Some(token) = bearer(req) else {
         lookups.with_label_values(&["miss"]).inc();
         return Err(ApiError::InvalidSession);
     };
+    let id = token.id();
     let found = state
         .store_op(
             "touch_session",
-            state.store.touch_session(&token.id(), state.idle_ttl_secs),
+            state.store.touch_session(&id, state.idle_ttl_secs),
         )
         .await?;
     match found {
         Some(touched) => {
             lookups.with_label_values(&["hit"]).inc();
-            Ok(touched)
+            Ok((id, touched))
         }
         None => {
             lookups.with_label_values(&["miss"]).inc();

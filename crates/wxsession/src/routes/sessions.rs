@@ -1,6 +1,6 @@
 //! `POST /v1/sessions`: log in with a `wx.login` code.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::error::ApiError;
@@ -26,8 +26,10 @@ const MAX_CODE_LEN: usize = 256;
 /// Exchanges the code (once, however often it is presented) and returns the session.
 pub async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
+    crate::limits::login_attempt(&state, &req).await?;
     let b = body.into_inner();
     let code = super::required(b.code.as_deref(), "code")?;
     if code.len() > MAX_CODE_LEN || code.chars().any(char::is_control) {

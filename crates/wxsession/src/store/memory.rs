@@ -20,6 +20,7 @@ struct Inner {
     sessions: HashMap<String, (SessionRecord, Instant)>,
     users: HashMap<(String, String), User>,
     codes: HashMap<String, (Vec<u8>, Instant)>,
+    counters: HashMap<String, (u64, Instant)>,
     writes: u64,
 }
 
@@ -32,6 +33,7 @@ impl Inner {
         }
         self.sessions.retain(|_, (_, exp)| *exp > now);
         self.codes.retain(|_, (_, exp)| *exp > now);
+        self.counters.retain(|_, (_, exp)| *exp > now);
         self.users.retain(|_, u| u.expires.is_none_or(|e| e > now));
     }
 }
@@ -197,5 +199,30 @@ impl Store for MemoryStore {
     async fn release_code(&self, code_id: &str) -> Result<(), StoreError> {
         self.lock().codes.remove(code_id);
         Ok(())
+    }
+
+    async fn hit(&self, key: &str, window_secs: u64) -> Result<u64, StoreError> {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        inner.sweep(now);
+        let entry = inner
+            .counters
+            .entry(key.to_owned())
+            .or_insert((0, now + Duration::from_secs(window_secs)));
+        if entry.1 <= now {
+            *entry = (0, now + Duration::from_secs(window_secs));
+        }
+        entry.0 += 1;
+        Ok(entry.0)
+    }
+
+    async fn count(&self, key: &str) -> Result<u64, StoreError> {
+        let now = Instant::now();
+        Ok(self
+            .lock()
+            .counters
+            .get(key)
+            .filter(|(_, exp)| *exp > now)
+            .map_or(0, |(n, _)| *n))
     }
 }

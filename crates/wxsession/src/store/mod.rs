@@ -145,6 +145,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Drops the claim so that the code can be tried again (after a transient failure).
     async fn release_code(&self, code_id: &str) -> Result<(), StoreError>;
+
+    /// Adds one to a rate-limit counter that expires `window_secs` after its first hit; returns
+    /// the new count.
+    async fn hit(&self, key: &str, window_secs: u64) -> Result<u64, StoreError>;
+
+    /// The current value of a rate-limit counter (0 when absent).
+    async fn count(&self, key: &str) -> Result<u64, StoreError>;
 }
 
 /// The marker value of a claimed code; sealed answers are always longer.
@@ -172,7 +179,10 @@ mod tests {
         };
         let text = record.encode();
         assert!(text.len() <= 200, "{}", text.len());
-        assert_eq!(SessionRecord::decode(&text, 2_592_000), Some(record.clone()));
+        assert_eq!(
+            SessionRecord::decode(&text, 2_592_000),
+            Some(record.clone())
+        );
         let no_union = SessionRecord {
             unionid: None,
             ..record

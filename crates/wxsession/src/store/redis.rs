@@ -5,6 +5,7 @@
 //! - `{prefix}:u:{appid:openid}` → hash: `k0` (newest session_key), `k1` (previous) and one
 //!   field `s:<id>` per live session of the user (for log-out-everywhere); TTL: max lifetime
 //! - `{prefix}:c:<sha256(appid, code)>` → `p` while exchanging, then the sealed answer
+//! - `{prefix}:rl:<what>:<minute>` → rate-limit counters, expiring with their window
 
 use anyhow::Context as _;
 use deadpool_redis::{Config, Pool, PoolConfig, Runtime, Timeouts};
@@ -104,13 +105,15 @@ fn unavailable(err: impl Into<anyhow::Error>) -> StoreError {
 
 impl RedisStore {
     /// Builds the store; connections are opened lazily. With `pool_size`, a pool of that many
-    /// connections; without, one shared multiplexed connection.
+    /// connections; without, one shared multiplexed connection, which may trust `tls_ca` (PEM)
+    /// for `rediss://`.
     pub fn new(
         url: &str,
         prefix: &str,
         pool_size: Option<usize>,
         timeout: std::time::Duration,
         max_lifetime_secs: u64,
+        tls_ca: Option<Vec<u8>>,
     ) -> anyhow::Result<Self> {
         let connections = if let Some(pool_size) = pool_size {
             let mut config = Config::from_url(url);
@@ -128,7 +131,17 @@ impl RedisStore {
             )
         } else {
             Connections::Shared(std::sync::Arc::new(Shared {
-                client: redis::Client::open(url).context("parsing the Redis URL")?,
+                client: match tls_ca {
+                    Some(pem) => redis::Client::build_with_tls(
+                        url,
+                        redis::TlsCertificates {
+                            client_tls: None,
+                            root_cert: Some(pem),
+                        },
+                    )
+                    .context("setting up TLS for Redis")?,
+                    None => redis::Client::open(url).context("parsing the Redis URL")?,
+                },
                 config: ConnectionManagerConfig::new()
                     .set_connection_timeout(Some(timeout))
                     .set_response_timeout(Some(timeout))
@@ -323,6 +336,31 @@ impl Store for RedisStore {
     async fn release_code(&self, code_id: &str) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
         conn.del(self.code_key(code_id)).await.map_err(unavailable)
+    }
+
+    async fn hit(&self, key: &str, window_secs: u64) -> Result<u64, StoreError> {
+        let mut conn = self.conn().await?;
+        let key = format!("{}:rl:{key}", self.prefix);
+        let (count,): (u64,) = redis::pipe()
+            .incr(&key, 1)
+            .cmd("EXPIRE")
+            .arg(&key)
+            .arg(window_secs)
+            .arg("NX")
+            .ignore()
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(count)
+    }
+
+    async fn count(&self, key: &str) -> Result<u64, StoreError> {
+        let mut conn = self.conn().await?;
+        let count: Option<u64> = conn
+            .get(format!("{}:rl:{key}", self.prefix))
+            .await
+            .map_err(unavailable)?;
+        Ok(count.unwrap_or(0))
     }
 }
 

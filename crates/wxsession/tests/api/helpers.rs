@@ -38,7 +38,8 @@ impl RedisServer {
         Self::start_with(&[])
     }
 
-    /// Starts with extra `redis-server` arguments (e.g. `--appendonly yes`).
+    /// Starts with extra `redis-server` arguments (e.g. `--appendonly yes`); `{port}` in them
+    /// stands for the server's port.
     pub fn start_with(extra: &[&str]) -> Self {
         let server = Self {
             child: std::sync::Mutex::new(None),
@@ -57,7 +58,11 @@ impl RedisServer {
             .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .arg("--dir")
             .arg(self.dir.path())
-            .args(&self.extra)
+            .args(
+                self.extra
+                    .iter()
+                    .map(|a| a.replace("{port}", &self.port.to_string())),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

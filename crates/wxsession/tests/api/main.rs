@@ -15,4 +15,5 @@ mod openapi;
 mod process;
 mod redis_down;
 mod replicas;
+mod security;
 mod store;

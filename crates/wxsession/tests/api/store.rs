@@ -223,6 +223,7 @@ async fn redis_suite(pool: Option<usize>) {
         pool,
         Duration::from_secs(1),
         LIFETIME,
+        None,
     )
     .expect("store");
     suite(Arc::new(store)).await;

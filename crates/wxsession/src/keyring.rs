@@ -1,0 +1,143 @@
+//! Optional encryption of `session_key` at rest (AES-256-GCM). The first key encrypts; every key
+//! decrypts, so keys rotate without logging anyone out: add the new key first, keep the old one
+//! for `session.max_lifetime_secs`, then drop it. A stored value names its key by id, and the
+//! (appid, openid) it belongs to is authenticated, so values cannot be moved between users.
+//! Values stored before encryption was turned on (plain base64 keys) are still read.
+
+use aes_gcm::aead::{Aead as _, KeyInit as _, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use sha2::Digest as _;
+
+const PREFIX: &str = "e1.";
+
+/// The key-encryption keys, newest first. Empty: values are stored as WeChat sent them.
+#[derive(Default)]
+pub struct KeyRing {
+    keys: Vec<(String, Aes256Gcm)>,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids: Vec<&str> = self.keys.iter().map(|(id, _)| id.as_str()).collect();
+        f.debug_struct("KeyRing").field("key_ids", &ids).finish()
+    }
+}
+
+/// Why a key file was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("a key-encryption key must be 32 bytes, as base64 or 64 hex characters")]
+pub struct BadKey;
+
+impl KeyRing {
+    /// Builds the ring from key texts (base64 or hex of 32 bytes), newest first.
+    pub fn new<'a>(texts: impl IntoIterator<Item = &'a str>) -> Result<Self, BadKey> {
+        let mut keys = Vec::new();
+        for text in texts {
+            let text = text.trim();
+            let bytes = hex::decode(text)
+                .ok()
+                .or_else(|| STANDARD.decode(text).ok())
+                .filter(|b| b.len() == 32)
+                .ok_or(BadKey)?;
+            let id = hex::encode(sha2::Sha256::digest(&bytes).get(..4).unwrap_or_default());
+            let cipher = Aes256Gcm::new_from_slice(&bytes).map_err(|_| BadKey)?;
+            keys.push((id, cipher));
+        }
+        Ok(Self { keys })
+    }
+
+    /// Whether values are encrypted.
+    pub fn is_enabled(&self) -> bool {
+        !self.keys.is_empty()
+    }
+
+    /// The stored form of `session_key` for `(appid, openid)`.
+    pub fn seal(&self, session_key: &str, appid: &str, openid: &str) -> Option<String> {
+        let Some((id, cipher)) = self.keys.first() else {
+            return Some(session_key.to_owned());
+        };
+        let mut nonce = [0u8; 12];
+        getrandom::fill(&mut nonce).ok()?;
+        let aad = format!("{appid}\0{openid}");
+        let sealed = cipher
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: session_key.as_bytes(),
+                    aad: aad.as_bytes(),
+                },
+            )
+            .ok()?;
+        let mut blob = nonce.to_vec();
+        blob.extend(sealed);
+        Some(format!("{PREFIX}{id}.{}", URL_SAFE_NO_PAD.encode(blob)))
+    }
+
+    /// The `session_key` from its stored form; `None` when no configured key opens it.
+    pub fn open(&self, stored: &str, appid: &str, openid: &str) -> Option<String> {
+        let Some(rest) = stored.strip_prefix(PREFIX) else {
+            return Some(stored.to_owned());
+        };
+        let (id, blob) = rest.split_once('.')?;
+        let (_, cipher) = self.keys.iter().find(|(kid, _)| kid == id)?;
+        let blob = URL_SAFE_NO_PAD.decode(blob).ok()?;
+        let (nonce, body) = blob.split_at_checked(12)?;
+        let nonce: [u8; 12] = nonce.try_into().ok()?;
+        let aad = format!("{appid}\0{openid}");
+        let plain = cipher
+            .decrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: body,
+                    aad: aad.as_bytes(),
+                },
+            )
+            .ok()?;
+        String::from_utf8(plain).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const K1: &str = "0000000000000000000000000000000000000000000000000000000000000001";
+    const K2: &str = "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=";
+
+    #[test]
+    fn seals_opens_and_rotates() {
+        let old = KeyRing::new([K1]).expect("key");
+        let stored = old
+            .seal("tiihtNczf5v6AKRyjwEUhQ==", "wxa", "o1")
+            .expect("seal");
+        assert!(stored.starts_with("e1.") && !stored.contains("tiihtNczf5v6AKRyjwEUhQ"));
+        assert_eq!(
+            old.open(&stored, "wxa", "o1").as_deref(),
+            Some("tiihtNczf5v6AKRyjwEUhQ==")
+        );
+        // Bound to its user.
+        assert_eq!(old.open(&stored, "wxa", "o2"), None);
+        // Rotation: the new ring encrypts with K2 and still opens K1's values.
+        let new = KeyRing::new([K2, K1]).expect("keys");
+        assert_eq!(
+            new.open(&stored, "wxa", "o1").as_deref(),
+            Some("tiihtNczf5v6AKRyjwEUhQ==")
+        );
+        let fresh = new.seal("abc", "wxa", "o1").expect("seal");
+        assert_eq!(
+            old.open(&fresh, "wxa", "o1"),
+            None,
+            "K1 alone cannot open K2's values"
+        );
+        // Plain values from before encryption are read as they are.
+        assert_eq!(
+            new.open("plainkey==", "wxa", "o1").as_deref(),
+            Some("plainkey==")
+        );
+        assert!(KeyRing::new(["short"]).is_err());
+        assert!(!KeyRing::default().is_enabled());
+        assert_eq!(KeyRing::default().seal("k", "a", "o").as_deref(), Some("k"));
+    }
+}
