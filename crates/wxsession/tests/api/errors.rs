@@ -860,3 +860,60 @@ async fn admin_api_is_absent_without_a_token() {
     .await;
     assert_eq!((status, err["code"].as_str()), (404, Some("not_found")));
 }
+
+/// Sends raw bytes and returns the status line's code and the body.
+async fn raw(app: &TestApp, request: &[u8]) -> (u16, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let addr = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(request).await.expect("write");
+    let mut buf = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut buf),
+    )
+    .await;
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[tokio::test]
+async fn protocol_level_abuse_gets_a_4xx() {
+    let app = spawn_app().await;
+    // Too many headers: rejected by the HTTP layer before the app (431, empty body).
+    let mut many = b"GET /v1/auth HTTP/1.1\r\nHost: x\r\nConnection: close\r\n".to_vec();
+    for i in 0..200 {
+        many.extend(format!("X-H{i}: v\r\n").into_bytes());
+    }
+    many.extend(b"\r\n");
+    assert_eq!(raw(&app, &many).await.0, 431);
+    // One huge header is just a header: the token is missing, so 401.
+    let mut big = b"GET /v1/auth HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: ".to_vec();
+    big.extend(vec![b'a'; 100_000]);
+    big.extend(b"\r\n\r\n");
+    let (status, body) = raw(&app, &big).await;
+    assert_eq!(status, 401, "{body}");
+    // An oversized chunked body without Content-Length: 413 in the documented JSON.
+    let mut chunked = b"POST /v1/sessions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n11170\r\n".to_vec();
+    chunked.extend(vec![b'a'; 70_000]);
+    chunked.extend(b"\r\n0\r\n\r\n");
+    let (status, body) = raw(&app, &chunked).await;
+    assert_eq!(status, 413);
+    assert!(body.contains("\"payload_too_large\""), "{body}");
+    // A request line that is not HTTP.
+    assert_eq!(raw(&app, b"GARBAGE\r\n\r\n").await.0, 400);
+    // Non-UTF-8 bytes in the Authorization header.
+    let (status, body) = raw(
+        &app,
+        b"GET /v1/auth HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer wxs_\xff\xfe\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status, 401, "{body}");
+    // The service still serves.
+    assert_eq!(app.get("/healthz", None).await.status().as_u16(), 200);
+}
