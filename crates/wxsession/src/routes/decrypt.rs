@@ -18,6 +18,19 @@ pub struct DecryptRequest {
     signature: Option<String>,
 }
 
+impl DecryptRequest {
+    /// The validated data to decrypt.
+    pub fn user_data(&self) -> Result<UserData<'_>, ApiError> {
+        UserData::parse(
+            self.encrypted_data.as_deref(),
+            self.iv.as_deref(),
+            self.raw_data.as_deref(),
+            self.signature.as_deref(),
+        )?
+        .ok_or_else(|| ApiError::InvalidRequest("encryptedData and iv are required".into()))
+    }
+}
+
 /// What to decrypt: validated ciphertext and an optional `rawData` + signature.
 #[derive(Debug)]
 pub struct UserData<'a> {
@@ -103,16 +116,7 @@ pub async fn decrypt(
     let appid = touched.record.appid.as_str();
     let openid = touched.record.openid.as_str();
     let b = body.into_inner();
-    let parsed = UserData::parse(
-        b.encrypted_data.as_deref(),
-        b.iv.as_deref(),
-        b.raw_data.as_deref(),
-        b.signature.as_deref(),
-    )
-    .and_then(|d| {
-        d.ok_or_else(|| ApiError::InvalidRequest("encryptedData and iv are required".into()))
-    });
-    let data = match parsed {
+    let data = match b.user_data() {
         Ok(data) => data,
         Err(err) => {
             count_bad_input(&state, appid);

@@ -48,6 +48,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/openapi.json").get(openapi::serve));
 }
 
+/// Runs arbitrary bytes through the request-body parsing and validation the login and decrypt
+/// handlers use (the JSON extractor's `serde_json` step, then the same checks). For fuzzing and
+/// property tests: it must never panic, whatever the input.
+pub fn check_request_bodies(bytes: &[u8]) -> [Result<(), ApiError>; 2] {
+    let login = serde_json::from_slice::<sessions::LoginBody>(bytes)
+        .map_err(|e| ApiError::InvalidRequest(describe_json_error(&e)))
+        .and_then(|b| {
+            b.code()?;
+            b.user_data().map(|_| ())
+        });
+    let decrypt = serde_json::from_slice::<decrypt::DecryptRequest>(bytes)
+        .map_err(|e| ApiError::InvalidRequest(describe_json_error(&e)))
+        .and_then(|b| b.user_data().map(|_| ()));
+    [login, decrypt]
+}
+
 /// `/metrics`, for the API listener or the metrics listener.
 pub fn configure_metrics(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/metrics").get(health::metrics));
@@ -149,7 +165,8 @@ pub fn require_admin(state: &AppState, req: &HttpRequest) -> Result<(), ApiError
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
-        .ok_or(ApiError::Forbidden)?;
+        // No credentials at all: 401, as HTTP wants; wrong ones: 403.
+        .ok_or(ApiError::InvalidSession)?;
     if bool::from(given.as_bytes().ct_eq(expected.expose_secret().as_bytes())) {
         Ok(())
     } else {
@@ -177,5 +194,37 @@ pub fn pair<'a>(
             "{} and {} must be sent together and be non-empty",
             a.1, b.1
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::check_request_bodies;
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = check_request_bodies(&bytes);
+        }
+
+        #[test]
+        fn arbitrary_json_fields_never_panic(
+            code in proptest::option::of(".{0,300}"),
+            data in proptest::option::of("[A-Za-z0-9+/=_ -]{0,80}"),
+            iv in proptest::option::of("[A-Za-z0-9+/=_ -]{0,30}"),
+        ) {
+            let body = serde_json::json!({"code": code, "encryptedData": data, "iv": iv});
+            let results = check_request_bodies(body.to_string().as_bytes());
+            for r in results {
+                if let Err(e) = r {
+                    prop_assert!(matches!(
+                        e,
+                        crate::error::ApiError::InvalidRequest(_) | crate::error::ApiError::UnknownApp
+                    ));
+                }
+            }
+        }
     }
 }

@@ -39,8 +39,13 @@ fn with(mut responses: serde_json::Map<String, Value>, status: &str, body: Value
 
 const AUTH_ERRORS: &[(&str, &str)] = &[("401", "invalid_session"), ("503", "store_unavailable")];
 
-/// The document.
-pub fn document() -> Value {
+/// Canonical standard base64 of exactly 16 bytes (the last character carries 2 data bits).
+const B64_16: &str = "^[A-Za-z0-9+/]{21}[AQgw]==$";
+/// Canonical standard base64 of a non-zero multiple of 16 bytes.
+const B64_BLOCKS: &str = "^(?:[A-Za-z0-9+/]{64})*(?:[A-Za-z0-9+/]{64}|[A-Za-z0-9+/]{21}[AQgw]==|[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)$";
+
+/// The document; `appids` are the configured apps.
+pub fn document(appids: &[&str]) -> Value {
     let bearer = json!([{ "bearer": [] }]);
     let json_body = |schema: &str| {
         json!({ "required": true, "content": { "application/json": {
@@ -111,7 +116,8 @@ pub fn document() -> Value {
                     { "name": "openid", "in": "path", "required": true, "schema": { "type": "string" } }
                 ],
                 "responses": with(errors(&[
-                    ("400", "invalid_request"), ("403", "forbidden"),
+                    ("400", "invalid_request"), ("401", "invalid_session (no admin token sent)"),
+                    ("403", "forbidden"),
                     ("404", "not_found (admin API disabled)"), ("503", "store_unavailable")]),
                     "200", ok_json("Revoked", json!({
                         "type": "object", "required": ["revoked"],
@@ -132,13 +138,74 @@ pub fn document() -> Value {
                 "bearer": { "type": "http", "scheme": "bearer", "description": "wxs_ + 43 base64url characters" },
                 "admin": { "type": "http", "scheme": "bearer", "description": "the admin token" }
             },
-            "schemas": schemas()
+            "schemas": schemas(appids)
         }
     })
 }
 
-fn schemas() -> Value {
+fn schemas(appids: &[&str]) -> Value {
     let s = json!({ "type": "string" });
+    let data = json!({ "type": "string", "pattern": B64_BLOCKS });
+    let iv = json!({ "type": "string", "pattern": B64_16 });
+    let raw = json!({ "type": "string", "minLength": 1 });
+    let sig = json!({ "type": "string", "pattern": "^[0-9a-fA-F]{40}$" });
+    let code = json!({
+        "type": "string", "minLength": 1, "maxLength": 256, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+    });
+    // encryptedData comes with iv, rawData with signature: the shapes of one object.
+    // Unknown fields are ignored (mini-programs send extras such as cloudID), so the shapes
+    // exclude each other with `not` rather than with additionalProperties.
+    let absent = |names: &[&str]| json!({ "not": { "anyOf": names.iter().map(|n| json!({ "required": [n] })).collect::<Vec<_>>() } });
+    let shapes = |base: &[(&str, &Value)], required: &[&str], plain_allowed: bool| {
+        let variant = |fields: &[(&str, &Value)], extra: &[&str], missing: &[&str]| {
+            let properties: serde_json::Map<String, Value> = base
+                .iter()
+                .chain(fields)
+                .map(|(name, schema)| ((*name).to_owned(), (*schema).clone()))
+                .collect();
+            let mut req: Vec<&str> = required.to_vec();
+            req.extend_from_slice(extra);
+            let mut v = json!({ "type": "object", "properties": properties, "required": req });
+            if !missing.is_empty()
+                && let Some(object) = v.as_object_mut()
+            {
+                object.insert("allOf".to_owned(), json!([absent(missing)]));
+            }
+            v
+        };
+        let mut variants = Vec::new();
+        if plain_allowed {
+            variants.push(variant(
+                &[],
+                &[],
+                &["encryptedData", "iv", "rawData", "signature"],
+            ));
+        }
+        variants.push(variant(
+            &[("encryptedData", &data), ("iv", &iv)],
+            &["encryptedData", "iv"],
+            &["rawData", "signature"],
+        ));
+        variants.push(variant(
+            &[
+                ("encryptedData", &data),
+                ("iv", &iv),
+                ("rawData", &raw),
+                ("signature", &sig),
+            ],
+            &["encryptedData", "iv", "rawData", "signature"],
+            &[],
+        ));
+        json!({ "oneOf": variants })
+    };
+    let appid = json!({ "type": "string", "enum": appids });
+    let login_base = [("code", &code), ("appid", &appid)];
+    // With one app the appid may be omitted; with several it is required.
+    let login_required: &[&str] = if appids.len() == 1 {
+        &["code"]
+    } else {
+        &["code", "appid"]
+    };
     json!({
         "Error": {
             "type": "object", "required": ["error"],
@@ -146,17 +213,8 @@ fn schemas() -> Value {
                 "type": "object", "required": ["code", "message", "request_id"],
                 "properties": { "code": s, "message": s, "request_id": s } } }
         },
-        "LoginRequest": {
-            "type": "object", "required": ["code"],
-            "properties": {
-                "code": { "type": "string", "minLength": 1, "maxLength": 256 },
-                "appid": s, "encryptedData": s, "iv": s, "rawData": s, "signature": s
-            }
-        },
-        "DecryptRequest": {
-            "type": "object", "required": ["encryptedData", "iv"],
-            "properties": { "encryptedData": s, "iv": s, "rawData": s, "signature": s }
-        },
+        "LoginRequest": shapes(&login_base, login_required, true),
+        "DecryptRequest": shapes(&[], &[], false),
         "Login": {
             "type": "object", "required": ["session", "expires_in", "appid", "openid"],
             "properties": {
@@ -177,6 +235,8 @@ fn schemas() -> Value {
 }
 
 /// Serves the document.
-pub async fn serve() -> HttpResponse {
-    HttpResponse::Ok().json(document())
+pub async fn serve(state: actix_web::web::Data<crate::state::AppState>) -> HttpResponse {
+    let mut appids: Vec<&str> = state.apps.keys().map(String::as_str).collect();
+    appids.sort_unstable();
+    HttpResponse::Ok().json(document(&appids))
 }

@@ -20,8 +20,32 @@ pub struct LoginBody {
     signature: Option<String>,
 }
 
-/// Codes from WeChat are short; anything longer is not one.
+/// Codes from WeChat are short (32 characters); anything over this many characters is not one.
 const MAX_CODE_LEN: usize = 256;
+
+impl LoginBody {
+    /// The validated code (and an empty appid refused).
+    pub fn code(&self) -> Result<&str, ApiError> {
+        let code = super::required(self.code.as_deref(), "code")?;
+        if code.chars().count() > MAX_CODE_LEN || code.chars().any(char::is_control) {
+            return Err(ApiError::InvalidRequest("code is malformed".into()));
+        }
+        if self.appid.as_deref() == Some("") {
+            return Err(ApiError::UnknownApp);
+        }
+        Ok(code)
+    }
+
+    /// The optional one-request-login data, validated.
+    pub fn user_data(&self) -> Result<Option<super::decrypt::UserData<'_>>, ApiError> {
+        super::decrypt::UserData::parse(
+            self.encrypted_data.as_deref(),
+            self.iv.as_deref(),
+            self.raw_data.as_deref(),
+            self.signature.as_deref(),
+        )
+    }
+}
 
 /// Exchanges the code (once, however often it is presented) and returns the session.
 pub async fn login(
@@ -31,20 +55,9 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     crate::limits::login_attempt(&state, &req).await?;
     let b = body.into_inner();
-    let code = super::required(b.code.as_deref(), "code")?;
-    if code.len() > MAX_CODE_LEN || code.chars().any(char::is_control) {
-        return Err(ApiError::InvalidRequest("code is malformed".into()));
-    }
-    if b.appid.as_deref() == Some("") {
-        return Err(ApiError::UnknownApp);
-    }
+    let code = b.code()?;
     let (appid, secret) = state.resolve_app(b.appid.as_deref())?;
-    let user_data = super::decrypt::UserData::parse(
-        b.encrypted_data.as_deref(),
-        b.iv.as_deref(),
-        b.raw_data.as_deref(),
-        b.signature.as_deref(),
-    );
+    let user_data = b.user_data();
     let request = LoginRequest {
         appid,
         secret,

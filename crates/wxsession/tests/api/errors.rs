@@ -591,8 +591,8 @@ async fn bad_inputs_get_their_documented_4xx() {
             &admin_path,
             None,
             Body::None,
-            403,
-            "forbidden",
+            401,
+            "invalid_session",
         ),
         case(
             "admin with user token",

@@ -110,7 +110,7 @@ async fn admin_revokes_every_session_of_a_user_on_every_replica() {
     let openid = wechat_mock::openid_for(APPID, "mallory");
     let path = format!("/v1/admin/apps/{APPID}/users/{openid}/sessions");
 
-    assert_eq!(b.delete(&path, None).await.status().as_u16(), 403);
+    assert_eq!(b.delete(&path, None).await.status().as_u16(), 401);
     assert_eq!(
         b.delete(&path, Some("wrong-admin-token-0000"))
             .await
