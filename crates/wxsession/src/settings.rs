@@ -105,8 +105,10 @@ pub struct StoreSettings {
     #[serde(serialize_with = "redact_url")]
     pub url: String,
     /// Cluster seed nodes.
+    #[serde(serialize_with = "redact_urls")]
     pub urls: Vec<String>,
     /// Sentinel addresses.
+    #[serde(serialize_with = "redact_urls")]
     pub sentinels: Vec<String>,
     /// Sentinel master name.
     pub master_name: Option<String>,
@@ -389,12 +391,47 @@ impl Settings {
         if store.backend == Backend::Memory {
             return Ok(());
         }
+        if store.mode != Mode::Standalone && store.connection == Connection::Pool {
+            return Err(invalid(
+                "store.connection",
+                "cluster and sentinel modes use multiplexed connections",
+            ));
+        }
         match store.mode {
             Mode::Standalone => redis_url("store.url", &store.url),
-            Mode::Cluster | Mode::Sentinel => Err(invalid(
-                "store.mode",
-                "only \"standalone\" is supported by this build",
-            )),
+            Mode::Cluster => {
+                if store.urls.is_empty() {
+                    return Err(invalid("store.urls", "cluster mode needs seed node URLs"));
+                }
+                for (i, url) in store.urls.iter().enumerate() {
+                    redis_url(&format!("store.urls[{i}]"), url)?;
+                }
+                Ok(())
+            }
+            Mode::Sentinel => {
+                if store.sentinels.is_empty() {
+                    return Err(invalid(
+                        "store.sentinels",
+                        "sentinel mode needs sentinel URLs",
+                    ));
+                }
+                for (i, url) in store.sentinels.iter().enumerate() {
+                    redis_url(&format!("store.sentinels[{i}]"), url)?;
+                }
+                if store.master_name.as_deref().is_none_or(str::is_empty) {
+                    return Err(invalid(
+                        "store.master_name",
+                        "sentinel mode needs the master's name",
+                    ));
+                }
+                if store.tls_ca_file.is_some() {
+                    return Err(invalid(
+                        "store.tls_ca_file",
+                        "not supported in sentinel mode: use certificates the system trusts",
+                    ));
+                }
+                redis_url("store.url", &store.url)
+            }
         }
     }
 
@@ -553,4 +590,8 @@ pub fn redact_url_text(url: &str) -> String {
 
 fn redact_url<S: Serializer>(value: &str, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&redact_url_text(value))
+}
+
+fn redact_urls<S: Serializer>(values: &[String], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(values.iter().map(|v| redact_url_text(v)))
 }

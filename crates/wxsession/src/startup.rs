@@ -10,9 +10,9 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 
 use crate::metrics::Metrics;
-use crate::settings::{Backend, Connection, Settings};
+use crate::settings::{Backend, Connection, Mode, Settings};
 use crate::state::AppState;
-use crate::store::{MemoryStore, RedisStore, Store};
+use crate::store::{MemoryStore, RedisStore, Store, Topology};
 use crate::{middleware, routes};
 
 /// A built, bound, not yet running service.
@@ -29,7 +29,15 @@ pub fn build_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     Ok(match s.backend {
         Backend::Memory => Arc::new(MemoryStore::new(settings.session.max_lifetime_secs)),
         Backend::Redis => Arc::new(RedisStore::new(
-            &s.url,
+            match s.mode {
+                Mode::Standalone => Topology::Standalone(&s.url),
+                Mode::Cluster => Topology::Cluster(&s.urls),
+                Mode::Sentinel => Topology::Sentinel {
+                    sentinels: &s.sentinels,
+                    master_name: s.master_name.as_deref().unwrap_or_default(),
+                    master: &s.url,
+                },
+            },
             &s.key_prefix,
             (s.connection == Connection::Pool).then_some(s.pool_size),
             settings.store_timeout(),

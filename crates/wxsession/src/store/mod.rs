@@ -5,7 +5,7 @@ mod memory;
 mod redis;
 
 pub use self::memory::MemoryStore;
-pub use self::redis::RedisStore;
+pub use self::redis::{RedisStore, Topology};
 
 use crate::token::SessionId;
 

@@ -35,6 +35,74 @@ enum Connections {
     /// One multiplexed connection shared by every request (commands of concurrent requests are
     /// pipelined on it), reconnecting by itself; opened on first use.
     Shared(std::sync::Arc<Shared>),
+    /// Redis Cluster: one multiplexed connection per node, MOVED/ASK and failover handled by
+    /// the client.
+    Cluster(std::sync::Arc<ClusterShared>),
+    /// Redis Sentinel: a multiplexed connection to the master the sentinels name, dropped and
+    /// looked up again after a connection error or a READONLY answer (a failover).
+    Sentinel(std::sync::Arc<SentinelShared>),
+}
+
+/// The cluster client and its connection, opened on first use.
+struct ClusterShared {
+    client: redis::cluster::ClusterClient,
+    connection: tokio::sync::OnceCell<redis::cluster_async::ClusterConnection>,
+}
+
+/// The sentinel client and the current master connection.
+struct SentinelShared {
+    client: tokio::sync::Mutex<redis::sentinel::SentinelClient>,
+    master: tokio::sync::RwLock<Option<redis::aio::MultiplexedConnection>>,
+    config: redis::AsyncConnectionConfig,
+}
+
+impl SentinelShared {
+    async fn connection(&self) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
+        if let Some(conn) = self.master.read().await.clone() {
+            return Ok(conn);
+        }
+        let mut master = self.master.write().await;
+        if let Some(conn) = master.clone() {
+            return Ok(conn);
+        }
+        let client = self.client.lock().await.async_get_client().await?;
+        let conn = client
+            .get_multiplexed_async_connection_with_config(&self.config)
+            .await?;
+        *master = Some(conn.clone());
+        Ok(conn)
+    }
+
+    /// After a failure that may mean the master moved, forget the connection.
+    async fn check(&self, err: &redis::RedisError) {
+        if err.is_io_error()
+            || err.is_connection_dropped()
+            || err.is_connection_refusal()
+            || err.is_timeout()
+            || err.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ReadOnly)
+        {
+            self.master.write().await.take();
+        }
+    }
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, Copy)]
+pub enum Topology<'a> {
+    /// One Redis (or a managed endpoint).
+    Standalone(&'a str),
+    /// Redis Cluster seed nodes.
+    Cluster(&'a [String]),
+    /// Redis Sentinel: sentinel addresses, the master's name, and a URL whose credentials,
+    /// database and scheme (`rediss://` for TLS) are used for the master.
+    Sentinel {
+        /// Sentinel URLs.
+        sentinels: &'a [String],
+        /// The monitored master's name.
+        master_name: &'a str,
+        /// Credentials, db and TLS for the master.
+        master: &'a str,
+    },
 }
 
 /// The shared multiplexed connection and what it needs to open itself.
@@ -49,6 +117,8 @@ impl std::fmt::Debug for Connections {
         f.write_str(match self {
             Self::Pool(_) => "Pool",
             Self::Shared(_) => "Shared",
+            Self::Cluster(_) => "Cluster",
+            Self::Sentinel(_) => "Sentinel",
         })
     }
 }
@@ -57,6 +127,11 @@ impl std::fmt::Debug for Connections {
 enum Conn {
     Pooled(deadpool_redis::Connection),
     Shared(ConnectionManager),
+    Cluster(redis::cluster_async::ClusterConnection),
+    Sentinel(
+        redis::aio::MultiplexedConnection,
+        std::sync::Arc<SentinelShared>,
+    ),
 }
 
 impl ConnectionLike for Conn {
@@ -67,6 +142,14 @@ impl ConnectionLike for Conn {
         match self {
             Self::Pooled(c) => c.req_packed_command(cmd),
             Self::Shared(c) => c.req_packed_command(cmd),
+            Self::Cluster(c) => c.req_packed_command(cmd),
+            Self::Sentinel(c, shared) => Box::pin(async move {
+                let result = c.req_packed_command(cmd).await;
+                if let Err(err) = &result {
+                    shared.check(err).await;
+                }
+                result
+            }),
         }
     }
 
@@ -79,6 +162,14 @@ impl ConnectionLike for Conn {
         match self {
             Self::Pooled(c) => c.req_packed_commands(pipeline, offset, count),
             Self::Shared(c) => c.req_packed_commands(pipeline, offset, count),
+            Self::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+            Self::Sentinel(c, shared) => Box::pin(async move {
+                let result = c.req_packed_commands(pipeline, offset, count).await;
+                if let Err(err) = &result {
+                    shared.check(err).await;
+                }
+                result
+            }),
         }
     }
 
@@ -86,6 +177,8 @@ impl ConnectionLike for Conn {
         match self {
             Self::Pooled(c) => c.get_db(),
             Self::Shared(c) => c.get_db(),
+            Self::Cluster(c) => c.get_db(),
+            Self::Sentinel(c, _) => c.get_db(),
         }
     }
 }
@@ -108,13 +201,72 @@ impl RedisStore {
     /// connections; without, one shared multiplexed connection, which may trust `tls_ca` (PEM)
     /// for `rediss://`.
     pub fn new(
-        url: &str,
+        topology: Topology<'_>,
         prefix: &str,
         pool_size: Option<usize>,
         timeout: std::time::Duration,
         max_lifetime_secs: u64,
         tls_ca: Option<Vec<u8>>,
     ) -> anyhow::Result<Self> {
+        let certs = || redis::TlsCertificates {
+            client_tls: None,
+            root_cert: tls_ca.clone(),
+        };
+        let url = match topology {
+            Topology::Standalone(url) => url,
+            Topology::Cluster(urls) => {
+                let mut builder = redis::cluster::ClusterClient::builder(urls.to_vec())
+                    .connection_timeout(timeout)
+                    .response_timeout(timeout)
+                    .retries(2);
+                if tls_ca.is_some() {
+                    builder = builder.certs(certs());
+                }
+                return Ok(Self::with(
+                    Connections::Cluster(std::sync::Arc::new(ClusterShared {
+                        client: builder
+                            .build()
+                            .context("building the Redis Cluster client")?,
+                        connection: tokio::sync::OnceCell::new(),
+                    })),
+                    prefix,
+                    max_lifetime_secs,
+                ));
+            }
+            Topology::Sentinel {
+                sentinels,
+                master_name,
+                master,
+            } => {
+                use redis::IntoConnectionInfo as _;
+                let info = master
+                    .into_connection_info()
+                    .context("parsing the master URL (store.url)")?;
+                let mut node = redis::sentinel::SentinelNodeConnectionInfo::default()
+                    .set_redis_connection_info(info.redis_settings().clone());
+                if master.starts_with("rediss://") {
+                    node = node.set_tls_mode(redis::TlsMode::Secure);
+                }
+                let client = redis::sentinel::SentinelClient::build(
+                    sentinels.iter().map(String::as_str).collect(),
+                    master_name,
+                    Some(node),
+                    redis::sentinel::SentinelServerType::Master,
+                )
+                .context("building the Redis Sentinel client")?;
+                return Ok(Self::with(
+                    Connections::Sentinel(std::sync::Arc::new(SentinelShared {
+                        client: tokio::sync::Mutex::new(client),
+                        master: tokio::sync::RwLock::new(None),
+                        config: redis::AsyncConnectionConfig::new()
+                            .set_connection_timeout(Some(timeout))
+                            .set_response_timeout(Some(timeout)),
+                    })),
+                    prefix,
+                    max_lifetime_secs,
+                ));
+            }
+        };
         let connections = if let Some(pool_size) = pool_size {
             let mut config = Config::from_url(url);
             let mut pool_config = PoolConfig::new(pool_size);
@@ -131,15 +283,9 @@ impl RedisStore {
             )
         } else {
             Connections::Shared(std::sync::Arc::new(Shared {
-                client: match tls_ca {
-                    Some(pem) => redis::Client::build_with_tls(
-                        url,
-                        redis::TlsCertificates {
-                            client_tls: None,
-                            root_cert: Some(pem),
-                        },
-                    )
-                    .context("setting up TLS for Redis")?,
+                client: match &tls_ca {
+                    Some(_) => redis::Client::build_with_tls(url, certs())
+                        .context("setting up TLS for Redis")?,
                     None => redis::Client::open(url).context("parsing the Redis URL")?,
                 },
                 config: ConnectionManagerConfig::new()
@@ -150,12 +296,16 @@ impl RedisStore {
                 manager: tokio::sync::OnceCell::new(),
             }))
         };
-        Ok(Self {
+        Ok(Self::with(connections, prefix, max_lifetime_secs))
+    }
+
+    fn with(connections: Connections, prefix: &str, max_lifetime_secs: u64) -> Self {
+        Self {
             connections,
             prefix: prefix.to_owned(),
             max_lifetime_secs,
             rotate: std::sync::Arc::new(redis::Script::new(ROTATE)),
-        })
+        }
     }
 
     async fn conn(&self) -> Result<Conn, StoreError> {
@@ -168,6 +318,17 @@ impl RedisStore {
                 })
                 .await
                 .map(|m| Conn::Shared(m.clone()))
+                .map_err(unavailable),
+            Connections::Cluster(cluster) => cluster
+                .connection
+                .get_or_try_init(|| cluster.client.get_async_connection())
+                .await
+                .map(|c| Conn::Cluster(c.clone()))
+                .map_err(unavailable),
+            Connections::Sentinel(sentinel) => sentinel
+                .connection()
+                .await
+                .map(|c| Conn::Sentinel(c, sentinel.clone()))
                 .map_err(unavailable),
         }
     }
@@ -292,14 +453,15 @@ impl Store for RedisStore {
         let mut conn = self.conn().await?;
         let user = self.user_key(appid, openid);
         let fields: Vec<String> = conn.hkeys(&user).await.map_err(unavailable)?;
-        // One DEL per key: valid on a cluster, where the session keys live in other slots.
-        let mut pipe = redis::pipe();
+        // One DEL per key, not one pipeline: the session keys live in other cluster slots. On a
+        // multiplexed connection the commands still share round trips.
+        let mut revoked = 0;
         for id in fields.iter().filter_map(|f| f.strip_prefix("s:")) {
-            pipe.del(self.session_key(&SessionId::from_stored(id.to_owned())));
+            let key = self.session_key(&SessionId::from_stored(id.to_owned()));
+            revoked += conn.del::<_, u64>(key).await.map_err(unavailable)?;
         }
-        pipe.del(&user).ignore();
-        let deleted: Vec<u64> = pipe.query_async(&mut conn).await.map_err(unavailable)?;
-        Ok(deleted.iter().sum())
+        conn.del::<_, ()>(&user).await.map_err(unavailable)?;
+        Ok(revoked)
     }
 
     async fn claim_code(&self, code_id: &str, lock_ttl_secs: u64) -> Result<CodeClaim, StoreError> {

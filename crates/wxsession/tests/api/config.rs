@@ -112,7 +112,19 @@ fn invalid_configs_name_the_key() {
         ),
         (
             "[store]\nmode = \"cluster\"\n[[apps]]\nappid=\"wxa\"\nsecret=\"s\"\n",
-            "store.mode",
+            "store.urls",
+        ),
+        (
+            "[store]\nmode = \"cluster\"\nurls = [\"http://x\"]\n[[apps]]\nappid=\"wxa\"\nsecret=\"s\"\n",
+            "store.urls[0]",
+        ),
+        (
+            "[store]\nmode = \"sentinel\"\nsentinels = [\"redis://127.0.0.1:26379\"]\n[[apps]]\nappid=\"wxa\"\nsecret=\"s\"\n",
+            "store.master_name",
+        ),
+        (
+            "[store]\nmode = \"bogus\"\n[[apps]]\nappid=\"wxa\"\nsecret=\"s\"\n",
+            "mode",
         ),
         (
             "[store]\nbackend = \"mongo\"\n[[apps]]\nappid=\"wxa\"\nsecret=\"s\"\n",

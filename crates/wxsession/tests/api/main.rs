@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod cluster;
 mod config;
 mod errors;
 mod expiry;

@@ -9,7 +9,7 @@ use wxsession::token::Token;
 
 use crate::helpers::RedisHandle;
 
-const LIFETIME: u64 = 3600;
+pub const LIFETIME: u64 = 3600;
 
 fn record(openid: &str, lifetime: i64) -> SessionRecord {
     // Stores derive the deadline as created_at + LIFETIME: a shorter life is an older login.
@@ -38,7 +38,7 @@ async fn create(store: &dyn Store, openid: &str, key: &str, idle: u64, lifetime:
     token
 }
 
-async fn suite(store: Arc<dyn Store>) {
+pub async fn suite(store: Arc<dyn Store>) {
     store.ping().await.expect("ping");
 
     // Create, touch, keys.
@@ -217,8 +217,9 @@ async fn redis_store_conforms_pooled() {
 async fn redis_suite(pool: Option<usize>) {
     let redis = RedisHandle::get();
     let prefix = format!("t{}", uuid::Uuid::new_v4().simple());
+    let url = redis.url();
     let store = RedisStore::new(
-        &redis.url(),
+        wxsession::store::Topology::Standalone(&url),
         &prefix,
         pool,
         Duration::from_secs(1),
