@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use wxsession::settings::Mode;
 use wxsession::store::{RedisStore, Topology};
 
-use crate::helpers::{Env, RedisHandle, RedisServer, eventually, free_port, spawn_on};
+use crate::helpers::{Env, RedisHandle, RedisServer, free_port, spawn_on};
 
 fn redis_cli(port: u16, args: &[&str]) -> String {
     let out = Command::new("redis-cli")
@@ -199,16 +199,7 @@ async fn api_on_a_cluster_spreads_sessions_and_survives_a_master_failover() {
     let victim = cluster.master_of(&key);
     victim.stop();
     let killed = Instant::now();
-    let (b_ref, token_ref) = (&b, &token);
-    let back = eventually(Duration::from_secs(30), || async move {
-        b_ref
-            .get("/v1/auth", Some(token_ref))
-            .await
-            .status()
-            .as_u16()
-            == 200
-    })
-    .await;
+    let back = b.auth_becomes(&token, 200, Duration::from_secs(30)).await;
     assert!(back, "the session is served again after the failover");
     println!(
         "cluster failover: token valid again {:?} after SIGKILL of its master",
@@ -296,16 +287,7 @@ async fn sentinel_failover_is_followed_without_a_restart() {
     };
     master.stop();
     let killed = Instant::now();
-    let (app_ref, token_ref) = (&app, &token);
-    let back = eventually(Duration::from_secs(30), || async move {
-        app_ref
-            .get("/v1/auth", Some(token_ref))
-            .await
-            .status()
-            .as_u16()
-            == 200
-    })
-    .await;
+    let back = app.auth_becomes(&token, 200, Duration::from_secs(30)).await;
     assert!(back, "wxsession follows the promotion");
     println!(
         "sentinel failover: serving again {:?} after SIGKILL of the master",

@@ -56,16 +56,6 @@ async fn absolute_lifetime_caps_sliding() {
         "{body}"
     );
     // Used constantly, it still dies at the cap.
-    let app_ref = &app;
-    let token_ref = &token;
-    let dead = eventually(Duration::from_secs(6), || async move {
-        app_ref
-            .get("/v1/auth", Some(token_ref))
-            .await
-            .status()
-            .as_u16()
-            == 401
-    })
-    .await;
+    let dead = app.auth_becomes(&token, 401, Duration::from_secs(6)).await;
     assert!(dead, "session outlived its absolute lifetime");
 }

@@ -84,15 +84,8 @@ async fn one_request_login_with_user_data_and_signature() {
     // wx.login, then wx.getUserInfo: the data is encrypted with the key this code yields.
     let code = code_for("bob");
     let mut body = app
-        .http
-        .post(format!("{}/__sim/encrypt", app.env.sim.url))
-        .json(&json!({"appid": APPID, "code": code, "data": {"nickName": "Bob"}}))
-        .send()
-        .await
-        .expect("sim")
-        .json::<serde_json::Value>()
-        .await
-        .expect("json");
+        .sim_encrypt_raw(json!({"appid": APPID, "code": code, "data": {"nickName": "Bob"}}))
+        .await;
     body["code"] = code.clone().into();
     let res = app.post_json("/v1/sessions", &body, None).await;
     assert_eq!(res.status().as_u16(), 201);
@@ -122,15 +115,8 @@ async fn one_request_login_with_user_data_and_signature() {
     // A bad rawData signature in the one-request login.
     let code = code_for("bob");
     let mut body = app
-        .http
-        .post(format!("{}/__sim/encrypt", app.env.sim.url))
-        .json(&json!({"appid": APPID, "code": code, "data": {"nickName": "Bob"}}))
-        .send()
-        .await
-        .expect("sim")
-        .json::<serde_json::Value>()
-        .await
-        .expect("json");
+        .sim_encrypt_raw(json!({"appid": APPID, "code": code, "data": {"nickName": "Bob"}}))
+        .await;
     body["code"] = code.into();
     body["signature"] = "0000000000000000000000000000000000000000".into();
     let login: serde_json::Value = app
@@ -208,15 +194,8 @@ async fn watermark_of_another_app_is_decrypt_failed() {
     let token = login["session"].as_str().expect("token");
     // The user's real key, but a watermark naming another app.
     let enc = app
-        .http
-        .post(format!("{}/__sim/encrypt", app.env.sim.url))
-        .json(&json!({"appid": APPID, "user": "frank", "data": {"x": 1}, "watermark_appid": OTHER_APPID}))
-        .send()
-        .await
-        .expect("sim")
-        .json::<serde_json::Value>()
-        .await
-        .expect("json");
+        .sim_encrypt_raw(json!({"appid": APPID, "user": "frank", "data": {"x": 1}, "watermark_appid": OTHER_APPID}))
+        .await;
     let (status, err) = error_of(
         app.post_json("/v1/sessions/current/decrypt", &enc, Some(token))
             .await,

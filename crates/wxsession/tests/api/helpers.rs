@@ -292,15 +292,29 @@ impl TestApp {
     /// What `wx.getUserInfo` would hand the mini-program now: encrypted with the user's
     /// current (or previous) session key.
     pub async fn sim_encrypt(&self, appid: &str, user: &str, data: Value, key: &str) -> Value {
+        self.sim_encrypt_raw(json!({ "appid": appid, "user": user, "data": data, "key": key }))
+            .await
+    }
+
+    /// `POST /__sim/encrypt` with any request (by code, openid, watermark override, …).
+    pub async fn sim_encrypt_raw(&self, request: Value) -> Value {
         let res = self
             .http
             .post(format!("{}/__sim/encrypt", self.env.sim.url))
-            .json(&json!({ "appid": appid, "user": user, "data": data, "key": key }))
+            .json(&request)
             .send()
             .await
             .expect("simulator answers");
         assert!(res.status().is_success(), "encrypt: {}", res.status());
         res.json().await.expect("encrypt body")
+    }
+
+    /// Polls `GET /v1/auth` with `token` until it answers `status`, for at most `timeout`.
+    pub async fn auth_becomes(&self, token: &str, status: u16, timeout: Duration) -> bool {
+        eventually(timeout, || async move {
+            self.get("/v1/auth", Some(token)).await.status().as_u16() == status
+        })
+        .await
     }
 
     /// A direct connection to the test's Redis.

@@ -66,19 +66,7 @@ async fn store_outage_under_load_is_503_and_recovers_without_restart() {
         (status, err["code"].as_str()),
         (503, Some("store_unavailable"))
     );
-    let app_ref = &app;
-    let token_ref = &token;
-    assert!(
-        eventually(Duration::from_secs(5), || async move {
-            app_ref
-                .get("/v1/auth", Some(token_ref))
-                .await
-                .status()
-                .as_u16()
-                == 503
-        })
-        .await
-    );
+    assert!(app.auth_becomes(&token, 503, Duration::from_secs(5)).await);
     let res = app
         .post_json(
             "/v1/sessions",
@@ -91,15 +79,7 @@ async fn store_outage_under_load_is_503_and_recovers_without_restart() {
     server.restart();
     let restarted = Instant::now();
     assert!(
-        eventually(Duration::from_secs(10), || async move {
-            app_ref
-                .get("/v1/auth", Some(token_ref))
-                .await
-                .status()
-                .as_u16()
-                == 200
-        })
-        .await,
+        app.auth_becomes(&token, 200, Duration::from_secs(10)).await,
         "service came back"
     );
     let recovery = restarted.elapsed();
