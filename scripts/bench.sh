@@ -28,8 +28,8 @@ fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 echo "building release binaries…" >&2
-cargo build -q --release -p wxsession
-loadgen=$(cargo build --release -p wxsession --bench loadgen --message-format=json 2>/dev/null |
+# One build for the binary and the load generator (one feature set, one compile).
+loadgen=$(cargo build --release -p wxsession --bins --bench loadgen --message-format=json 2>/dev/null |
   python3 -c 'import json,sys
 for l in sys.stdin:
     m=json.loads(l)
