@@ -341,6 +341,10 @@ impl RedisStore {
         format!("{}:u:{{{appid}:{openid}}}", self.prefix)
     }
 
+    fn decode(&self, value: Option<&str>) -> Option<SessionRecord> {
+        value.and_then(|v| SessionRecord::decode(v, self.max_lifetime_secs))
+    }
+
     fn code_key(&self, code_id: &str) -> String {
         format!("{}:c:{code_id}", self.prefix)
     }
@@ -388,10 +392,7 @@ impl Store for RedisStore {
             .query_async(&mut conn)
             .await
             .map_err(unavailable)?;
-        let Some(record) = value
-            .as_deref()
-            .and_then(|v| SessionRecord::decode(v, self.max_lifetime_secs))
-        else {
+        let Some(record) = self.decode(value.as_deref()) else {
             return Ok(None);
         };
         let left = record.deadline.saturating_sub(now_unix());
@@ -423,10 +424,7 @@ impl Store for RedisStore {
             .get_del(self.session_key(id))
             .await
             .map_err(unavailable)?;
-        let Some(record) = value
-            .as_deref()
-            .and_then(|v| SessionRecord::decode(v, self.max_lifetime_secs))
-        else {
+        let Some(record) = self.decode(value.as_deref()) else {
             return Ok(value.is_some());
         };
         let user = self.user_key(&record.appid, &record.openid);

@@ -4,7 +4,9 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{ADMIN_TOKEN, APPID, TestApp, code_for, error_of, spawn_app, spawn_app_with};
+use crate::helpers::{
+    ADMIN_TOKEN, APPID, TestApp, code_for, error_of, expect_error, spawn_app, spawn_app_with,
+};
 
 enum Body {
     None,
@@ -793,11 +795,7 @@ async fn upstream_timeout_is_504_and_unreachable_is_503() {
             None,
         )
         .await;
-    let (status, err) = error_of(res).await;
-    assert_eq!(
-        (status, err["code"].as_str()),
-        (504, Some("wechat_timeout"))
-    );
+    expect_error(res, 504, "wechat_timeout").await;
 
     let closed = crate::helpers::free_port();
     let app = spawn_app_with(|s| {
@@ -809,11 +807,7 @@ async fn upstream_timeout_is_504_and_unreachable_is_503() {
         .post_json("/v1/sessions", &json!({"code": "anything"}), None)
         .await;
     assert_eq!(res.headers()["retry-after"], "1");
-    let (status, err) = error_of(res).await;
-    assert_eq!(
-        (status, err["code"].as_str()),
-        (503, Some("wechat_unavailable"))
-    );
+    expect_error(res, 503, "wechat_unavailable").await;
 }
 
 #[tokio::test]
@@ -825,12 +819,13 @@ async fn appid_rules_with_several_apps() {
         ));
     })
     .await;
-    let (status, err) = error_of(
+    expect_error(
         app.post_json("/v1/sessions", &json!({"code": code_for("p")}), None)
             .await,
+        400,
+        "unknown_app",
     )
     .await;
-    assert_eq!((status, err["code"].as_str()), (400, Some("unknown_app")));
     let res = app
         .post_json(
             "/v1/sessions",
@@ -850,15 +845,16 @@ async fn appid_rules_with_several_apps() {
 #[tokio::test]
 async fn admin_api_is_absent_without_a_token() {
     let app = spawn_app_with(|s| s.admin.token = None).await;
-    let (status, err) = error_of(
+    expect_error(
         app.delete(
             &format!("/v1/admin/apps/{APPID}/users/someone/sessions"),
             Some(ADMIN_TOKEN),
         )
         .await,
+        404,
+        "not_found",
     )
     .await;
-    assert_eq!((status, err["code"].as_str()), (404, Some("not_found")));
 }
 
 /// Sends raw bytes and returns the status line's code and the body.

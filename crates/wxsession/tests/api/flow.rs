@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{APPID, OTHER_APPID, code_for, error_of, spawn_app};
+use crate::helpers::{APPID, OTHER_APPID, code_for, expect_error, spawn_app};
 
 #[tokio::test]
 async fn full_seed_flow() {
@@ -64,18 +64,14 @@ async fn full_seed_flow() {
     for path in ["/v1/sessions/current", "/v1/auth"] {
         let res = app.get(path, Some(&token)).await;
         assert_eq!(res.headers()["www-authenticate"], "Bearer");
-        let (status, err) = error_of(res).await;
-        assert_eq!(
-            (status, err["code"].as_str()),
-            (401, Some("invalid_session")),
-            "{path}"
-        );
+        expect_error(res, 401, "invalid_session").await;
     }
-    let (status, err) = error_of(app.delete("/v1/sessions/current", Some(&token)).await).await;
-    assert_eq!(
-        (status, err["code"].as_str()),
-        (401, Some("invalid_session"))
-    );
+    expect_error(
+        app.delete("/v1/sessions/current", Some(&token)).await,
+        401,
+        "invalid_session",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -149,15 +145,13 @@ async fn signature_mismatch_is_422() {
         .sim_encrypt(APPID, "dave", json!({"nickName": "Dave"}), "current")
         .await;
     enc["rawData"] = r#"{"nickName":"Mallory"}"#.into();
-    let (status, err) = error_of(
+    expect_error(
         app.post_json("/v1/sessions/current/decrypt", &enc, Some(token))
             .await,
+        422,
+        "signature_mismatch",
     )
     .await;
-    assert_eq!(
-        (status, err["code"].as_str()),
-        (422, Some("signature_mismatch"))
-    );
 }
 
 #[tokio::test]
@@ -170,15 +164,13 @@ async fn tampered_iv_is_decrypt_failed() {
         .await;
     // A wrong iv garbles the first block: the JSON no longer parses.
     let tampered = json!({"encryptedData": enc["encryptedData"], "iv": "AAAAAAAAAAAAAAAAAAAAAA=="});
-    let (status, err) = error_of(
+    let err = expect_error(
         app.post_json("/v1/sessions/current/decrypt", &tampered, Some(token))
             .await,
+        422,
+        "decrypt_failed",
     )
     .await;
-    assert_eq!(
-        (status, err["code"].as_str()),
-        (422, Some("decrypt_failed"))
-    );
     assert!(
         err["message"]
             .as_str()
@@ -196,15 +188,13 @@ async fn watermark_of_another_app_is_decrypt_failed() {
     let enc = app
         .sim_encrypt_raw(json!({"appid": APPID, "user": "frank", "data": {"x": 1}, "watermark_appid": OTHER_APPID}))
         .await;
-    let (status, err) = error_of(
+    expect_error(
         app.post_json("/v1/sessions/current/decrypt", &enc, Some(token))
             .await,
+        422,
+        "decrypt_failed",
     )
     .await;
-    assert_eq!(
-        (status, err["code"].as_str()),
-        (422, Some("decrypt_failed"))
-    );
     let metrics = app
         .get("/metrics", None)
         .await

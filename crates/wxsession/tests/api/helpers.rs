@@ -328,23 +328,39 @@ impl TestApp {
 
     /// Every key under this test's prefix, with its TTL.
     pub async fn keys_with_ttl(&self) -> Vec<(String, i64)> {
-        let mut conn = self.redis().await;
-        let keys: Vec<String> = redis::cmd("KEYS")
-            .arg(format!("{}:*", self.env.prefix))
+        keys_with_ttl(&self.env.redis.url(), &self.env.prefix).await
+    }
+}
+
+/// Every key under `prefix` in the Redis at `url`, with its TTL.
+pub async fn keys_with_ttl(url: &str, prefix: &str) -> Vec<(String, i64)> {
+    let mut conn = redis::Client::open(url)
+        .expect("redis url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis connects");
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}:*"))
+        .query_async(&mut conn)
+        .await
+        .expect("KEYS");
+    let mut out = Vec::new();
+    for key in keys {
+        let ttl: i64 = redis::cmd("TTL")
+            .arg(&key)
             .query_async(&mut conn)
             .await
-            .expect("KEYS");
-        let mut out = Vec::new();
-        for key in keys {
-            let ttl: i64 = redis::cmd("TTL")
-                .arg(&key)
-                .query_async(&mut conn)
-                .await
-                .expect("TTL");
-            out.push((key, ttl));
-        }
-        out
+            .expect("TTL");
+        out.push((key, ttl));
     }
+    out
+}
+
+/// Checks an error response's status and code; returns the `error` object.
+pub async fn expect_error(res: reqwest::Response, status: u16, code: &str) -> Value {
+    let (got, err) = error_of(res).await;
+    assert_eq!((got, err["code"].as_str()), (status, Some(code)), "{err}");
+    err
 }
 
 /// The `error` object of an error body, after checking its shape.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::helpers::{Env, RedisHandle, RedisServer, error_of, eventually, spawn_on};
+use crate::helpers::{Env, RedisHandle, RedisServer, eventually, expect_error, spawn_on};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn store_outage_under_load_is_503_and_recovers_without_restart() {
@@ -61,11 +61,7 @@ async fn store_outage_under_load_is_503_and_recovers_without_restart() {
         panic!("owned redis");
     };
     server.stop();
-    let (status, err) = error_of(app.get("/readyz", None).await).await;
-    assert_eq!(
-        (status, err["code"].as_str()),
-        (503, Some("store_unavailable"))
-    );
+    expect_error(app.get("/readyz", None).await, 503, "store_unavailable").await;
     assert!(app.auth_becomes(&token, 503, Duration::from_secs(5)).await);
     let res = app
         .post_json(

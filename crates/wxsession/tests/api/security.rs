@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::helpers::{
-    APPID, Env, RedisHandle, RedisServer, code_for, error_of, eventually, spawn_app, spawn_on,
+    APPID, Env, RedisHandle, RedisServer, code_for, eventually, expect_error, spawn_app, spawn_on,
 };
 
 #[tokio::test]
@@ -44,8 +44,7 @@ async fn login_limit_per_ip_is_shared_by_replicas_and_honours_trusted_proxies() 
         .parse()
         .expect("secs");
     assert!((1..=60).contains(&retry), "{retry}");
-    let (status, err) = error_of(res).await;
-    assert_eq!((status, err["code"].as_str()), (429, Some("rate_limited")));
+    expect_error(res, 429, "rate_limited").await;
     // Another client behind the same proxy has its own budget.
     assert_eq!(
         login(&a, "198.51.100.2")
@@ -105,8 +104,7 @@ async fn decrypt_failures_are_limited_per_session() {
         .post_json("/v1/sessions/current/decrypt", &good, Some(&token))
         .await;
     assert!(res.headers().contains_key("retry-after"));
-    let (status, err) = error_of(res).await;
-    assert_eq!((status, err["code"].as_str()), (429, Some("rate_limited")));
+    expect_error(res, 429, "rate_limited").await;
     // Another session of the same user is not affected.
     let token2 = app.login("df").await["session"]
         .as_str()
@@ -159,11 +157,7 @@ async fn redis_with_a_password_and_an_acl_user() {
         s.store.url = format!("redis://wxsession:wrong@127.0.0.1:{port}/0");
     })
     .await;
-    let (status, err) = error_of(wrong.get("/readyz", None).await).await;
-    assert_eq!(
-        (status, err["code"].as_str()),
-        (503, Some("store_unavailable"))
-    );
+    let err = expect_error(wrong.get("/readyz", None).await, 503, "store_unavailable").await;
     assert!(
         !err.to_string().contains("wrong"),
         "no Redis text in the body"

@@ -230,23 +230,9 @@ async fn redis_suite(pool: Option<usize>) {
     suite(Arc::new(store)).await;
 
     // Every key it wrote has a TTL.
-    let mut conn = redis::Client::open(redis.url())
-        .expect("url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("connect");
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}:*"))
-        .query_async(&mut conn)
-        .await
-        .expect("KEYS");
+    let keys = crate::helpers::keys_with_ttl(&url, &prefix).await;
     assert!(!keys.is_empty());
-    for key in keys {
-        let ttl: i64 = redis::cmd("TTL")
-            .arg(&key)
-            .query_async(&mut conn)
-            .await
-            .expect("TTL");
+    for (key, ttl) in keys {
         assert!(ttl > 0, "{key} has TTL {ttl}");
     }
 }
