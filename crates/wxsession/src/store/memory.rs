@@ -73,8 +73,10 @@ impl Store for MemoryStore {
         let now = Instant::now();
         let mut inner = self.lock();
         inner.sweep(now);
-        let user = inner
-            .users
+        let Inner {
+            users, sessions, ..
+        } = &mut *inner;
+        let user = users
             .entry(user_key(&new.record.appid, &new.record.openid))
             .or_default();
         if user.expires.is_some_and(|e| e <= now) {
@@ -84,12 +86,13 @@ impl Store for MemoryStore {
             user.keys.insert(0, new.session_key.to_owned());
             user.keys.truncate(2);
         }
+        // Forget sessions that have died, so the set does not grow with every login.
+        user.sessions
+            .retain(|id| sessions.get(id).is_some_and(|(_, exp)| *exp > now));
         user.sessions.insert(new.id.as_str().to_owned());
         user.expires = Some(now + self.max_lifetime);
         let ttl = Duration::from_secs(new.idle_ttl_secs).min(self.max_lifetime);
-        inner
-            .sessions
-            .insert(new.id.as_str().to_owned(), (new.record.clone(), now + ttl));
+        sessions.insert(new.id.as_str().to_owned(), (new.record.clone(), now + ttl));
         Ok(())
     }
 

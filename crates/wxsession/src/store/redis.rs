@@ -3,7 +3,8 @@
 //! - `{prefix}:s:<id>` → `created_at|appid|openid|unionid`, where `<id>` is base64url of the first
 //!   128 bits of sha256(token); TTL: the idle TTL, capped by `created_at + max_lifetime`
 //! - `{prefix}:u:{appid:openid}` → hash: `k0` (newest session_key), `k1` (previous) and one
-//!   field `s:<id>` per live session of the user (for log-out-everywhere); TTL: max lifetime
+//!   field `s:<id>` → created_at per session of the user (for log-out-everywhere; pruned once
+//!   past the absolute lifetime); TTL: max lifetime
 //! - `{prefix}:c:<sha256(appid, code)>` → `p` while exchanging, then the sealed answer
 //! - `{prefix}:rl:<what>:<minute>` → rate-limit counters, expiring with their window
 
@@ -15,13 +16,26 @@ use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use super::{CodeClaim, NewSession, PENDING, SessionRecord, Store, StoreError, Touched, now_unix};
 use crate::token::SessionId;
 
-/// Rotates the user's keys and registers the session, atomically (one key).
+/// Rotates the user's keys and registers the session (field value: its `created_at`),
+/// atomically (one key). Sessions past their absolute lifetime are pruned from a hash that has
+/// grown, so a user who logs in every day does not grow it forever.
 const ROTATE: &str = r"
 local cur = redis.call('HGET', KEYS[1], 'k0')
 if cur and cur ~= ARGV[1] then
-  redis.call('HSET', KEYS[1], 'k0', ARGV[1], 'k1', cur, ARGV[2], '')
+  redis.call('HSET', KEYS[1], 'k0', ARGV[1], 'k1', cur, ARGV[2], ARGV[4])
 else
-  redis.call('HSET', KEYS[1], 'k0', ARGV[1], ARGV[2], '')
+  redis.call('HSET', KEYS[1], 'k0', ARGV[1], ARGV[2], ARGV[4])
+end
+if redis.call('HLEN', KEYS[1]) > 8 then
+  local now = tonumber(redis.call('TIME')[1])
+  local life = tonumber(ARGV[3])
+  local all = redis.call('HGETALL', KEYS[1])
+  for i = 1, #all, 2 do
+    local born = tonumber(all[i + 1])
+    if string.sub(all[i], 1, 2) == 's:' and born and born + life <= now then
+      redis.call('HDEL', KEYS[1], all[i])
+    end
+  end
 end
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
@@ -369,6 +383,7 @@ impl Store for RedisStore {
             .arg(new.session_key)
             .arg(session_field(new.id))
             .arg(self.max_lifetime_secs)
+            .arg(new.record.created_at)
             .invoke_async::<i64>(&mut conn)
             .await
             .map_err(unavailable)?;

@@ -227,7 +227,28 @@ async fn redis_suite(pool: Option<usize>) {
         None,
     )
     .expect("store");
-    suite(Arc::new(store)).await;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let store_ref = store.clone();
+    suite(store).await;
+
+    // A user who logs in again and again does not grow their hash forever: sessions past their
+    // absolute lifetime are pruned at the next login.
+    for _ in 0..30 {
+        create(&*store_ref, "o9", "key-old", 100, -10).await;
+    }
+    create(&*store_ref, "o9", "key-new", 100, 3600).await;
+    let mut conn = redis::Client::open(url.as_str())
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect");
+    let fields: u64 = redis::cmd("HLEN")
+        .arg(format!("{prefix}:u:{{wxapp:o9}}"))
+        .query_async(&mut conn)
+        .await
+        .expect("HLEN");
+    // Pruning runs once the hash has more than 8 fields: it stays below 10 (33 without it).
+    assert!(fields <= 9, "the user hash kept {fields} fields");
 
     // Every key it wrote has a TTL.
     let keys = crate::helpers::keys_with_ttl(&url, &prefix).await;
