@@ -7,7 +7,6 @@ mod state;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 pub use state::{MockApp, MockConfig, Stats, openid_for, unionid_for};
 
@@ -87,6 +86,3 @@ impl RunningMock {
         self.handle.stop(true).await;
     }
 }
-
-/// The default base latency (none).
-pub const NO_LATENCY: Duration = Duration::ZERO;

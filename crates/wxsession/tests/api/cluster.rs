@@ -271,10 +271,7 @@ async fn sentinel_failover_is_followed_without_a_restart() {
         s.store.url = "redis://127.0.0.1/0".into();
     })
     .await;
-    let token = app.login("sen").await["session"]
-        .as_str()
-        .expect("t")
-        .to_owned();
+    let token = app.token("sen").await;
     assert_eq!(
         app.get("/v1/auth", Some(&token)).await.status().as_u16(),
         200

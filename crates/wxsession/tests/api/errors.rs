@@ -60,10 +60,7 @@ async fn send(app: &TestApp, c: &Case) -> reqwest::Response {
 #[tokio::test]
 async fn bad_inputs_get_their_documented_4xx() {
     let app = spawn_app().await;
-    let token = app.login("nina").await["session"]
-        .as_str()
-        .expect("t")
-        .to_owned();
+    let token = app.token("nina").await;
     let bearer = format!("Bearer {token}");
     let good = app
         .sim_encrypt(APPID, "nina", json!({"nickName": "Nina"}), "current")

@@ -11,10 +11,7 @@ async fn idle_ttl_slides_with_use() {
         s.session.max_lifetime_secs = 60;
     })
     .await;
-    let token = app.login("kim").await["session"]
-        .as_str()
-        .expect("t")
-        .to_owned();
+    let token = app.token("kim").await;
     // Used every ~0.5 s for 4 s (twice the idle TTL): it stays alive.
     for _ in 0..8 {
         tokio::time::sleep(Duration::from_millis(500)).await;

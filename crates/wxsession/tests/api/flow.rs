@@ -195,12 +195,7 @@ async fn watermark_of_another_app_is_decrypt_failed() {
         "decrypt_failed",
     )
     .await;
-    let metrics = app
-        .get("/metrics", None)
-        .await
-        .text()
-        .await
-        .expect("metrics");
+    let metrics = app.metrics_text().await;
     assert!(
         metrics.contains(&format!(
             "wxsession_decrypt_failures_total{{appid=\"{APPID}\",reason=\"watermark\"}} 1"

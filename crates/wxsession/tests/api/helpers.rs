@@ -281,6 +281,23 @@ impl TestApp {
         self.login_code(&code_for(user)).await
     }
 
+    /// Logs `user` in with a fresh code; returns the session token.
+    pub async fn token(&self, user: &str) -> String {
+        self.login(user).await["session"]
+            .as_str()
+            .expect("a session token")
+            .to_owned()
+    }
+
+    /// The `/metrics` text.
+    pub async fn metrics_text(&self) -> String {
+        self.get("/metrics", None)
+            .await
+            .text()
+            .await
+            .expect("metrics")
+    }
+
     pub async fn login_code(&self, code: &str) -> Value {
         let res = self
             .post_json("/v1/sessions", &json!({ "code": code }), None)

@@ -23,10 +23,7 @@ pub const SPEC_METRICS: &[&str] = &[
 #[tokio::test]
 async fn every_spec_metric_is_exposed_after_a_flow() {
     let app = spawn_app().await;
-    let token = app.login("sam").await["session"]
-        .as_str()
-        .expect("t")
-        .to_owned();
+    let token = app.token("sam").await;
     let enc = app
         .sim_encrypt(APPID, "sam", json!({"a": 1}), "current")
         .await;

@@ -16,10 +16,7 @@ async fn store_outage_under_load_is_503_and_recovers_without_restart() {
         "always",
     ])));
     let app = Arc::new(spawn_on(env, |_| {}).await);
-    let token = app.login("olga").await["session"]
-        .as_str()
-        .expect("t")
-        .to_owned();
+    let token = app.token("olga").await;
     assert_eq!(app.get("/readyz", None).await.status().as_u16(), 200);
 
     // Steady load: validations in a loop, counting answers by kind, until told to stop.
@@ -108,12 +105,7 @@ async fn store_outage_under_load_is_503_and_recovers_without_restart() {
     // The session written before the outage survived it (AOF), and new logins work.
     assert_eq!(app.get("/readyz", None).await.status().as_u16(), 200);
     app.login("olga").await;
-    let metrics = app
-        .get("/metrics", None)
-        .await
-        .text()
-        .await
-        .expect("metrics");
+    let metrics = app.metrics_text().await;
     assert!(
         metrics.contains("wxsession_store_errors_total{op=\"touch_session\"}"),
         "{metrics}"

@@ -95,18 +95,9 @@ async fn a_final_error_is_remembered_and_a_transient_one_is_not() {
 async fn admin_revokes_every_session_of_a_user_on_every_replica() {
     let a = spawn_app().await;
     let b = a.replica().await;
-    let t1 = a.login("mallory").await["session"]
-        .as_str()
-        .expect("t")
-        .to_owned();
-    let t2 = b.login("mallory").await["session"]
-        .as_str()
-        .expect("t")
-        .to_owned();
-    let other = a.login("oscar").await["session"]
-        .as_str()
-        .expect("t")
-        .to_owned();
+    let t1 = a.token("mallory").await;
+    let t2 = b.token("mallory").await;
+    let other = a.token("oscar").await;
     let openid = wechat_mock::openid_for(APPID, "mallory");
     let path = format!("/v1/admin/apps/{APPID}/users/{openid}/sessions");
 

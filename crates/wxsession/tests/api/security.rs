@@ -85,10 +85,7 @@ async fn decrypt_failures_are_limited_per_session() {
     };
     let app = spawn_on(env.clone(), limited).await;
     let other = spawn_on(env, limited).await;
-    let token = app.login("df").await["session"]
-        .as_str()
-        .expect("t")
-        .to_owned();
+    let token = app.token("df").await;
     let good = app
         .sim_encrypt(APPID, "df", json!({"ok": true}), "current")
         .await;
@@ -106,10 +103,7 @@ async fn decrypt_failures_are_limited_per_session() {
     assert!(res.headers().contains_key("retry-after"));
     expect_error(res, 429, "rate_limited").await;
     // Another session of the same user is not affected.
-    let token2 = app.login("df").await["session"]
-        .as_str()
-        .expect("t")
-        .to_owned();
+    let token2 = app.token("df").await;
     let fresh = app
         .sim_encrypt(APPID, "df", json!({"ok": true}), "current")
         .await;
@@ -144,10 +138,7 @@ async fn redis_with_a_password_and_an_acl_user() {
             200,
             "{url}"
         );
-        let token = app.login("auth").await["session"]
-            .as_str()
-            .expect("t")
-            .to_owned();
+        let token = app.token("auth").await;
         assert_eq!(
             app.get("/v1/auth", Some(&token)).await.status().as_u16(),
             200
@@ -257,10 +248,7 @@ async fn redis_over_tls_with_a_private_ca() {
     })
     .await;
     assert_eq!(app.get("/readyz", None).await.status().as_u16(), 200);
-    let token = app.login("tls").await["session"]
-        .as_str()
-        .expect("t")
-        .to_owned();
+    let token = app.token("tls").await;
     let enc = app
         .sim_encrypt(APPID, "tls", json!({"over": "tls"}), "current")
         .await;
@@ -288,10 +276,7 @@ async fn session_keys_are_encrypted_at_rest_and_keys_rotate() {
 
     // Before encryption is turned on: a plain session.
     let plain = spawn_on(env.clone(), |_| {}).await;
-    let t0 = plain.login("rest").await["session"]
-        .as_str()
-        .expect("t")
-        .to_owned();
+    let t0 = plain.token("rest").await;
     let d0 = plain
         .sim_encrypt(APPID, "rest", json!({"n": 0}), "current")
         .await;
@@ -308,10 +293,7 @@ async fn session_keys_are_encrypted_at_rest_and_keys_rotate() {
             .as_u16(),
         200
     );
-    let t1 = old.login("rest").await["session"]
-        .as_str()
-        .expect("t")
-        .to_owned();
+    let t1 = old.token("rest").await;
     let d1 = old
         .sim_encrypt(APPID, "rest", json!({"n": 1}), "current")
         .await;
@@ -367,10 +349,7 @@ async fn session_keys_are_encrypted_at_rest_and_keys_rotate() {
 #[tokio::test]
 async fn a_slow_wechat_does_not_delay_validation() {
     let app = spawn_app().await;
-    let token = app.login("fast").await["session"]
-        .as_str()
-        .expect("t")
-        .to_owned();
+    let token = app.token("fast").await;
     let slow: Vec<_> = (0..16)
         .map(|_| {
             let http = app.http.clone();
