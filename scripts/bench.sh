@@ -70,6 +70,7 @@ url = "redis://127.0.0.1:$redis_port/0"
 pool_size = 64
 [wechat]
 api_base = "http://127.0.0.1:$mock_port"
+allow_insecure_http = true
 [[apps]]
 appid = "$appid"
 secret = "bench-secret"

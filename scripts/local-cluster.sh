@@ -60,6 +60,7 @@ workers = 1
 url = "redis://127.0.0.1:$redis_port/0"
 [wechat]
 api_base = "http://127.0.0.1:$mock_port"
+allow_insecure_http = true
 [admin]
 token_file = "$dir/admin"
 [[apps]]

@@ -20,6 +20,10 @@ pub struct ClientConfig {
     pub retries: u32,
     /// First backoff delay; doubles each retry, with up to 100% random jitter added.
     pub backoff: Duration,
+    /// Allow an `http://` base URL (a local simulator). WeChat itself is `https` only.
+    pub allow_http: bool,
+    /// The largest response body read; WeChat's answers are a few hundred bytes.
+    pub max_body_bytes: usize,
 }
 
 impl Default for ClientConfig {
@@ -30,6 +34,8 @@ impl Default for ClientConfig {
             request_timeout: Duration::from_secs(3),
             retries: 2,
             backoff: Duration::from_millis(50),
+            allow_http: false,
+            max_body_bytes: 64 * 1024,
         }
     }
 }
@@ -66,11 +72,21 @@ pub struct Client {
 
 impl Client {
     /// Builds the client; timeouts are fixed here.
+    /// The base URL must be `https` unless `allow_http` is set. Redirects are never followed:
+    /// a redirect would carry the secret and the code to another host.
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
+        let secure = config.base_url.starts_with("https://");
+        let plain = config.base_url.starts_with("http://");
+        if !(secure || plain && config.allow_http) {
+            return Err(Error::InsecureBaseUrl);
+        }
         let http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
+            .redirect(reqwest::redirect::Policy::none())
+            .https_only(!config.allow_http)
+            .referer(false)
             .build()
             .map_err(|e| Error::Transport(e.without_url()))?;
         let mut config = config;
@@ -143,7 +159,7 @@ impl Client {
     }
 
     async fn get_once(&self, url: &str, query: &[(&str, &str)]) -> Result<Vec<u8>, Error> {
-        let response = self
+        let mut response = self
             .http
             .get(url)
             .query(query)
@@ -154,8 +170,18 @@ impl Client {
         if !status.is_success() {
             return Err(Error::HttpStatus(status.as_u16()));
         }
-        let body = response.bytes().await.map_err(map_reqwest)?;
-        Ok(body.to_vec())
+        let limit = self.config.max_body_bytes;
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(Error::Decode("the body is too large".to_owned()));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(map_reqwest)? {
+            if body.len() + chunk.len() > limit {
+                return Err(Error::Decode("the body is too large".to_owned()));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     fn backoff(&self, attempt: u32) -> Duration {

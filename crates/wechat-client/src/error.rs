@@ -42,6 +42,9 @@ pub enum Error {
     /// WeChat answered with a non-200 HTTP status.
     #[error("WeChat answered HTTP {0}")]
     HttpStatus(u16),
+    /// The base URL is not `https` (and `allow_http` is off).
+    #[error("the WeChat base URL must be https")]
+    InsecureBaseUrl,
     /// The body was not the expected JSON.
     #[error("unexpected reply from WeChat: {0}")]
     Decode(String),

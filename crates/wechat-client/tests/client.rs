@@ -33,6 +33,7 @@ fn client(base_url: &str) -> Client {
         base_url: base_url.to_owned(),
         request_timeout: Duration::from_millis(500),
         backoff: Duration::from_millis(5),
+        allow_http: true,
         ..ClientConfig::default()
     })
     .expect("client builds")
@@ -182,4 +183,72 @@ async fn errcode_is_checked_before_success_fields() {
         .await
         .expect_err("errcode wins");
     assert!(matches!(err, Error::InvalidCode), "{err:?}");
+}
+
+#[tokio::test]
+async fn plain_http_needs_an_explicit_setting() {
+    let refused = Client::new(ClientConfig {
+        base_url: "http://api.weixin.qq.com".into(),
+        ..ClientConfig::default()
+    });
+    assert!(matches!(refused, Err(Error::InsecureBaseUrl)));
+    let refused = Client::new(ClientConfig {
+        base_url: "ftp://api.weixin.qq.com".into(),
+        allow_http: true,
+        ..ClientConfig::default()
+    });
+    assert!(matches!(refused, Err(Error::InsecureBaseUrl)));
+    assert!(
+        Client::new(ClientConfig {
+            base_url: "https://api.weixin.qq.com".into(),
+            ..ClientConfig::default()
+        })
+        .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string(
+                r#"{"openid":"oForeign","session_key":"tiihtNczf5v6AKRyjwEUhQ=="}"#,
+            ),
+        )
+        .mount(&elsewhere)
+        .await;
+    let upstream = MockServer::start().await;
+    Mock::given(path("/sns/jscode2session"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/steal", elsewhere.uri()).as_str()),
+        )
+        .mount(&upstream)
+        .await;
+    let err = client(&upstream.uri())
+        .code2session(APPID, &secret(), "code")
+        .await
+        .expect_err("a redirect is not an answer");
+    assert!(matches!(err, Error::HttpStatus(302)), "{err:?}");
+    let seen = elsewhere.received_requests().await.unwrap_or_default();
+    assert!(seen.is_empty(), "the foreign host was called");
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused() {
+    let upstream = MockServer::start().await;
+    let huge = format!(
+        r#"{{"openid":"o1","session_key":"tiihtNczf5v6AKRyjwEUhQ==","pad":"{}"}}"#,
+        "x".repeat(200 * 1024)
+    );
+    Mock::given(path("/sns/jscode2session"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(huge))
+        .mount(&upstream)
+        .await;
+    let err = client(&upstream.uri())
+        .code2session(APPID, &secret(), "code")
+        .await
+        .expect_err("too large");
+    assert!(matches!(err, Error::Decode(_)), "{err:?}");
 }

@@ -17,6 +17,9 @@ pub(crate) enum Plan {
     Http(u16),
     /// Reply 200 with a body that is not the expected JSON.
     Garbage(&'static str),
+    /// Reply 200 with a well-formed answer whose identity is not one WeChat would issue
+    /// (`crlf`, `long`, `quote`, `unicode`), to test that the service refuses it.
+    BadIdentity(&'static str),
     /// Unknown code.
     Invalid,
 }
@@ -42,6 +45,15 @@ pub(crate) fn parse(code: &str) -> Plan {
         "html" => Plan::Garbage("<html><body>502 Bad Gateway</body></html>"),
         "truncated" => Plan::Garbage(r#"{"openid":"oAbC","session_key":"tiih"#),
         "empty" => Plan::Garbage("{}"),
+        "badid" => match arg {
+            "crlf" => Plan::BadIdentity("oAbC\r\nX-Injected: 1"),
+            "long" => Plan::BadIdentity(
+                "oAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            ),
+            "quote" => Plan::BadIdentity("oAbC\";x=1,y"),
+            "unicode" => Plan::BadIdentity("oAbC\u{7528}\u{6237}"),
+            _ => Plan::Invalid,
+        },
         _ => Plan::Invalid,
     }
 }
@@ -70,5 +82,7 @@ mod tests {
         assert_eq!(parse("http:99:x"), Plan::Invalid);
         assert_eq!(parse("0a3b9c"), Plan::Invalid);
         assert_eq!(parse("user::x"), Plan::Invalid);
+        assert!(matches!(parse("badid:crlf:1"), Plan::BadIdentity(id) if id.contains('\n')));
+        assert_eq!(parse("badid:nope:1"), Plan::Invalid);
     }
 }

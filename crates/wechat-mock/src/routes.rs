@@ -81,6 +81,13 @@ async fn jscode2session(
                     .content_type("application/json")
                     .body(body);
             }
+            Plan::BadIdentity(openid) => {
+                return HttpResponse::Ok().json(Session {
+                    openid: openid.to_owned(),
+                    session_key: STANDARD.encode([7u8; 16]),
+                    unionid: None,
+                });
+            }
             Plan::Invalid => return errcode(40029, "invalid code"),
         };
     }

@@ -36,6 +36,7 @@ pub async fn run_dev(
     settings.server.bind = bind.to_string();
     settings.server.shutdown_timeout_secs = 2;
     settings.wechat.api_base = mock.url.clone();
+    settings.wechat.allow_insecure_http = true;
     settings.wechat.timeout_ms = 2000;
     match redis {
         Some(url) => settings.store.url = url,

@@ -40,9 +40,12 @@ pub enum ApiError {
     /// Body over the limit.
     #[error("the request body is too large")]
     PayloadTooLarge,
-    /// Not JSON.
-    #[error("the request body must be application/json")]
+    /// Not JSON, or a body with a `Content-Encoding` (bodies are never inflated).
+    #[error("the request body must be uncompressed application/json")]
     UnsupportedMediaType,
+    /// The request was not received within the read deadline.
+    #[error("the request was not received in time")]
+    RequestTimeout,
     /// Any failure after input validation.
     #[error(
         "the data could not be decrypted with this session: call wx.login, log in again, then fetch the data again"
@@ -98,6 +101,7 @@ impl ApiError {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::RequestTimeout => "request_timeout",
             Self::DecryptFailed => "decrypt_failed",
             Self::SignatureMismatch => "signature_mismatch",
             Self::RateLimited { .. } => "rate_limited",
@@ -116,6 +120,7 @@ impl ApiError {
             403 => Self::Forbidden,
             404 => Self::NotFound,
             405 => Self::MethodNotAllowed,
+            408 => Self::RequestTimeout,
             413 => Self::PayloadTooLarge,
             415 => Self::UnsupportedMediaType,
             400..=499 => Self::InvalidRequest("the request is malformed".into()),
@@ -134,6 +139,7 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::DecryptFailed | Self::SignatureMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::WechatError => StatusCode::BAD_GATEWAY,
@@ -161,6 +167,10 @@ impl ResponseError for ApiError {
             }
             Self::WechatUnavailable | Self::StoreUnavailable => {
                 builder.insert_header((RETRY_AFTER, HeaderValue::from_static("1")));
+            }
+            // The rest of a body that came too slowly is not worth waiting for.
+            Self::RequestTimeout => {
+                builder.force_close();
             }
             _ => {}
         }

@@ -16,12 +16,16 @@ const PREFIX: &str = "e1.";
 #[derive(Default)]
 pub struct KeyRing {
     keys: Vec<(String, Aes256Gcm)>,
+    strict: bool,
 }
 
 impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let ids: Vec<&str> = self.keys.iter().map(|(id, _)| id.as_str()).collect();
-        f.debug_struct("KeyRing").field("key_ids", &ids).finish()
+        f.debug_struct("KeyRing")
+            .field("key_ids", &ids)
+            .field("strict", &self.strict)
+            .finish()
     }
 }
 
@@ -45,7 +49,16 @@ impl KeyRing {
             let cipher = Aes256Gcm::new_from_slice(&bytes).map_err(|_| BadKey)?;
             keys.push((id, cipher));
         }
-        Ok(Self { keys })
+        Ok(Self {
+            keys,
+            strict: false,
+        })
+    }
+
+    /// With `strict`, plaintext values (stored before encryption was turned on) are refused:
+    /// for after a migration, so that a value written into Redis by someone else is not used.
+    pub fn require_encrypted(self, strict: bool) -> Self {
+        Self { strict, ..self }
     }
 
     /// Whether values are encrypted.
@@ -78,7 +91,7 @@ impl KeyRing {
     /// The `session_key` from its stored form; `None` when no configured key opens it.
     pub fn open(&self, stored: &str, appid: &str, openid: &str) -> Option<String> {
         let Some(rest) = stored.strip_prefix(PREFIX) else {
-            return Some(stored.to_owned());
+            return (!self.strict).then(|| stored.to_owned());
         };
         let (id, blob) = rest.split_once('.')?;
         let (_, cipher) = self.keys.iter().find(|(kid, _)| kid == id)?;
@@ -137,6 +150,15 @@ mod tests {
             Some("plainkey==")
         );
         assert!(KeyRing::new(["short"]).is_err());
+        // Strict mode: after a migration, plaintext values are refused.
+        let strict = KeyRing::new([K2, K1])
+            .expect("keys")
+            .require_encrypted(true);
+        assert_eq!(strict.open("plainkey==", "wxa", "o1"), None);
+        assert_eq!(
+            strict.open(&stored, "wxa", "o1").as_deref(),
+            Some("tiihtNczf5v6AKRyjwEUhQ==")
+        );
         assert!(!KeyRing::default().is_enabled());
         assert_eq!(KeyRing::default().seal("k", "a", "o").as_deref(), Some("k"));
     }

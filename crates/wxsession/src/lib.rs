@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod dev;
 pub mod error;
+pub mod ids;
 pub mod keyring;
 pub mod limits;
 pub mod login;

@@ -1,9 +1,8 @@
-//! Rate limits shared by every replica through the store: logins per client IP and decrypt
+//! Rate limits shared by every replica through the store: logins per client address and decrypt
 //! failures per session, in fixed one-minute windows.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
-use actix_web::HttpRequest;
 use ipnet::IpNet;
 
 use crate::error::ApiError;
@@ -16,7 +15,7 @@ const WINDOW_SECS: u64 = 60;
 /// The configured limits; 0 disables one.
 #[derive(Debug, Clone, Default)]
 pub struct Limits {
-    /// Logins per client IP per minute.
+    /// Logins per client address per minute.
     pub login_per_ip: u64,
     /// Failed decrypts per session per minute.
     pub decrypt_failures_per_session: u64,
@@ -32,28 +31,26 @@ fn window() -> (i64, u64) {
 }
 
 impl Limits {
-    /// The client's address: the peer, or — when the peer is a trusted proxy — the rightmost
-    /// address in `X-Forwarded-For` that is not a trusted proxy.
-    pub fn client_ip(&self, req: &HttpRequest) -> Option<IpAddr> {
-        let peer = req.peer_addr()?.ip();
-        if !self.is_trusted(peer) {
-            return Some(peer);
-        }
+    /// The client's address. The peer, unless it is a trusted proxy: then `X-Forwarded-For` is
+    /// walked from the right, each trusted hop handing over to the one before it, until the
+    /// first address that is not a trusted proxy. A hop that is not an address (`ip`,
+    /// `ip:port`, `[ipv6]` or `[ipv6]:port`) ends the walk at the last trusted hop: whatever a
+    /// client wrote to the left of it cannot pick its bucket.
+    pub fn client_ip(&self, peer: IpAddr, forwarded_for: &[&str]) -> IpAddr {
         let mut client = peer;
-        let hops: Vec<IpAddr> = req
-            .headers()
-            .get_all("x-forwarded-for")
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map_while(|hop| hop.trim().parse().ok())
-            .collect();
-        for hop in hops.into_iter().rev() {
-            client = hop;
-            if !self.is_trusted(hop) {
+        if !self.is_trusted(peer) {
+            return client;
+        }
+        for hop in forwarded_for.iter().flat_map(|v| v.split(',')).rev() {
+            let Some(ip) = parse_hop(hop) else {
+                break;
+            };
+            client = ip;
+            if !self.is_trusted(ip) {
                 break;
             }
         }
-        Some(client)
+        client
     }
 
     fn is_trusted(&self, ip: IpAddr) -> bool {
@@ -61,17 +58,42 @@ impl Limits {
     }
 }
 
+/// One `X-Forwarded-For` entry as an address.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    hop.parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| {
+            hop.strip_prefix('[')?
+                .strip_suffix(']')?
+                .parse::<Ipv6Addr>()
+                .ok()
+                .map(IpAddr::V6)
+        })
+        .map(|ip| ip.to_canonical())
+}
+
+/// The rate-limit bucket of an address: IPv4 addresses one by one, IPv6 by /64 (one host
+/// usually holds a whole /64).
+fn bucket(ip: IpAddr) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let net = ipnet::Ipv6Net::new(v6, 64).map_or(v6, |n| n.network());
+            format!("{net}/64")
+        }
+    }
+}
+
 /// Counts a login from `ip`; `429` once the minute's budget is spent.
-pub async fn login_attempt(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
+pub async fn login_attempt(state: &AppState, ip: IpAddr) -> Result<(), ApiError> {
     let limit = state.limits.login_per_ip;
     if limit == 0 {
         return Ok(());
     }
-    let Some(ip) = state.limits.client_ip(req) else {
-        return Ok(());
-    };
     let (index, left) = window();
-    let key = format!("ip:{ip}:{index}");
+    let key = format!("ip:{}:{index}", bucket(ip));
     let count = state
         .store_op("rate_limit", state.store.hit(&key, WINDOW_SECS))
         .await?;
@@ -81,34 +103,97 @@ pub async fn login_attempt(state: &AppState, req: &HttpRequest) -> Result<(), Ap
     Ok(())
 }
 
-fn failure_key(id: &SessionId) -> (String, u64) {
-    let (index, left) = window();
-    (format!("df:{}:{index}", id.as_str()), left)
-}
+/// A decrypt's claim on its session's failure budget: taken before the attempt (increment,
+/// then decide, so that concurrent attempts cannot all pass one check), given back when the
+/// attempt succeeds.
+#[derive(Debug)]
+#[must_use]
+pub struct DecryptClaim(Option<String>);
 
-/// `429` when the session has used up its decrypt failures for this minute.
-pub async fn check_decrypt(state: &AppState, id: &SessionId) -> Result<(), ApiError> {
+/// Takes one unit of the session's failure budget; `429` when it is spent.
+pub async fn claim_decrypt(state: &AppState, id: &SessionId) -> Result<DecryptClaim, ApiError> {
     let limit = state.limits.decrypt_failures_per_session;
     if limit == 0 {
-        return Ok(());
+        return Ok(DecryptClaim(None));
     }
-    let (key, left) = failure_key(id);
+    let (index, left) = window();
+    let key = format!("df:{}:{index}", id.as_str());
     let count = state
-        .store_op("rate_limit", state.store.count(&key))
+        .store_op("rate_limit", state.store.hit(&key, WINDOW_SECS))
         .await?;
-    if count >= limit {
+    if count > limit {
         return Err(ApiError::RateLimited { retry_after: left });
     }
-    Ok(())
+    Ok(DecryptClaim(Some(key)))
 }
 
-/// Counts a failed decrypt of the session.
-pub async fn decrypt_failed(state: &AppState, id: &SessionId) {
-    if state.limits.decrypt_failures_per_session == 0 {
-        return;
+impl DecryptClaim {
+    /// The attempt succeeded: its unit goes back to the budget. Best effort.
+    pub async fn succeeded(self, state: &AppState) {
+        if let Some(key) = self.0 {
+            let _ = state.store_op("rate_limit", state.store.unhit(&key)).await;
+        }
     }
-    let (key, _) = failure_key(id);
-    let _ = state
-        .store_op("rate_limit", state.store.hit(&key, WINDOW_SECS))
-        .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(trusted: &[&str]) -> Limits {
+        Limits {
+            trusted_proxies: trusted.iter().map(|t| t.parse().expect("net")).collect(),
+            ..Limits::default()
+        }
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().expect("ip")
+    }
+
+    #[test]
+    fn forwarded_for_is_walked_from_the_right() {
+        let l = limits(&["10.0.0.0/8"]);
+        let peer = ip("10.0.0.1");
+        let cases: &[(&[&str], &str)] = &[
+            (&[], "10.0.0.1"),
+            (&["198.51.100.7"], "198.51.100.7"),
+            (&["203.0.113.9, 198.51.100.7"], "198.51.100.7"),
+            (&["203.0.113.9, 198.51.100.7, 10.0.0.2"], "198.51.100.7"),
+            (&["203.0.113.9", "198.51.100.7"], "198.51.100.7"),
+            // A client's own junk or addresses to the left of a real hop change nothing.
+            (&["10.0.0.5, junk, 198.51.100.7"], "198.51.100.7"),
+            (&["junk, 10.0.0.9, 198.51.100.7"], "198.51.100.7"),
+            // Junk right after trusted hops: the last trusted hop's view.
+            (&["198.51.100.7, junk, 10.0.0.3"], "10.0.0.3"),
+            (&["198.51.100.7, junk"], "10.0.0.1"),
+            (&["10.0.0.5, junk"], "10.0.0.1"),
+            // Ports and brackets.
+            (&["198.51.100.7:4711"], "198.51.100.7"),
+            (&["[2001:db8::1]:4711"], "2001:db8::1"),
+            (&["[2001:db8::1]"], "2001:db8::1"),
+            (&["2001:db8::1"], "2001:db8::1"),
+            (&["::ffff:198.51.100.7"], "198.51.100.7"),
+        ];
+        for (headers, want) in cases {
+            assert_eq!(l.client_ip(peer, headers), ip(want), "{headers:?}");
+        }
+        // An untrusted peer's header is ignored.
+        assert_eq!(
+            l.client_ip(ip("198.51.100.1"), &["203.0.113.9"]),
+            ip("198.51.100.1")
+        );
+    }
+
+    #[test]
+    fn ipv6_clients_share_a_bucket_per_64() {
+        assert_eq!(bucket(ip("2001:db8:1:2:aaaa::1")), "2001:db8:1:2::/64");
+        assert_eq!(
+            bucket(ip("2001:db8:1:2:ffff::9")),
+            bucket(ip("2001:db8:1:2::1"))
+        );
+        assert_ne!(bucket(ip("2001:db8:1:3::1")), bucket(ip("2001:db8:1:2::1")));
+        assert_eq!(bucket(ip("198.51.100.7")), "198.51.100.7");
+        assert_eq!(bucket(ip("::ffff:198.51.100.7")), "198.51.100.7");
+    }
 }

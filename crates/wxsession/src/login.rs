@@ -3,14 +3,14 @@
 
 use std::time::{Duration, Instant};
 
-use secrecy::{ExposeSecret as _, SecretString};
+use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
 use wechat_client::Error as WxError;
 
 use crate::error::ApiError;
 use crate::routes::decrypt::UserData;
 use crate::seal::CodeSeal;
-use crate::state::{AppState, CODE_ANSWER_TTL_SECS};
+use crate::state::{AppEntry, AppState, CODE_ANSWER_TTL_SECS};
 use crate::store::{CodeClaim, NewSession, SessionRecord, now_unix};
 use crate::token::Token;
 
@@ -19,8 +19,8 @@ use crate::token::Token;
 pub struct LoginRequest<'a> {
     /// The resolved appid.
     pub appid: &'a str,
-    /// Its secret.
-    pub secret: &'a SecretString,
+    /// Its secret and call bound.
+    pub app: &'a AppEntry,
     /// The `wx.login` code.
     pub code: &'a str,
     /// Optional one-request decrypt; an error here does not fail the login.
@@ -135,11 +135,23 @@ async fn exchange(
     req: &LoginRequest<'_>,
     seal: &CodeSeal,
 ) -> Result<LoginAnswer, ApiError> {
+    let Some(permit) = req.app.call_permit() else {
+        let _ = state
+            .store_op("release_code", state.store.release_code(seal.id()))
+            .await;
+        state
+            .metrics
+            .wechat_calls_refused_total
+            .with_label_values(&[req.appid])
+            .inc();
+        return Err(ApiError::WechatUnavailable);
+    };
     let started = Instant::now();
     let result = state
         .wechat
-        .code2session(req.appid, req.secret, req.code)
+        .code2session(req.appid, &req.app.secret, req.code)
         .await;
+    drop(permit);
     state
         .metrics
         .code_exchange_duration_seconds
@@ -212,6 +224,7 @@ async fn create(
                 record: &record,
                 session_key: &stored_key,
                 idle_ttl_secs: state.idle_ttl_secs,
+                max_sessions: state.max_sessions_per_user,
             }),
         )
         .await?;

@@ -33,6 +33,40 @@ pub struct Metrics {
     pub http_request_duration_seconds: HistogramVec,
     /// HTTP requests being served right now.
     pub http_requests_in_flight: IntGauge,
+    /// WeChat calls refused because the app's concurrent calls were at their bound, by app.
+    pub wechat_calls_refused_total: IntCounterVec,
+    /// Admin and credential actions, by action and outcome (the audit log has the details).
+    pub admin_actions_total: IntCounterVec,
+}
+
+/// Who reads a rendering of the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Anyone who can reach the public listener: families that could serve as an oracle
+    /// (why a decrypt failed) are left out.
+    Public,
+    /// The operator's own listener (`server.metrics_bind`): everything.
+    Operator,
+}
+
+/// Families never published on the public listener.
+const OPERATOR_ONLY: &[&str] = &["wxsession_decrypt_failures_total"];
+
+/// The standard HTTP methods; any other method is counted as `other`.
+pub fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "other",
+    }
 }
 
 /// Every store operation label.
@@ -183,6 +217,18 @@ impl Metrics {
                 &["route"],
                 FAST_BUCKETS,
             ),
+            wechat_calls_refused_total: counter(
+                &registry,
+                "wechat_calls_refused_total",
+                "WeChat calls refused because the app's concurrent calls were at their bound, by app.",
+                &["appid"],
+            ),
+            admin_actions_total: counter(
+                &registry,
+                "admin_actions_total",
+                "Admin and credential actions, by action and outcome (the audit log has the details).",
+                &["action", "outcome"],
+            ),
             sessions_revoked_total,
             http_requests_in_flight,
             registry,
@@ -215,6 +261,7 @@ impl Metrics {
                 .with_label_values(&[appid, reason]);
         }
         self.sessions_created_total.with_label_values(&[appid]);
+        self.wechat_calls_refused_total.with_label_values(&[appid]);
     }
 
     /// Creates the per-operation store series at zero.
@@ -227,11 +274,15 @@ impl Metrics {
         }
     }
 
-    /// The text exposition format 0.0.4.
-    pub fn render(&self) -> String {
+    /// The text exposition format 0.0.4, for `audience`.
+    pub fn render(&self, audience: Audience) -> String {
+        let mut families = self.registry.gather();
+        if audience == Audience::Public {
+            families.retain(|f| !OPERATOR_ONLY.contains(&f.name()));
+        }
         let mut buf = Vec::new();
         let encoder = TextEncoder::new();
-        if encoder.encode(&self.registry.gather(), &mut buf).is_err() {
+        if encoder.encode(&families, &mut buf).is_err() {
             return String::new();
         }
         String::from_utf8(buf).unwrap_or_default()

@@ -40,7 +40,8 @@ pub async fn observe(
     let id = request_id(&req);
     req.extensions_mut().insert(RequestId(id.clone()));
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let method = req.method().to_string();
+    // A client can send any method: only the standard ones become label values.
+    let method = crate::metrics::method_label(req.method());
     if let Some(state) = &state {
         state.metrics.http_requests_in_flight.inc();
     }
@@ -66,7 +67,7 @@ pub async fn observe(
         let m = &state.metrics;
         m.http_requests_in_flight.dec();
         m.http_requests_total
-            .with_label_values(&[method.as_str(), route.as_str(), &status.to_string()])
+            .with_label_values(&[method, route.as_str(), &status.to_string()])
             .inc();
         m.http_request_duration_seconds
             .with_label_values(&[route.as_str()])
@@ -79,9 +80,9 @@ pub async fn observe(
         .map(|i| i.code);
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     if status >= 500 {
-        tracing::warn!(request_id = %id, %method, %route, status, latency_ms, error = code, "request");
+        tracing::warn!(request_id = %id, method, %route, status, latency_ms, error = code, "request");
     } else {
-        tracing::info!(request_id = %id, %method, %route, status, latency_ms, error = code, "request");
+        tracing::info!(request_id = %id, method, %route, status, latency_ms, error = code, "request");
     }
     Ok(res)
 }

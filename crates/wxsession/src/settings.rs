@@ -43,6 +43,11 @@ pub struct ServerSettings {
     pub bind: String,
     /// Optional separate listener for `/metrics`.
     pub metrics_bind: Option<String>,
+    /// Optional separate listener for the admin API; when set, admin routes answer 404 on
+    /// `bind`.
+    pub admin_bind: Option<String>,
+    /// How long a client has to send a request's head, and again its body (`408` after).
+    pub request_read_timeout_ms: u64,
     /// How long in-flight requests get after SIGTERM.
     pub shutdown_timeout_secs: u64,
     /// HTTP worker threads; default: one per core.
@@ -54,6 +59,8 @@ impl Default for ServerSettings {
         Self {
             bind: "0.0.0.0:8080".into(),
             metrics_bind: None,
+            admin_bind: None,
+            request_read_timeout_ms: 10_000,
             shutdown_timeout_secs: 20,
             workers: None,
         }
@@ -125,6 +132,9 @@ pub struct StoreSettings {
     pub key_encryption_key_files: Vec<PathBuf>,
     /// A PEM file of CA certificates to trust for `rediss://` (multiplexed connection only).
     pub tls_ca_file: Option<PathBuf>,
+    /// Refuse `session_key` values stored in plaintext (once a migration to
+    /// `key_encryption_key_files` is complete).
+    pub require_encrypted_keys: bool,
 }
 
 impl Default for StoreSettings {
@@ -142,6 +152,7 @@ impl Default for StoreSettings {
             timeout_ms: 1000,
             key_encryption_key_files: Vec::new(),
             tls_ca_file: None,
+            require_encrypted_keys: false,
         }
     }
 }
@@ -158,6 +169,10 @@ pub struct WechatSettings {
     pub connect_timeout_ms: u64,
     /// Extra attempts for `-1`, 5xx and connection errors.
     pub retries: u32,
+    /// WeChat calls in flight per app on one replica; the excess is refused with `503`.
+    pub max_concurrent_calls_per_app: usize,
+    /// Allow `http://` for `api_base` (the simulator); production WeChat is `https` only.
+    pub allow_insecure_http: bool,
 }
 
 impl Default for WechatSettings {
@@ -167,6 +182,8 @@ impl Default for WechatSettings {
             timeout_ms: 3000,
             connect_timeout_ms: 1000,
             retries: 2,
+            max_concurrent_calls_per_app: 64,
+            allow_insecure_http: false,
         }
     }
 }
@@ -179,6 +196,8 @@ pub struct SessionSettings {
     pub idle_ttl_secs: u64,
     /// Absolute cap since login.
     pub max_lifetime_secs: u64,
+    /// Live sessions one user may have in one app; a login beyond it revokes the oldest.
+    pub max_sessions_per_user: u64,
 }
 
 impl Default for SessionSettings {
@@ -186,6 +205,7 @@ impl Default for SessionSettings {
         Self {
             idle_ttl_secs: 7200,
             max_lifetime_secs: 2_592_000,
+            max_sessions_per_user: 32,
         }
     }
 }
@@ -205,7 +225,9 @@ pub struct LimitsSettings {
 impl Default for LimitsSettings {
     fn default() -> Self {
         Self {
-            login_per_ip_per_minute: 0,
+            // Ten a second from one address hurts no carrier NAT and stops a single host from
+            // spending the app's WeChat quota with made-up codes.
+            login_per_ip_per_minute: 600,
             decrypt_failures_per_session_per_minute: 20,
             trusted_proxies: Vec::new(),
         }
@@ -299,6 +321,13 @@ impl Settings {
         if let Some(bind) = &self.server.metrics_bind {
             parse_addr("server.metrics_bind", bind)?;
         }
+        if let Some(bind) = &self.server.admin_bind {
+            parse_addr("server.admin_bind", bind)?;
+        }
+        positive(
+            "server.request_read_timeout_ms",
+            self.server.request_read_timeout_ms,
+        )?;
         if self.server.workers == Some(0) {
             return Err(invalid("server.workers", "must be at least 1"));
         }
@@ -309,6 +338,18 @@ impl Settings {
         {
             return Err(invalid("wechat.api_base", "must be an http(s) URL"));
         }
+        if api.starts_with("http://") && !self.wechat.allow_insecure_http {
+            return Err(invalid(
+                "wechat.api_base",
+                "must be https (set wechat.allow_insecure_http = true for a local simulator)",
+            ));
+        }
+        if self.wechat.max_concurrent_calls_per_app == 0 {
+            return Err(invalid(
+                "wechat.max_concurrent_calls_per_app",
+                "must be at least 1",
+            ));
+        }
         positive("wechat.timeout_ms", self.wechat.timeout_ms)?;
         positive("wechat.connect_timeout_ms", self.wechat.connect_timeout_ms)?;
         if self.wechat.retries > 10 {
@@ -316,6 +357,18 @@ impl Settings {
         }
         positive("session.idle_ttl_secs", self.session.idle_ttl_secs)?;
         positive("session.max_lifetime_secs", self.session.max_lifetime_secs)?;
+        if !(1..=1000).contains(&self.session.max_sessions_per_user) {
+            return Err(invalid(
+                "session.max_sessions_per_user",
+                "must be between 1 and 1000",
+            ));
+        }
+        if self.store.require_encrypted_keys && self.store.key_encryption_key_files.is_empty() {
+            return Err(invalid(
+                "store.require_encrypted_keys",
+                "needs store.key_encryption_key_files",
+            ));
+        }
         if self.admin.token.is_some() && self.admin.token_file.is_some() {
             return Err(invalid("admin", "set token or token_file, not both"));
         }
@@ -367,6 +420,7 @@ impl Settings {
             texts.push(read_secret_file(&key, path)?);
         }
         crate::keyring::KeyRing::new(texts.iter().map(|t| t.expose_secret()))
+            .map(|ring| ring.require_encrypted(self.store.require_encrypted_keys))
             .map_err(|e| invalid("store.key_encryption_key_files", e.to_string()))
     }
 
@@ -459,13 +513,7 @@ impl Settings {
         let mut apps = Vec::with_capacity(self.apps.len());
         for (i, app) in self.apps.iter().enumerate() {
             let key = |field: &str| format!("apps[{i}].{field}");
-            let appid_ok = !app.appid.is_empty()
-                && app.appid.len() <= 64
-                && app
-                    .appid
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-            if !appid_ok {
+            if !crate::ids::is_valid_id(&app.appid) {
                 return Err(invalid(
                     key("appid"),
                     "must be 1-64 characters of A-Z a-z 0-9 _ -",

@@ -9,18 +9,21 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 
-use crate::metrics::Metrics;
+use crate::metrics::{Audience, Metrics};
+use crate::routes::body::ReadDeadline;
 use crate::settings::{Backend, Connection, Mode, Settings};
-use crate::state::AppState;
+use crate::state::{AppEntry, AppState};
 use crate::store::{MemoryStore, RedisStore, Store, Topology};
 use crate::{middleware, routes};
 
-/// A built, bound, not yet running service.
+/// A built, bound, not yet running service: the API listener, and the metrics and admin
+/// listeners when the settings give them their own addresses.
 pub struct Application {
     api: Server,
-    metrics: Option<Server>,
+    extra: Vec<Server>,
     port: u16,
     metrics_port: Option<u16>,
+    admin_port: Option<u16>,
 }
 
 /// The store the settings ask for.
@@ -62,6 +65,7 @@ pub fn build_state(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result
         connect_timeout: Duration::from_millis(w.connect_timeout_ms),
         request_timeout: Duration::from_millis(w.timeout_ms),
         retries: w.retries,
+        allow_http: w.allow_insecure_http,
         ..wechat_client::ClientConfig::default()
     };
     // The longest one exchange can take: every attempt, its backoff, and a margin.
@@ -79,11 +83,18 @@ pub fn build_state(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result
         store,
         wechat: wechat_client::Client::new(client_config).context("building the WeChat client")?,
         default_app,
-        apps: apps.into_iter().map(|a| (a.appid, a.secret)).collect(),
+        apps: apps
+            .into_iter()
+            .map(|a| {
+                let entry = AppEntry::new(a.secret, w.max_concurrent_calls_per_app);
+                (a.appid, entry)
+            })
+            .collect(),
         admin_token: settings.admin_token()?,
         metrics,
         idle_ttl_secs: settings.session.idle_ttl_secs,
         max_lifetime_secs: settings.session.max_lifetime_secs,
+        max_sessions_per_user: settings.session.max_sessions_per_user,
         store_timeout: settings.store_timeout(),
         code_wait,
         limits: crate::limits::Limits {
@@ -100,8 +111,24 @@ impl std::fmt::Debug for Application {
         f.debug_struct("Application")
             .field("port", &self.port)
             .field("metrics_port", &self.metrics_port)
+            .field("admin_port", &self.admin_port)
             .finish_non_exhaustive()
     }
+}
+
+fn bind(key: &str, addr: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr).with_context(|| format!("binding {key} {addr}"))
+}
+
+fn optional_bind(key: &str, addr: Option<&String>) -> anyhow::Result<Option<TcpListener>> {
+    addr.map(|addr| bind(key, addr)).transpose()
+}
+
+fn port_of(listener: Option<&TcpListener>) -> anyhow::Result<Option<u16>> {
+    Ok(match listener {
+        Some(l) => Some(l.local_addr()?.port()),
+        None => None,
+    })
 }
 
 impl Application {
@@ -114,59 +141,77 @@ impl Application {
     /// Builds the servers around a prepared state (tests inject stores this way).
     pub fn build_with_state(settings: &Settings, state: AppState) -> anyhow::Result<Self> {
         let state = web::Data::new(state);
-        let listener = TcpListener::bind(&settings.server.bind)
-            .with_context(|| format!("binding server.bind {}", settings.server.bind))?;
+        let server = &settings.server;
+        let listener = bind("server.bind", &server.bind)?;
         let port = listener.local_addr()?.port();
-        let metrics_listener = match &settings.server.metrics_bind {
-            Some(bind) => Some(
-                TcpListener::bind(bind)
-                    .with_context(|| format!("binding server.metrics_bind {bind}"))?,
-            ),
-            None => None,
-        };
-        let separate_metrics = metrics_listener.is_some();
+        let metrics_listener = optional_bind("server.metrics_bind", server.metrics_bind.as_ref())?;
+        let admin_listener = optional_bind("server.admin_bind", server.admin_bind.as_ref())?;
+        let metrics_port = port_of(metrics_listener.as_ref())?;
+        let admin_port = port_of(admin_listener.as_ref())?;
+        let (metrics_here, admin_here) = (metrics_port.is_none(), admin_port.is_none());
+        let deadline = ReadDeadline(Duration::from_millis(server.request_read_timeout_ms));
+        let shutdown = server.shutdown_timeout_secs;
         let api_state = state.clone();
         let mut api = HttpServer::new(move || {
             App::new()
                 .app_data(api_state.clone())
+                .app_data(deadline)
                 .wrap(from_fn(middleware::observe))
-                .configure(routes::configure)
+                .configure(|cfg| routes::configure(cfg, admin_here))
                 .configure(|cfg| {
-                    if !separate_metrics {
-                        routes::configure_metrics(cfg);
+                    if metrics_here {
+                        routes::configure_metrics(cfg, Audience::Public);
                     }
                 })
                 .default_service(web::to(routes::not_found))
         })
-        .shutdown_timeout(settings.server.shutdown_timeout_secs)
+        .client_request_timeout(deadline.0)
+        .shutdown_timeout(shutdown)
         .max_connection_rate(4096)
         .backlog(4096);
-        if let Some(workers) = settings.server.workers {
+        if let Some(workers) = server.workers {
             api = api.workers(workers);
         }
         let api = api.listen(listener)?.run();
-        let (metrics, metrics_port) = match metrics_listener {
-            Some(listener) => {
-                let metrics_port = listener.local_addr()?.port();
-                let server = HttpServer::new(move || {
+        let mut extra = Vec::new();
+        if let Some(listener) = metrics_listener {
+            let state = state.clone();
+            extra.push(
+                HttpServer::new(move || {
                     App::new()
                         .app_data(state.clone())
-                        .configure(routes::configure_metrics)
+                        .configure(|cfg| routes::configure_metrics(cfg, Audience::Operator))
                         .default_service(web::to(routes::not_found))
                 })
                 .workers(1)
-                .shutdown_timeout(settings.server.shutdown_timeout_secs)
+                .shutdown_timeout(shutdown)
                 .listen(listener)?
-                .run();
-                (Some(server), Some(metrics_port))
-            }
-            None => (None, None),
-        };
+                .run(),
+            );
+        }
+        if let Some(listener) = admin_listener {
+            extra.push(
+                HttpServer::new(move || {
+                    App::new()
+                        .app_data(state.clone())
+                        .app_data(deadline)
+                        .wrap(from_fn(middleware::observe))
+                        .configure(routes::configure_admin)
+                        .default_service(web::to(routes::not_found))
+                })
+                .client_request_timeout(deadline.0)
+                .workers(1)
+                .shutdown_timeout(shutdown)
+                .listen(listener)?
+                .run(),
+            );
+        }
         Ok(Self {
             api,
-            metrics,
+            extra,
             port,
             metrics_port,
+            admin_port,
         })
     }
 
@@ -180,23 +225,28 @@ impl Application {
         self.metrics_port
     }
 
+    /// The admin port, when the admin API has its own listener.
+    pub fn admin_port(&self) -> Option<u16> {
+        self.admin_port
+    }
+
     /// A handle to stop the API server.
     pub fn handle(&self) -> ServerHandle {
         self.api.handle()
     }
 
-    /// Serves until SIGTERM/SIGINT (or a handle stops it), then drains in-flight requests.
+    /// Serves until SIGTERM/SIGINT (or a handle stops it), then drains in-flight requests; the
+    /// other listeners stop with the API.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        match self.metrics {
-            Some(metrics) => {
-                let metrics_handle = metrics.handle();
-                let metrics_task = tokio::spawn(metrics);
-                let result = self.api.await;
-                metrics_handle.stop(true).await;
-                let _ = metrics_task.await;
-                result
-            }
-            None => self.api.await,
+        let handles: Vec<ServerHandle> = self.extra.iter().map(Server::handle).collect();
+        let tasks: Vec<_> = self.extra.into_iter().map(tokio::spawn).collect();
+        let result = self.api.await;
+        for handle in handles {
+            handle.stop(true).await;
         }
+        for task in tasks {
+            let _ = task.await;
+        }
+        result
     }
 }

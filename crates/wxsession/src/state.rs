@@ -18,8 +18,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The WeChat API client.
     pub wechat: wechat_client::Client,
-    /// appid → secret.
-    pub apps: HashMap<String, SecretString>,
+    /// appid → the app's secret and its bound on concurrent WeChat calls.
+    pub apps: HashMap<String, AppEntry>,
     /// The appid used when a login omits it (only with exactly one app).
     pub default_app: Option<String>,
     /// The admin bearer token; `None` disables the admin API.
@@ -30,6 +30,8 @@ pub struct AppState {
     pub idle_ttl_secs: u64,
     /// Absolute cap.
     pub max_lifetime_secs: u64,
+    /// Live sessions per user and app.
+    pub max_sessions_per_user: u64,
     /// One store operation's deadline.
     pub store_timeout: Duration,
     /// How long a code claim lives, and how long a second caller waits for the first.
@@ -38,6 +40,31 @@ pub struct AppState {
     pub limits: crate::limits::Limits,
     /// Encryption of `session_key` at rest.
     pub keyring: crate::keyring::KeyRing,
+}
+
+/// A configured app.
+#[derive(Debug)]
+pub struct AppEntry {
+    /// Its secret.
+    pub secret: SecretString,
+    /// Permits for WeChat calls in flight on this replica.
+    calls: tokio::sync::Semaphore,
+}
+
+impl AppEntry {
+    /// An app allowing `max_calls` WeChat calls at once.
+    pub fn new(secret: SecretString, max_calls: usize) -> Self {
+        Self {
+            secret,
+            calls: tokio::sync::Semaphore::new(max_calls),
+        }
+    }
+
+    /// A permit for one WeChat call, or `None` when the app's calls are at their bound: a
+    /// flood of made-up codes cannot queue unbounded work on WeChat (or on this replica).
+    pub fn call_permit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.calls.try_acquire().ok()
+    }
 }
 
 /// A sealed code answer lives as long as WeChat's code would (5 minutes).
@@ -71,7 +98,7 @@ impl AppState {
     }
 
     /// Resolves the appid of a login.
-    pub fn resolve_app(&self, appid: Option<&str>) -> Result<(&str, &SecretString), ApiError> {
+    pub fn resolve_app(&self, appid: Option<&str>) -> Result<(&str, &AppEntry), ApiError> {
         let appid = match appid {
             Some(appid) => appid,
             None => self.default_app.as_deref().ok_or(ApiError::UnknownApp)?,

@@ -6,12 +6,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 fn check_id(value: &str, field: &str) -> Result<(), ApiError> {
-    let ok = !value.is_empty()
-        && value.len() <= 128
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok {
+    if crate::ids::is_valid_id(value) {
         Ok(())
     } else {
         Err(ApiError::InvalidRequest(format!("{field} is malformed")))

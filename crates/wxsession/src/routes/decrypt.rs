@@ -110,12 +110,12 @@ pub fn count_bad_input(state: &AppState, appid: &str) {
 pub async fn decrypt(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<DecryptRequest>,
+    body: super::body::Json<DecryptRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, touched) = super::authenticate_id(&state, &req).await?;
     let appid = touched.record.appid.as_str();
     let openid = touched.record.openid.as_str();
-    let b = body.into_inner();
+    let b = body.0;
     let data = match b.user_data() {
         Ok(data) => data,
         Err(err) => {
@@ -124,20 +124,16 @@ pub async fn decrypt(
         }
     };
     // The failure budget and the user's keys: two commands, pipelined on the connection.
-    let (allowed, keys) = tokio::join!(
-        crate::limits::check_decrypt(&state, &id),
+    let (claim, keys) = tokio::join!(
+        crate::limits::claim_decrypt(&state, &id),
         state.store_op("user_keys", state.store.user_keys(appid, openid)),
     );
-    allowed?;
+    let claim = claim?;
     let keys: Vec<String> = keys?
         .iter()
         .filter_map(|stored| state.keyring.open(stored, appid, openid))
         .collect();
-    match data.decrypt(&state, appid, &keys) {
-        Ok(value) => Ok(HttpResponse::Ok().json(serde_json::json!({ "data": value }))),
-        Err(err) => {
-            crate::limits::decrypt_failed(&state, &id).await;
-            Err(err)
-        }
-    }
+    let value = data.decrypt(&state, appid, &keys)?;
+    claim.succeeded(&state).await;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "data": value })))
 }

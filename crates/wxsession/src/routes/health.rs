@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, web};
 
 use crate::error::ApiError;
+use crate::metrics::Audience;
 use crate::state::AppState;
 
 /// 200 while the process serves.
@@ -17,8 +18,8 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 }
 
 /// Prometheus text format 0.0.4.
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+pub async fn metrics(state: web::Data<AppState>, audience: web::Data<Audience>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render())
+        .body(state.metrics.render(**audience))
 }

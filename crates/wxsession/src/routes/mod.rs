@@ -2,13 +2,13 @@
 
 mod admin;
 mod auth;
+pub mod body;
 mod current;
 pub(crate) mod decrypt;
 mod health;
 mod openapi;
 mod sessions;
 
-use actix_web::error::JsonPayloadError;
 use actix_web::{HttpRequest, web};
 use secrecy::ExposeSecret as _;
 use subtle::ConstantTimeEq as _;
@@ -20,32 +20,27 @@ use crate::token::{SessionId, Token};
 
 pub use openapi::{ROUTES, document as openapi_document};
 
-/// Request bodies over this are refused with 413.
-pub const BODY_LIMIT: usize = 64 * 1024;
+pub use body::BODY_LIMIT;
+use body::describe_json_error;
 
-/// Registers every API route. `/metrics` is added by the caller (it may live on its own port).
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(
-        web::JsonConfig::default()
-            .limit(BODY_LIMIT)
-            .error_handler(|err, _req| json_error(&err).into()),
-    )
-    .app_data(web::PayloadConfig::new(BODY_LIMIT))
-    .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
-    .service(web::resource("/v1/sessions").post(sessions::login))
-    .service(
-        web::resource("/v1/sessions/current")
-            .get(current::introspect)
-            .delete(current::logout),
-    )
-    .service(web::resource("/v1/sessions/current/decrypt").post(decrypt::decrypt))
-    .service(web::resource("/v1/auth").get(auth::forward_auth))
-    .service(
-        web::resource("/v1/admin/apps/{appid}/users/{openid}/sessions").delete(admin::revoke_all),
-    )
-    .service(web::resource("/healthz").get(health::healthz))
-    .service(web::resource("/readyz").get(health::readyz))
-    .service(web::resource("/openapi.json").get(openapi::serve));
+/// Registers the public API routes; the admin routes too unless they have their own listener.
+/// `/metrics` is added by the caller (it may live on its own port).
+pub fn configure(cfg: &mut web::ServiceConfig, with_admin: bool) {
+    if with_admin {
+        configure_admin(cfg);
+    }
+    cfg.app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
+        .service(web::resource("/v1/sessions").post(sessions::login))
+        .service(
+            web::resource("/v1/sessions/current")
+                .get(current::introspect)
+                .delete(current::logout),
+        )
+        .service(web::resource("/v1/sessions/current/decrypt").post(decrypt::decrypt))
+        .service(web::resource("/v1/auth").get(auth::forward_auth))
+        .service(web::resource("/healthz").get(health::healthz))
+        .service(web::resource("/readyz").get(health::readyz))
+        .service(web::resource("/openapi.json").get(openapi::serve));
 }
 
 /// Runs arbitrary bytes through the request-body parsing and validation the login and decrypt
@@ -64,45 +59,27 @@ pub fn check_request_bodies(bytes: &[u8]) -> [Result<(), ApiError>; 2] {
     [login, decrypt]
 }
 
-/// `/metrics`, for the API listener or the metrics listener.
-pub fn configure_metrics(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/metrics").get(health::metrics));
+/// The admin routes, for the API listener or the admin listener (`server.admin_bind`).
+pub fn configure_admin(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
+        .service(
+            web::resource("/v1/admin/apps/{appid}/users/{openid}/sessions")
+                .delete(admin::revoke_all),
+        );
+}
+
+/// `/metrics` for `audience`: the API listener publishes less than the operator's own.
+pub fn configure_metrics(cfg: &mut web::ServiceConfig, audience: crate::metrics::Audience) {
+    cfg.service(
+        web::resource("/metrics")
+            .app_data(web::Data::new(audience))
+            .get(health::metrics),
+    );
 }
 
 /// The default service: a JSON 404.
 pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
     Err(ApiError::NotFound)
-}
-
-fn json_error(err: &JsonPayloadError) -> ApiError {
-    match err {
-        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
-            ApiError::PayloadTooLarge
-        }
-        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
-        JsonPayloadError::Deserialize(e) => ApiError::InvalidRequest(describe_json_error(e)),
-        _ => ApiError::InvalidRequest("the request body could not be read".into()),
-    }
-}
-
-/// A message about what is wrong with the JSON, without echoing the input.
-fn describe_json_error(e: &serde_json::Error) -> String {
-    use serde_json::error::Category;
-    match e.classify() {
-        Category::Syntax | Category::Eof => {
-            format!("malformed JSON at line {} column {}", e.line(), e.column())
-        }
-        Category::Data => {
-            // serde's data errors name the field and expected type, never the value.
-            let text = e.to_string();
-            let text = text.split(" at line ").next().unwrap_or("invalid field");
-            format!(
-                "invalid request body: {}",
-                text.chars().take(200).collect::<String>()
-            )
-        }
-        Category::Io => "the request body could not be read".into(),
-    }
 }
 
 /// The bearer token of a request, when it has a well-formed one. Tokens are only ever read from

@@ -51,16 +51,24 @@ impl LoginBody {
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<LoginBody>,
+    body: super::body::Json<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
-    crate::limits::login_attempt(&state, &req).await?;
-    let b = body.into_inner();
+    if let Some(peer) = req.peer_addr() {
+        let forwarded: Vec<&str> = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let ip = state.limits.client_ip(peer.ip(), &forwarded);
+        crate::limits::login_attempt(&state, ip).await?;
+    }
+    let b = body.0;
     let code = b.code()?;
-    let (appid, secret) = state.resolve_app(b.appid.as_deref())?;
+    let (appid, app) = state.resolve_app(b.appid.as_deref())?;
     let user_data = b.user_data();
     let request = LoginRequest {
         appid,
-        secret,
+        app,
         code,
         user_data,
     };

@@ -1,7 +1,7 @@
 //! The in-memory store: one process only, for `wxsession dev` and tests. Same semantics as
 //! Redis, expiry included.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -11,7 +11,8 @@ use crate::token::SessionId;
 #[derive(Debug, Default)]
 struct User {
     keys: Vec<String>,
-    sessions: HashSet<String>,
+    /// Session ids, oldest first.
+    sessions: Vec<String>,
     expires: Option<Instant>,
 }
 
@@ -86,10 +87,16 @@ impl Store for MemoryStore {
             user.keys.insert(0, new.session_key.to_owned());
             user.keys.truncate(2);
         }
-        // Forget sessions that have died, so the set does not grow with every login.
+        // Forget sessions that have died, so the list does not grow with every login; then
+        // revoke the oldest beyond the bound.
         user.sessions
             .retain(|id| sessions.get(id).is_some_and(|(_, exp)| *exp > now));
-        user.sessions.insert(new.id.as_str().to_owned());
+        user.sessions.push(new.id.as_str().to_owned());
+        let max = usize::try_from(new.max_sessions.max(1)).unwrap_or(usize::MAX);
+        let excess = user.sessions.len().saturating_sub(max);
+        for id in user.sessions.drain(..excess) {
+            sessions.remove(&id);
+        }
         user.expires = Some(now + self.max_lifetime);
         let ttl = Duration::from_secs(new.idle_ttl_secs).min(self.max_lifetime);
         sessions.insert(new.id.as_str().to_owned(), (new.record.clone(), now + ttl));
@@ -130,7 +137,7 @@ impl Store for MemoryStore {
             .users
             .get_mut(&user_key(&record.appid, &record.openid))
         {
-            user.sessions.remove(id.as_str());
+            user.sessions.retain(|s| s != id.as_str());
         }
         Ok(expires > now)
     }
@@ -219,13 +226,13 @@ impl Store for MemoryStore {
         Ok(entry.0)
     }
 
-    async fn count(&self, key: &str) -> Result<u64, StoreError> {
+    async fn unhit(&self, key: &str) -> Result<(), StoreError> {
         let now = Instant::now();
-        Ok(self
-            .lock()
-            .counters
-            .get(key)
-            .filter(|(_, exp)| *exp > now)
-            .map_or(0, |(n, _)| *n))
+        if let Some((n, exp)) = self.lock().counters.get_mut(key)
+            && *exp > now
+        {
+            *n = n.saturating_sub(1);
+        }
+        Ok(())
     }
 }

@@ -55,10 +55,13 @@ impl SessionRecord {
         })
     }
 
-    /// Whether a field would break the stored form.
+    /// Whether every id follows the one rule (`crate::ids`), so that none can break the stored
+    /// form, a key, a header or a log line.
     pub fn is_storable(&self) -> bool {
-        let ok = |s: &str| !s.is_empty() && !s.contains(['|', '{', '}']) && s.len() <= 128;
-        ok(&self.appid) && ok(&self.openid) && self.unionid.as_deref().is_none_or(ok)
+        use crate::ids::is_valid_id;
+        is_valid_id(&self.appid)
+            && is_valid_id(&self.openid)
+            && self.unionid.as_deref().is_none_or(is_valid_id)
     }
 }
 
@@ -82,6 +85,8 @@ pub struct NewSession<'a> {
     pub session_key: &'a str,
     /// The first idle TTL.
     pub idle_ttl_secs: u64,
+    /// The most sessions the user may have; the oldest beyond it are revoked.
+    pub max_sessions: u64,
 }
 
 /// The state of a code exchange, shared by every replica.
@@ -150,8 +155,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// the new count.
     async fn hit(&self, key: &str, window_secs: u64) -> Result<u64, StoreError>;
 
-    /// The current value of a rate-limit counter (0 when absent).
-    async fn count(&self, key: &str) -> Result<u64, StoreError>;
+    /// Takes one back from a rate-limit counter, if it still exists (never creating one).
+    async fn unhit(&self, key: &str) -> Result<(), StoreError>;
 }
 
 /// The marker value of a claimed code; sealed answers are always longer.

@@ -3,8 +3,10 @@
 //! - `{prefix}:s:<id>` → `created_at|appid|openid|unionid`, where `<id>` is base64url of the first
 //!   128 bits of sha256(token); TTL: the idle TTL, capped by `created_at + max_lifetime`
 //! - `{prefix}:u:{appid:openid}` → hash: `k0` (newest session_key), `k1` (previous) and one
-//!   field `s:<id>` → created_at per session of the user (for log-out-everywhere; pruned once
-//!   past the absolute lifetime); TTL: max lifetime
+//!   field `s:<id>` → creation time (ms) per session of the user (for log-out-everywhere; at
+//!   most `session.max_sessions_per_user`, the oldest evicted; pruned of sessions past the
+//!   absolute lifetime, and of those dead of idleness when the bound is reached); TTL: max
+//!   lifetime
 //! - `{prefix}:c:<sha256(appid, code)>` → `p` while exchanging, then the sealed answer
 //! - `{prefix}:rl:<what>:<minute>` → rate-limit counters, expiring with their window
 
@@ -16,29 +18,88 @@ use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use super::{CodeClaim, NewSession, PENDING, SessionRecord, Store, StoreError, Touched, now_unix};
 use crate::token::SessionId;
 
-/// Rotates the user's keys and registers the session (field value: its `created_at`),
-/// atomically (one key). Sessions past their absolute lifetime are pruned from a hash that has
-/// grown, so a user who logs in every day does not grow it forever.
-const ROTATE: &str = r"
+/// Rotates the user's keys and registers the session (field value: its creation time in
+/// milliseconds), atomically (one key). When the hash has grown, sessions past their absolute
+/// lifetime are pruned; when more than ARGV[5] sessions remain, their fields and creation times
+/// are returned so that the caller can check which are still alive (their keys live in other
+/// cluster slots) and call `EVICT`.
+const REGISTER: &str = r"
 local cur = redis.call('HGET', KEYS[1], 'k0')
 if cur and cur ~= ARGV[1] then
   redis.call('HSET', KEYS[1], 'k0', ARGV[1], 'k1', cur, ARGV[2], ARGV[4])
 else
   redis.call('HSET', KEYS[1], 'k0', ARGV[1], ARGV[2], ARGV[4])
 end
-if redis.call('HLEN', KEYS[1]) > 8 then
-  local now = tonumber(redis.call('TIME')[1])
-  local life = tonumber(ARGV[3])
-  local all = redis.call('HGETALL', KEYS[1])
-  for i = 1, #all, 2 do
-    local born = tonumber(all[i + 1])
-    if string.sub(all[i], 1, 2) == 's:' and born and born + life <= now then
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+if redis.call('HLEN', KEYS[1]) <= 8 and tonumber(ARGV[5]) >= 6 then
+  return {}
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local life = tonumber(ARGV[3]) * 1000
+local all = redis.call('HGETALL', KEYS[1])
+local live = {}
+for i = 1, #all, 2 do
+  if string.sub(all[i], 1, 2) == 's:' then
+    local born = tonumber(all[i + 1]) or 0
+    if born < 100000000000 then born = born * 1000 end
+    if born + life <= now then
       redis.call('HDEL', KEYS[1], all[i])
+    else
+      live[#live + 1] = all[i]
+      live[#live + 1] = tostring(born)
     end
   end
 end
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-return 1
+if #live / 2 <= tonumber(ARGV[5]) then
+  return {}
+end
+return live
+";
+
+/// Drops the fields ARGV[3..] (sessions found dead), then, while more than ARGV[1] sessions
+/// remain, the oldest ones other than ARGV[2] (the new session); returns the evicted fields,
+/// whose session keys the caller deletes.
+const EVICT: &str = r"
+for i = 3, #ARGV do
+  redis.call('HDEL', KEYS[1], ARGV[i])
+end
+local all = redis.call('HGETALL', KEYS[1])
+local live = {}
+for i = 1, #all, 2 do
+  if string.sub(all[i], 1, 2) == 's:' and all[i] ~= ARGV[2] then
+    local born = tonumber(all[i + 1]) or 0
+    if born < 100000000000 then born = born * 1000 end
+    live[#live + 1] = {all[i], born}
+  end
+end
+local excess = #live + 1 - tonumber(ARGV[1])
+if excess <= 0 then
+  return {}
+end
+table.sort(live, function(a, b) return a[2] < b[2] end)
+local evicted = {}
+for i = 1, excess do
+  redis.call('HDEL', KEYS[1], live[i][1])
+  evicted[i] = live[i][1]
+end
+return evicted
+";
+
+/// Takes the user's hash away atomically and returns its fields: a login whose registration
+/// lands after this starts a fresh hash that a later revoke reaches.
+const TAKE_USER: &str = r"
+local fields = redis.call('HKEYS', KEYS[1])
+redis.call('DEL', KEYS[1])
+return fields
+";
+
+/// Takes one back from a counter that still exists; never creates one (it would have no TTL).
+const UNHIT: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return redis.call('DECR', KEYS[1])
+end
+return 0
 ";
 
 /// How connections are held.
@@ -203,7 +264,16 @@ pub struct RedisStore {
     connections: Connections,
     prefix: String,
     max_lifetime_secs: u64,
-    rotate: std::sync::Arc<redis::Script>,
+    scripts: std::sync::Arc<Scripts>,
+}
+
+/// The Lua scripts, each loaded once per connection (`EVALSHA`, `EVAL` on a miss).
+#[derive(Debug)]
+struct Scripts {
+    register: redis::Script,
+    evict: redis::Script,
+    take_user: redis::Script,
+    unhit: redis::Script,
 }
 
 fn unavailable(err: impl Into<anyhow::Error>) -> StoreError {
@@ -318,7 +388,12 @@ impl RedisStore {
             connections,
             prefix: prefix.to_owned(),
             max_lifetime_secs,
-            rotate: std::sync::Arc::new(redis::Script::new(ROTATE)),
+            scripts: std::sync::Arc::new(Scripts {
+                register: redis::Script::new(REGISTER),
+                evict: redis::Script::new(EVICT),
+                take_user: redis::Script::new(TAKE_USER),
+                unhit: redis::Script::new(UNHIT),
+            }),
         }
     }
 
@@ -362,6 +437,62 @@ impl RedisStore {
     fn code_key(&self, code_id: &str) -> String {
         format!("{}:c:{code_id}", self.prefix)
     }
+
+    /// A user over `max` sessions: finds which listed sessions died of idleness, then lets
+    /// `EVICT` drop those and the oldest live ones over the bound, and deletes the evicted.
+    /// `crowded` is `[field, born, field, born, …]` from `REGISTER`.
+    async fn evict(
+        &self,
+        conn: &mut Conn,
+        user: &str,
+        new_field: &str,
+        crowded: &[String],
+        max: u64,
+    ) -> Result<(), StoreError> {
+        let mut dead = Vec::new();
+        for field in crowded.iter().step_by(2).filter(|f| *f != new_field) {
+            let Some(id) = field.strip_prefix("s:") else {
+                continue;
+            };
+            let key = self.session_key(&SessionId::from_stored(id.to_owned()));
+            if !conn.exists::<_, bool>(key).await.map_err(unavailable)? {
+                dead.push(field);
+            }
+        }
+        let evicted: Vec<String> = self
+            .scripts
+            .evict
+            .key(user)
+            .arg(max)
+            .arg(new_field)
+            .arg(dead)
+            .invoke_async(conn)
+            .await
+            .map_err(unavailable)?;
+        self.delete_sessions(conn, &evicted).await.map(|_| ())
+    }
+
+    /// Deletes the sessions of `s:<id>` fields (other fields are skipped); how many existed.
+    /// One DEL per key, not one pipeline: the session keys live in other cluster slots. On a
+    /// multiplexed connection the commands still share round trips.
+    async fn delete_sessions(&self, conn: &mut Conn, fields: &[String]) -> Result<u64, StoreError> {
+        let mut deleted = 0;
+        for id in fields.iter().filter_map(|f| f.strip_prefix("s:")) {
+            let key = self.session_key(&SessionId::from_stored(id.to_owned()));
+            deleted += conn.del::<_, u64>(key).await.map_err(unavailable)?;
+        }
+        Ok(deleted)
+    }
+}
+
+/// A session's creation time in milliseconds, which orders a user's sessions: its `created_at`
+/// second plus the clock's current millisecond, so that logins within one second keep their
+/// order.
+fn born_millis(created_at: i64) -> i64 {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::from(d.subsec_millis()));
+    created_at.saturating_mul(1000).saturating_add(millis)
 }
 
 #[async_trait::async_trait]
@@ -377,20 +508,31 @@ impl Store for RedisStore {
 
     async fn create_session(&self, new: NewSession<'_>) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
-        let user = self.user_key(&new.record.appid, &new.record.openid);
-        self.rotate
-            .key(&user)
-            .arg(new.session_key)
-            .arg(session_field(new.id))
-            .arg(self.max_lifetime_secs)
-            .arg(new.record.created_at)
-            .invoke_async::<i64>(&mut conn)
-            .await
-            .map_err(unavailable)?;
+        // The session first, then its registration: a revoke that runs between the two misses
+        // this session, but the registration then lands in a hash a later revoke reaches.
         let ttl = new.idle_ttl_secs.min(self.max_lifetime_secs).max(1);
         conn.set_ex::<_, _, ()>(self.session_key(new.id), new.record.encode(), ttl)
             .await
-            .map_err(unavailable)
+            .map_err(unavailable)?;
+        let user = self.user_key(&new.record.appid, &new.record.openid);
+        let field = session_field(new.id);
+        let crowded: Vec<String> = self
+            .scripts
+            .register
+            .key(&user)
+            .arg(new.session_key)
+            .arg(&field)
+            .arg(self.max_lifetime_secs)
+            .arg(born_millis(new.record.created_at))
+            .arg(new.max_sessions)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        if crowded.is_empty() {
+            return Ok(());
+        }
+        self.evict(&mut conn, &user, &field, &crowded, new.max_sessions)
+            .await
     }
 
     async fn touch_session(
@@ -464,17 +606,14 @@ impl Store for RedisStore {
 
     async fn revoke_user(&self, appid: &str, openid: &str) -> Result<u64, StoreError> {
         let mut conn = self.conn().await?;
-        let user = self.user_key(appid, openid);
-        let fields: Vec<String> = conn.hkeys(&user).await.map_err(unavailable)?;
-        // One DEL per key, not one pipeline: the session keys live in other cluster slots. On a
-        // multiplexed connection the commands still share round trips.
-        let mut revoked = 0;
-        for id in fields.iter().filter_map(|f| f.strip_prefix("s:")) {
-            let key = self.session_key(&SessionId::from_stored(id.to_owned()));
-            revoked += conn.del::<_, u64>(key).await.map_err(unavailable)?;
-        }
-        conn.del::<_, ()>(&user).await.map_err(unavailable)?;
-        Ok(revoked)
+        let fields: Vec<String> = self
+            .scripts
+            .take_user
+            .key(self.user_key(appid, openid))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        self.delete_sessions(&mut conn, &fields).await
     }
 
     async fn claim_code(&self, code_id: &str, lock_ttl_secs: u64) -> Result<CodeClaim, StoreError> {
@@ -529,13 +668,15 @@ impl Store for RedisStore {
         Ok(count)
     }
 
-    async fn count(&self, key: &str) -> Result<u64, StoreError> {
+    async fn unhit(&self, key: &str) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
-        let count: Option<u64> = conn
-            .get(format!("{}:rl:{key}", self.prefix))
+        self.scripts
+            .unhit
+            .key(format!("{}:rl:{key}", self.prefix))
+            .invoke_async::<i64>(&mut conn)
             .await
             .map_err(unavailable)?;
-        Ok(count.unwrap_or(0))
+        Ok(())
     }
 }
 

@@ -181,7 +181,10 @@ async fn tampered_iv_is_decrypt_failed() {
 
 #[tokio::test]
 async fn watermark_of_another_app_is_decrypt_failed() {
-    let app = spawn_app().await;
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.server.metrics_bind = Some("127.0.0.1:0".into());
+    })
+    .await;
     let login = app.login("frank").await;
     let token = login["session"].as_str().expect("token");
     // The user's real key, but a watermark naming another app.
@@ -195,7 +198,7 @@ async fn watermark_of_another_app_is_decrypt_failed() {
         "decrypt_failed",
     )
     .await;
-    let metrics = app.metrics_text().await;
+    let metrics = app.operator_metrics_text().await;
     assert!(
         metrics.contains(&format!(
             "wxsession_decrypt_failures_total{{appid=\"{APPID}\",reason=\"watermark\"}} 1"

@@ -171,6 +171,7 @@ impl Env {
         s.store.pool_size = 8;
         s.store.timeout_ms = 500;
         s.wechat.api_base = self.sim.url.clone();
+        s.wechat.allow_insecure_http = true;
         s.wechat.timeout_ms = 1000;
         s.admin.token = Some(SecretString::from(ADMIN_TOKEN));
         s.apps = vec![app(APPID, SECRET)];
@@ -190,6 +191,8 @@ pub fn app(appid: &str, secret: &str) -> AppSettings {
 /// A running replica.
 pub struct TestApp {
     pub address: String,
+    pub metrics_port: Option<u16>,
+    pub admin_port: Option<u16>,
     pub env: Arc<Env>,
     pub http: reqwest::Client,
     handle: ServerHandle,
@@ -220,9 +223,12 @@ pub async fn spawn_on(env: Arc<Env>, f: impl FnOnce(&mut Settings)) -> TestApp {
     let app = Application::build_with_state(&settings, state).expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
+    let (metrics_port, admin_port) = (app.metrics_port(), app.admin_port());
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        metrics_port,
+        admin_port,
         env,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -293,6 +299,22 @@ impl TestApp {
     pub async fn metrics_text(&self) -> String {
         self.get("/metrics", None)
             .await
+            .text()
+            .await
+            .expect("metrics")
+    }
+
+    /// The `/metrics` text of the operator's listener (`server.metrics_bind`), where every
+    /// family is published; the API listener's when there is none.
+    pub async fn operator_metrics_text(&self) -> String {
+        let Some(port) = self.metrics_port else {
+            return self.metrics_text().await;
+        };
+        self.http
+            .get(format!("http://127.0.0.1:{port}/metrics"))
+            .send()
+            .await
+            .expect("scrape")
             .text()
             .await
             .expect("metrics")

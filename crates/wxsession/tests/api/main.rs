@@ -10,6 +10,7 @@ mod config;
 mod errors;
 mod expiry;
 mod flow;
+mod hardening;
 mod keys;
 mod metrics;
 mod openapi;

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{ADMIN_TOKEN, APPID, spawn_app, spawn_app_with};
+use crate::helpers::{ADMIN_TOKEN, APPID, spawn_app_with};
 
 pub const SPEC_METRICS: &[&str] = &[
     "wxsession_code_exchanges_total",
@@ -22,7 +22,8 @@ pub const SPEC_METRICS: &[&str] = &[
 
 #[tokio::test]
 async fn every_spec_metric_is_exposed_after_a_flow() {
-    let app = spawn_app().await;
+    // The operator's listener: the public one leaves the failure reasons out.
+    let app = spawn_app_with(|s| s.server.metrics_bind = Some("127.0.0.1:0".into())).await;
     let token = app.token("sam").await;
     let enc = app
         .sim_encrypt(APPID, "sam", json!({"a": 1}), "current")
@@ -43,7 +44,13 @@ async fn every_spec_metric_is_exposed_after_a_flow() {
     app.get("/v1/auth", Some(&token)).await;
     app.get("/no/such/route/zzqqxx", None).await;
 
-    let res = app.get("/metrics", None).await;
+    let port = app.metrics_port.expect("metrics port");
+    let res = app
+        .http
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .expect("scrape");
     assert_eq!(res.status().as_u16(), 200);
     assert!(
         res.headers()["content-type"]

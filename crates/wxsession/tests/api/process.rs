@@ -43,6 +43,7 @@ key_prefix = "{prefix}"
 
 [wechat]
 api_base = "{api}"
+allow_insecure_http = true
 
 [admin]
 token = "{ADMIN_TOKEN}"

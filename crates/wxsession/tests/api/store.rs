@@ -32,6 +32,7 @@ async fn create(store: &dyn Store, openid: &str, key: &str, idle: u64, lifetime:
             record: &record(openid, lifetime),
             session_key: key,
             idle_ttl_secs: idle,
+            max_sessions: 32,
         })
         .await
         .expect("create");
