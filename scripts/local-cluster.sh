@@ -48,12 +48,14 @@ printf '%s\n' "$admin" >"$dir/admin"; printf '%s\n' "$secret" >"$dir/secret"
 servers=""
 replica_pids=()
 replica_ports=()
+admin_ports=()
 for i in 1 2 3; do
-  port=$(free_port); metrics=$(free_port)
+  port=$(free_port); metrics=$(free_port); admin_port=$(free_port)
   cat >"$dir/wxsession-$i.toml" <<TOML
 [server]
 bind = "127.0.0.1:$port"
 metrics_bind = "127.0.0.1:$metrics"
+admin_bind = "127.0.0.1:$admin_port"
 shutdown_timeout_secs = 5
 workers = 1
 [store]
@@ -68,7 +70,7 @@ appid = "$appid"
 secret_file = "$dir/secret"
 TOML
   "$bin" serve --config "$dir/wxsession-$i.toml" >"$dir/wxsession-$i.log" 2>&1 &
-  pids+=($!); replica_pids+=($!); replica_ports+=("$port")
+  pids+=($!); replica_pids+=($!); replica_ports+=("$port"); admin_ports+=("$admin_port")
   servers="$servers server 127.0.0.1:$port max_fails=1 fail_timeout=5s;"
 done
 for port in "${replica_ports[@]}"; do wait_port "$port"; done
@@ -118,6 +120,7 @@ fi
 # The scenario: logins, validations, decrypts and forward-auth through nginx; replica 2 is killed
 # with SIGKILL after a third of the logins.
 BASE="$base" SIM="http://127.0.0.1:$mock_port" APPID="$appid" VICTIM="${replica_pids[1]}" \
+  ADMIN="$admin" ADMIN_BASE="http://127.0.0.1:${admin_ports[0]}" \
   python3 - <<'PY'
 import json, os, signal, sys, urllib.request, urllib.error
 
@@ -168,6 +171,16 @@ for user, token in latest.items():
     status, body, _ = call("POST", f"{base}/v1/sessions/current/decrypt", enc, token)
     if status != 200 or body["data"]["n"] != user:
         failures.append(f"decrypt for {user}: {status} {body}")
+
+# The admin API is not served through nginx, only on a replica's admin listener.
+admin, admin_base = os.environ["ADMIN"], os.environ["ADMIN_BASE"]
+user, token, openid = tokens[0]
+status, _, _ = call("DELETE", f"{base}/v1/admin/apps/{appid}/users/{openid}/sessions", token=admin)
+if status != 404:
+    failures.append(f"admin through nginx: {status}")
+status, body, _ = call("DELETE", f"{admin_base}/v1/admin/apps/{appid}/users/{openid}/sessions", token=admin)
+if status != 200 or body["revoked"] < 1:
+    failures.append(f"admin on its listener: {status} {body}")
 
 print(f"{len(tokens)} passed, {len(failures)} failed")
 for f in failures:

@@ -32,9 +32,28 @@ dev_pid=""
 cleanup() { [[ -n $dev_pid ]] && kill "$dev_pid" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 
+log "generated secrets (nothing known ships)"
+scripts/dev-secrets.sh
+committed=$(git ls-files deploy/secrets k8s/overlays/dev/secrets.env | grep -v '/README$' || true)
+[[ -z $committed ]] || { echo "secrets are committed: $committed" >&2; exit 1; }
+
 log "docker-compose.yml against the compose-spec schema"
 "$venv/bin/check-jsonschema" --builtin-schema vendor.compose-spec docker-compose.yml
 docker-compose -f docker-compose.yml config -q
+"$py" - <<'PY'
+import yaml
+compose = yaml.safe_load(open("docker-compose.yml"))
+for name, svc in compose["services"].items():
+    for port in svc.get("ports", []):
+        # Only the edge is published beyond loopback.
+        assert name == "nginx" or str(port).startswith("127.0.0.1:"), f"{name} publishes {port}"
+grafana = compose["services"]["grafana"]["environment"]
+assert grafana.get("GF_AUTH_ANONYMOUS_ENABLED") == "false", "Grafana allows anonymous users"
+assert "GF_SECURITY_ADMIN_PASSWORD__FILE" in grafana, "Grafana keeps admin/admin"
+for name, secret in compose["secrets"].items():
+    assert not secret["file"].endswith(".example"), f"{name} ships a known value"
+print("compose: only nginx is published; Grafana needs its generated password")
+PY
 
 log "kustomize overlays against the Kubernetes 1.30 schemas"
 for overlay in k8s/overlays/*/; do
@@ -64,6 +83,15 @@ sm = kinds["ServiceMonitor"]["spec"]
 assert sm["endpoints"][0]["port"] == "metrics"
 svc_ports = [p["name"] for d in docs if d["kind"] == "Service" and d["metadata"]["name"] == "wxsession" for p in d["spec"]["ports"]]
 assert "metrics" in svc_ports
+# The admin API: its own port and Service, never the Service an Ingress uses, and open in the
+# NetworkPolicy only to labelled clients.
+assert "admin_bind" in toml, "the admin API shares the public listener"
+assert "admin" not in svc_ports and 9091 not in [p["port"] for d in docs if d["kind"] == "Service" and d["metadata"]["name"] == "wxsession" for p in d["spec"]["ports"]]
+admin_svc = [d for d in docs if d["kind"] == "Service" and d["metadata"]["name"] == "wxsession-admin"]
+assert admin_svc and admin_svc[0]["spec"].get("type", "ClusterIP") == "ClusterIP"
+policy = kinds["NetworkPolicy"]["spec"]
+admin_rules = [r for r in policy["ingress"] if any(p.get("port") == 9091 for p in r.get("ports", []))]
+assert admin_rules and all(r.get("from") for r in admin_rules), "the admin port is open to all"
 rules = kinds["PrometheusRule"]["spec"]
 assert rules == yaml.safe_load(open("deploy/prometheus/alerts.yml")), "k8s/base/prometheusrule.yaml drifted from deploy/prometheus/alerts.yml"
 yaml.safe_dump(rules, open(sys.argv[2], "w"))
@@ -112,7 +140,8 @@ done
 log "metric names in rules and dashboard exist in a real scrape"
 api=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 sim=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$bin" dev --bind "127.0.0.1:$api" --mock-bind "127.0.0.1:$sim" >"$tmp/dev.log" 2>&1 &
+ops=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$bin" dev --bind "127.0.0.1:$api" --mock-bind "127.0.0.1:$sim" --metrics-bind "127.0.0.1:$ops" >"$tmp/dev.log" 2>&1 &
 dev_pid=$!
 for _ in $(seq 200); do curl -sf "http://127.0.0.1:$api/healthz" >/dev/null && break; sleep 0.05; done
 token=$(curl -sf -X POST "http://127.0.0.1:$api/v1/sessions" -H 'content-type: application/json' \
@@ -121,7 +150,7 @@ enc=$(curl -sf -X POST "http://127.0.0.1:$sim/__sim/encrypt" -H 'content-type: a
   -d '{"appid":"wx1234567890abcdef","user":"metrics","data":{"a":1}}')
 curl -sf -X POST "http://127.0.0.1:$api/v1/sessions/current/decrypt" -H "authorization: Bearer $token" \
   -H 'content-type: application/json' -d "$enc" >/dev/null
-curl -sf "http://127.0.0.1:$api/metrics" >"$tmp/scrape.txt"
+curl -sf "http://127.0.0.1:$ops/metrics" >"$tmp/scrape.txt"
 "$py" scripts/check-metrics.py "$tmp/scrape.txt" deploy/prometheus/alerts.yml \
   deploy/grafana/wxsession-dashboard.json k8s/base/prometheusrule.yaml
 

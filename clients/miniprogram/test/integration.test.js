@@ -10,7 +10,7 @@ const { createSession } = require('../wxsession')
 const { createFakeWx, httpHandler } = require('./fake-wx')
 
 const APPID = 'wx1234567890abcdef'
-const ADMIN = 'dev-admin-token-change-me'
+const ADMIN = 'integration-test-admin-token-0123'
 const root = path.resolve(__dirname, '../../..')
 const bin = process.env.WXSESSION_BIN || path.join(root, 'target/debug/wxsession')
 
@@ -44,7 +44,7 @@ async function waitFor(port, deadlineMs) {
 test('the full seed flow against wxsession dev', { timeout: 60000 }, async (t) => {
   assert.ok(fs.existsSync(bin), `build the service first (cargo build -p wxsession): ${bin}`)
   const [api, sim] = [await freePort(), await freePort()]
-  const child = spawn(bin, ['dev', '--bind', `127.0.0.1:${api}`, '--mock-bind', `127.0.0.1:${sim}`], {
+  const child = spawn(bin, ['dev', '--bind', `127.0.0.1:${api}`, '--mock-bind', `127.0.0.1:${sim}`, '--admin-token', ADMIN], {
     stdio: ['ignore', 'ignore', 'inherit'],
   })
   t.after(() => child.kill('SIGTERM'))

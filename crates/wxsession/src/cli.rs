@@ -31,6 +31,13 @@ pub enum Command {
         /// Use this Redis instead of the in-memory store.
         #[arg(long, value_name = "URL")]
         redis: Option<String>,
+        /// Serve `/metrics` (every family) on this address too; the API listener's `/metrics`
+        /// leaves out what could serve as an oracle.
+        #[arg(long, value_name = "ADDR")]
+        metrics_bind: Option<SocketAddr>,
+        /// The admin token; default: a random one, printed in the banner.
+        #[arg(long, value_name = "TOKEN", env = "WXSESSION_DEV_ADMIN_TOKEN")]
+        admin_token: Option<String>,
         /// Log format.
         #[arg(long, value_enum, default_value = "text")]
         log_format: LogFormat,
@@ -55,7 +62,8 @@ pub enum Command {
         /// Where it listens.
         #[arg(long, default_value = "127.0.0.1:8081")]
         bind: SocketAddr,
-        /// An app it accepts, as APPID=SECRET; repeatable. Default: the dev demo app.
+        /// An app it accepts, as APPID=SECRET or APPID=@FILE (the secret read from FILE);
+        /// repeatable. Default: the dev demo app.
         #[arg(long = "app", value_name = "APPID=SECRET")]
         apps: Vec<String>,
         /// Latency added to every jscode2session answer.

@@ -14,15 +14,40 @@ use crate::startup::Application;
 pub const DEMO_APPID: &str = "wx1234567890abcdef";
 /// Its secret (known to the built-in simulator only).
 pub const DEMO_SECRET: &str = "dev-secret";
-/// The admin token of `dev` mode.
-pub const DEMO_ADMIN_TOKEN: &str = "dev-admin-token-change-me";
+
+/// What `wxsession dev` was asked for.
+#[derive(Debug)]
+pub struct DevOptions {
+    /// Where the API listens.
+    pub bind: SocketAddr,
+    /// Where the simulator listens.
+    pub mock_bind: SocketAddr,
+    /// A Redis instead of the memory store.
+    pub redis: Option<String>,
+    /// A listener for the operator's `/metrics`.
+    pub metrics_bind: Option<SocketAddr>,
+    /// The admin token (random when absent).
+    pub admin_token: Option<String>,
+}
 
 /// Runs the service with the built-in simulator.
-pub async fn run_dev(
-    bind: SocketAddr,
-    mock_bind: SocketAddr,
-    redis: Option<String>,
-) -> anyhow::Result<()> {
+pub async fn run_dev(options: DevOptions) -> anyhow::Result<()> {
+    let DevOptions {
+        bind,
+        mock_bind,
+        redis,
+        metrics_bind,
+        admin_token,
+    } = options;
+    // No known token ships: a fresh random one per run unless one is given.
+    let admin_token = match admin_token {
+        Some(token) => token,
+        None => {
+            let mut bytes = [0u8; 16];
+            getrandom::fill(&mut bytes).context("the OS random source failed")?;
+            format!("dev-{}", hex::encode(bytes))
+        }
+    };
     let mock = MockWechat::new(MockConfig {
         apps: vec![MockApp {
             appid: DEMO_APPID.into(),
@@ -35,6 +60,7 @@ pub async fn run_dev(
     let mut settings = Settings::default();
     settings.server.bind = bind.to_string();
     settings.server.shutdown_timeout_secs = 2;
+    settings.server.metrics_bind = metrics_bind.map(|a| a.to_string());
     settings.wechat.api_base = mock.url.clone();
     settings.wechat.allow_insecure_http = true;
     settings.wechat.timeout_ms = 2000;
@@ -42,7 +68,7 @@ pub async fn run_dev(
         Some(url) => settings.store.url = url,
         None => settings.store.backend = Backend::Memory,
     }
-    settings.admin.token = Some(SecretString::from(DEMO_ADMIN_TOKEN));
+    settings.admin.token = Some(SecretString::from(admin_token.clone()));
     settings.apps = vec![AppSettings {
         appid: DEMO_APPID.into(),
         secret: Some(SecretString::from(DEMO_SECRET)),
@@ -52,13 +78,16 @@ pub async fn run_dev(
     settings.validate()?;
     let app = Application::build(&settings)?;
     let api = format!("http://{}:{}", bind.ip(), app.port());
-    println!("{}", banner(&api, &mock.url, settings.store.backend));
+    println!(
+        "{}",
+        banner(&api, &mock.url, settings.store.backend, &admin_token)
+    );
     app.run_until_stopped().await?;
     mock.stop().await;
     Ok(())
 }
 
-fn banner(api: &str, sim: &str, backend: Backend) -> String {
+fn banner(api: &str, sim: &str, backend: Backend, admin_token: &str) -> String {
     let store = match backend {
         Backend::Memory => "in-memory store",
         Backend::Redis => "Redis store",
@@ -68,7 +97,7 @@ fn banner(api: &str, sim: &str, backend: Backend) -> String {
 wxsession dev: {store}, built-in WeChat simulator, one demo app
   API        {api}   (GET /openapi.json, GET /metrics)
   simulator  {sim}
-  demo app   {DEMO_APPID}   admin token {DEMO_ADMIN_TOKEN}
+  demo app   {DEMO_APPID}   admin token {admin_token}
 
 Paste into a shell (codes are user:<name>:<anything>, each usable once):
 
@@ -100,9 +129,17 @@ pub async fn run_mock(bind: SocketAddr, apps: &[String], latency_ms: u64) -> any
                     .split_once('=')
                     .filter(|(a, s)| !a.is_empty() && !s.is_empty())
                     .with_context(|| format!("--app wants APPID=SECRET, got {spec:?}"))?;
+                // `APPID=@FILE` reads the secret from a file (a mounted secret).
+                let secret = match secret.strip_prefix('@') {
+                    Some(path) => std::fs::read_to_string(path)
+                        .with_context(|| format!("reading the secret of {appid} from {path}"))?
+                        .trim()
+                        .to_owned(),
+                    None => secret.to_owned(),
+                };
                 Ok(MockApp {
                     appid: appid.into(),
-                    secret: secret.into(),
+                    secret,
                 })
             })
             .collect::<anyhow::Result<_>>()?

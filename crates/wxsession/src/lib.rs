@@ -28,10 +28,19 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             bind,
             mock_bind,
             redis,
+            metrics_bind,
+            admin_token,
             log_format,
         } => {
             telemetry::init(log_format);
-            dev::run_dev(bind, mock_bind, redis).await
+            let options = dev::DevOptions {
+                bind,
+                mock_bind,
+                redis,
+                metrics_bind,
+                admin_token,
+            };
+            dev::run_dev(options).await
         }
         Command::Serve { config, log_format } => {
             telemetry::init(log_format);

@@ -234,6 +234,7 @@ impl Metrics {
             registry,
         };
         metrics.init_store();
+        metrics.init_admin();
         metrics
     }
 
@@ -262,6 +263,14 @@ impl Metrics {
         }
         self.sessions_created_total.with_label_values(&[appid]);
         self.wechat_calls_refused_total.with_label_values(&[appid]);
+    }
+
+    /// Creates the admin action series at zero.
+    fn init_admin(&self) {
+        for outcome in ["ok", "denied", "invalid", "failed"] {
+            self.admin_actions_total
+                .with_label_values(&["revoke_user_sessions", outcome]);
+        }
     }
 
     /// Creates the per-operation store series at zero.

@@ -11,6 +11,7 @@ mod sessions;
 
 use actix_web::{HttpRequest, web};
 use secrecy::ExposeSecret as _;
+use sha2::Digest as _;
 use subtle::ConstantTimeEq as _;
 
 use crate::error::ApiError;
@@ -130,8 +131,26 @@ pub async fn authenticate_id(
     }
 }
 
-/// Checks the admin bearer token in constant time. A disabled admin API is a 404.
-pub fn require_admin(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
+/// Who made an admin request: an id of the credential (never the credential itself).
+#[derive(Debug, Clone)]
+pub struct Credential {
+    /// `admin:<first 12 hex characters of a hash of the token>`.
+    pub id: String,
+}
+
+/// The fingerprint of a presented token, safe to log: a hash with its own label, cut short.
+pub fn credential_id(kind: &str, token: &str) -> String {
+    let digest = sha2::Sha256::digest(format!("wxsession/credential-id/v1\0{token}"));
+    format!(
+        "{kind}:{}",
+        hex::encode(digest.get(..6).unwrap_or_default())
+    )
+}
+
+/// Checks the admin bearer token in constant time: both sides are hashed first, so neither
+/// the comparison nor its timing depends on the token's length. A disabled admin API is a 404;
+/// no credentials at all are a 401, as HTTP wants; wrong ones a 403.
+pub fn require_admin(state: &AppState, req: &HttpRequest) -> Result<Credential, ApiError> {
     let Some(expected) = &state.admin_token else {
         return Err(ApiError::NotFound);
     };
@@ -142,13 +161,27 @@ pub fn require_admin(state: &AppState, req: &HttpRequest) -> Result<(), ApiError
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
-        // No credentials at all: 401, as HTTP wants; wrong ones: 403.
         .ok_or(ApiError::InvalidSession)?;
-    if bool::from(given.as_bytes().ct_eq(expected.expose_secret().as_bytes())) {
-        Ok(())
+    let given_hash = sha2::Sha256::digest(given.as_bytes());
+    let expected_hash = sha2::Sha256::digest(expected.expose_secret().as_bytes());
+    if bool::from(given_hash.as_slice().ct_eq(expected_hash.as_slice())) {
+        Ok(Credential {
+            id: credential_id("admin", given),
+        })
     } else {
         Err(ApiError::Forbidden)
     }
+}
+
+/// The client's address, as the rate limits see it (see [`crate::limits::Limits::client_ip`]).
+pub fn client_ip(state: &AppState, req: &HttpRequest) -> Option<std::net::IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    Some(state.limits.client_ip(peer, &forwarded))
 }
 
 /// A required, non-empty string field.

@@ -65,7 +65,7 @@ pub fn document(appids: &[&str]) -> Value {
                 "requestBody": json_body("LoginRequest"),
                 "responses": with(errors(&[
                     ("400", "invalid_request or unknown_app"), ("401", "invalid_code or code_used"),
-                    ("403", "user_blocked"), ("413", "payload_too_large"),
+                    ("403", "user_blocked"), ("408", "request_timeout"), ("413", "payload_too_large"),
                     ("415", "unsupported_media_type"), ("429", "rate_limited"),
                     ("502", "wechat_error"), ("503", "wechat_unavailable or store_unavailable"),
                     ("504", "wechat_timeout")]),
@@ -90,7 +90,8 @@ pub fn document(appids: &[&str]) -> Value {
                 "requestBody": json_body("DecryptRequest"),
                 "responses": with(errors(&[
                     ("400", "invalid_request"), ("401", "invalid_session"),
-                    ("413", "payload_too_large"), ("415", "unsupported_media_type"),
+                    ("408", "request_timeout"), ("413", "payload_too_large"),
+                    ("415", "unsupported_media_type"),
                     ("422", "decrypt_failed or signature_mismatch"), ("503", "store_unavailable")]),
                     "200", ok_json("Decrypted data", json!({
                         "type": "object", "required": ["data"],

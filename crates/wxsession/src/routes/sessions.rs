@@ -53,13 +53,7 @@ pub async fn login(
     req: HttpRequest,
     body: super::body::Json<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(peer) = req.peer_addr() {
-        let forwarded: Vec<&str> = req
-            .headers()
-            .get_all("x-forwarded-for")
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        let ip = state.limits.client_ip(peer.ip(), &forwarded);
+    if let Some(ip) = super::client_ip(&state, &req) {
         crate::limits::login_attempt(&state, ip).await?;
     }
     let b = body.0;

@@ -248,3 +248,115 @@ async fn sigterm_finishes_in_flight_logins_then_exits() {
         "exited within the shutdown timeout"
     );
 }
+
+#[tokio::test]
+async fn admin_actions_write_one_audit_line_each() {
+    let env = Env::new();
+    let mut server = serve(&env, 2);
+    let http = reqwest::Client::new();
+    let openid = wechat_mock::openid_for(APPID, "audited");
+    let path = format!(
+        "{}/v1/admin/apps/{APPID}/users/{openid}/sessions",
+        server.address
+    );
+    for (token, status) in [(ADMIN_TOKEN, 200), ("not-the-admin-token-at-all", 403)] {
+        let res = http
+            .delete(&path)
+            .bearer_auth(token)
+            .header("x-forwarded-for", "198.51.100.77")
+            .send()
+            .await
+            .expect("admin");
+        assert_eq!(res.status().as_u16(), status);
+    }
+    let metrics = http
+        .get(format!("{}/metrics", server.address))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for outcome in ["ok", "denied"] {
+        let series = format!(
+            "wxsession_admin_actions_total{{action=\"revoke_user_sessions\",outcome=\"{outcome}\"}} 1"
+        );
+        assert!(metrics.contains(&series), "{metrics}");
+    }
+    sigterm(&server.child);
+    server.child.wait().expect("exit");
+    let log = read_log(&server.log);
+    let audits: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["kind"] == "audit")
+        .collect();
+    assert_eq!(audits.len(), 2, "{log}");
+    let [ok, denied] = &audits[..] else {
+        unreachable!()
+    };
+    assert_eq!(ok["action"], "revoke_user_sessions");
+    assert_eq!(ok["outcome"], "ok");
+    assert_eq!(ok["appid"], APPID);
+    assert_eq!(ok["openid"], openid.as_str());
+    // The peer is not a trusted proxy: its own address, not the header's.
+    assert_eq!(ok["client"], "127.0.0.1");
+    let credential = ok["credential"].as_str().expect("credential id");
+    assert!(
+        credential.starts_with("admin:") && credential.len() == 18,
+        "{credential}"
+    );
+    assert_eq!(denied["outcome"], "denied");
+    assert!(!log.contains(ADMIN_TOKEN));
+    assert!(!log.contains("not-the-admin-token-at-all"));
+}
+
+/// The resident set size of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .expect("proc status")
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS")
+}
+
+#[tokio::test]
+async fn compressed_bombs_do_not_grow_the_process() {
+    use std::io::Write as _;
+    let env = Env::new();
+    let server = serve(&env, 2);
+    let http = reqwest::Client::new();
+    // Warm up the workers and the connection pool first.
+    for _ in 0..8 {
+        http.get(format!("{}/healthz", server.address))
+            .send()
+            .await
+            .expect("healthz");
+    }
+    let before = rss_kib(server.child.id());
+    // 64 MiB of spaces in a few kilobytes each; four at once, twice.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let spaces = vec![b' '; 1 << 20];
+    for _ in 0..64 {
+        gz.write_all(&spaces).expect("gzip");
+    }
+    let bomb = gz.finish().expect("gzip");
+    for _ in 0..2 {
+        let sends = (0..4).map(|_| {
+            http.post(format!("{}/v1/sessions", server.address))
+                .header("content-type", "application/json")
+                .header("content-encoding", "gzip")
+                .body(bomb.clone())
+                .send()
+        });
+        for res in futures::future::join_all(sends).await {
+            assert_eq!(res.expect("sent").status().as_u16(), 415);
+        }
+    }
+    let after = rss_kib(server.child.id());
+    assert!(
+        after < before + 16 * 1024,
+        "RSS grew from {before} KiB to {after} KiB"
+    );
+}
