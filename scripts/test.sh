@@ -36,8 +36,20 @@ log "redis-server on port $port"
 log "cargo fmt --check"
 cargo fmt --all --check
 
-log "cargo clippy"
+log "cargo clippy (and the production build: no simulator, no dev commands)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo clippy -p wxsession --no-default-features --quiet -- -D warnings
+
+log "layering rules and file sizes (scripts/check-layers.py)"
+python3 scripts/check-layers.py
+
+log "cargo deny check bans licenses sources"
+deny=target/tools/bin/cargo-deny
+if [[ ! -x $deny ]]; then
+  cargo install --quiet --locked --root target/tools cargo-deny --version 0.20.2
+fi
+# Advisories need the RustSec database from GitHub, which this machine cannot reach.
+"$deny" check bans licenses sources 2>&1 | tail -n 3
 
 log "cargo test"
 cargo test --workspace --no-fail-fast 2>&1

@@ -3,12 +3,14 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use secrecy::SecretString;
 
-use crate::error::ApiError;
+use crate::domain::Error;
 use crate::metrics::Metrics;
+use crate::metrics::labels::StoreOp;
+use crate::store::timed::Timed;
 use crate::store::{Store, StoreError};
 
 /// Everything a handler needs.
@@ -32,14 +34,14 @@ pub struct AppState {
     pub max_lifetime_secs: u64,
     /// Live sessions per user and app.
     pub max_sessions_per_user: u64,
-    /// One store operation's deadline.
-    pub store_timeout: Duration,
+    /// Deadline and metrics of every store operation.
+    pub timed: Timed,
     /// How long a code claim lives, and how long a second caller waits for the first.
     pub code_wait: Duration,
     /// Rate limits.
-    pub limits: crate::limits::Limits,
+    pub limits: crate::domain::limits::policy::Limits,
     /// Encryption of `session_key` at rest.
-    pub keyring: crate::keyring::KeyRing,
+    pub keyring: crate::domain::keys::KeyRing,
 }
 
 /// A configured app.
@@ -67,46 +69,26 @@ impl AppEntry {
     }
 }
 
-/// A sealed code answer lives as long as WeChat's code would (5 minutes).
-pub const CODE_ANSWER_TTL_SECS: u64 = 300;
-
 impl AppState {
-    /// Runs one store operation with its deadline, timing it and counting failures; failures
-    /// become `503 store_unavailable` with the cause logged.
-    pub async fn store_op<T>(
+    /// Runs one store operation with its deadline, metrics and log line (see [`Timed`]).
+    pub async fn timed<T>(
         &self,
-        op: &'static str,
+        op: StoreOp,
         fut: impl Future<Output = Result<T, StoreError>>,
-    ) -> Result<T, ApiError> {
-        let started = Instant::now();
-        let result = match tokio::time::timeout(self.store_timeout, fut).await {
-            Ok(result) => result,
-            Err(_) => Err(StoreError::Timeout),
-        };
-        self.metrics
-            .store_duration_seconds
-            .with_label_values(&[op])
-            .observe(started.elapsed().as_secs_f64());
-        result.map_err(|err| {
-            self.metrics
-                .store_errors_total
-                .with_label_values(&[op])
-                .inc();
-            tracing::warn!(op, error = %crate::error::error_chain(&err), "store operation failed");
-            ApiError::StoreUnavailable
-        })
+    ) -> Result<T, StoreError> {
+        self.timed.run(op, fut).await
     }
 
     /// Resolves the appid of a login.
-    pub fn resolve_app(&self, appid: Option<&str>) -> Result<(&str, &AppEntry), ApiError> {
+    pub fn resolve_app(&self, appid: Option<&str>) -> Result<(&str, &AppEntry), Error> {
         let appid = match appid {
             Some(appid) => appid,
-            None => self.default_app.as_deref().ok_or(ApiError::UnknownApp)?,
+            None => self.default_app.as_deref().ok_or(Error::UnknownApp)?,
         };
         self.apps
             .get_key_value(appid)
             .map(|(k, v)| (k.as_str(), v))
-            .ok_or(ApiError::UnknownApp)
+            .ok_or(Error::UnknownApp)
     }
 
     /// `expires_in` of a fresh session.

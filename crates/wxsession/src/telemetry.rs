@@ -64,6 +64,18 @@ where
         .finish()
 }
 
+/// `err: cause: cause …`, for logs only.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// `text` with control characters written as escapes (`\n`, `\u{1b}`, …).
 fn escape_controls(text: &str) -> String {
     if !text.chars().any(char::is_control) {

@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = wxsession::routes::check_request_bodies(data);
+    let _ = wxsession::http::check_request_bodies(data);
 });

@@ -5,8 +5,12 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::{CodeClaim, NewSession, PENDING, SessionRecord, Store, StoreError, Touched, now_unix};
-use crate::token::SessionId;
+use super::{
+    CodeClaim, Codes, Counters, NewSession, PENDING, SessionRecord, Sessions, Store, StoreError,
+    Touched,
+};
+use crate::domain::clock::now_unix;
+use crate::domain::token::SessionId;
 
 #[derive(Debug, Default)]
 struct User {
@@ -69,7 +73,10 @@ impl Store for MemoryStore {
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
     }
+}
 
+#[async_trait::async_trait]
+impl Sessions for MemoryStore {
     async fn create_session(&self, new: NewSession<'_>) -> Result<(), StoreError> {
         let now = Instant::now();
         let mut inner = self.lock();
@@ -171,7 +178,10 @@ impl Store for MemoryStore {
         }
         Ok(revoked)
     }
+}
 
+#[async_trait::async_trait]
+impl Codes for MemoryStore {
     async fn claim_code(&self, code_id: &str, lock_ttl_secs: u64) -> Result<CodeClaim, StoreError> {
         let now = Instant::now();
         let mut inner = self.lock();
@@ -210,7 +220,10 @@ impl Store for MemoryStore {
         self.lock().codes.remove(code_id);
         Ok(())
     }
+}
 
+#[async_trait::async_trait]
+impl Counters for MemoryStore {
     async fn hit(&self, key: &str, window_secs: u64) -> Result<u64, StoreError> {
         let now = Instant::now();
         let mut inner = self.lock();

@@ -1,69 +1,17 @@
-//! The session store: a small trait with a Redis and an in-memory implementation that pass the
-//! same conformance suite (`tests/api/store.rs`).
+//! The session store: small traits — sessions, codes, counters — with a Redis and an in-memory
+//! implementation that pass the same conformance suite (`tests/api/store`). The store knows ids,
+//! tokens and the clock, nothing of the domain's rules.
 
 mod memory;
+mod record;
 mod redis;
+pub mod timed;
 
 pub use self::memory::MemoryStore;
+pub use self::record::SessionRecord;
 pub use self::redis::{RedisStore, Topology};
 
-use crate::token::SessionId;
-
-/// What a session remembers. The raw token and the `session_key` are not in here.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionRecord {
-    /// The app the user logged into.
-    pub appid: String,
-    /// The user's openid in that app.
-    pub openid: String,
-    /// The user's unionid, when WeChat gave one.
-    pub unionid: Option<String>,
-    /// Login time, unix seconds.
-    pub created_at: i64,
-    /// Absolute expiry, unix seconds (`created_at + max_lifetime`; derived, not stored).
-    pub deadline: i64,
-}
-
-impl SessionRecord {
-    /// The compact stored form: `created_at|appid|openid|unionid`. The deadline is not stored:
-    /// it is `created_at` plus the configured maximum lifetime.
-    pub fn encode(&self) -> String {
-        format!(
-            "{}|{}|{}|{}",
-            self.created_at,
-            self.appid,
-            self.openid,
-            self.unionid.as_deref().unwrap_or("")
-        )
-    }
-
-    /// Parses the stored form.
-    pub fn decode(text: &str, max_lifetime_secs: u64) -> Option<Self> {
-        let mut parts = text.splitn(4, '|');
-        let created_at: i64 = parts.next()?.parse().ok()?;
-        let deadline =
-            created_at.saturating_add(i64::try_from(max_lifetime_secs).unwrap_or(i64::MAX));
-        let appid = parts.next()?.to_owned();
-        let openid = parts.next()?.to_owned();
-        let unionid = parts.next()?;
-        Some(Self {
-            appid,
-            openid,
-            unionid: (!unionid.is_empty()).then(|| unionid.to_owned()),
-            created_at,
-            deadline,
-        })
-    }
-
-    /// Whether every id follows the one rule (`crate::ids`), so that none can break the stored
-    /// form, a key, a header or a log line.
-    pub fn is_storable(&self) -> bool {
-        use crate::ids::is_valid_id;
-        is_valid_id(&self.appid)
-            && is_valid_id(&self.openid)
-            && self.unionid.as_deref().is_none_or(is_valid_id)
-    }
-}
+use crate::domain::token::SessionId;
 
 /// A session that a lookup found, with the idle TTL it now has.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +29,7 @@ pub struct NewSession<'a> {
     pub id: &'a SessionId,
     /// What to remember.
     pub record: &'a SessionRecord,
-    /// The `session_key` WeChat issued at this login (base64 text).
+    /// The `session_key` WeChat issued at this login (base64 text, or its sealed form).
     pub session_key: &'a str,
     /// The first idle TTL.
     pub idle_ttl_secs: u64,
@@ -111,14 +59,11 @@ pub enum StoreError {
     Timeout,
 }
 
-/// The operations the service needs. Every key the implementations write expires.
+/// Sessions and the per-user hash (keys, session list). Every key written expires.
 #[async_trait::async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug {
-    /// Checks that the backend answers.
-    async fn ping(&self) -> Result<(), StoreError>;
-
+pub trait Sessions: Send + Sync {
     /// Stores a session, registers it under its user and rotates the user's keys (newest first,
-    /// previous kept).
+    /// previous kept); revokes the user's oldest sessions beyond `max_sessions`.
     async fn create_session(&self, new: NewSession<'_>) -> Result<(), StoreError>;
 
     /// Finds a session and pushes its idle expiry out, never past its deadline. One round trip.
@@ -136,7 +81,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Deletes every session of the user and the user's keys; returns how many sessions died.
     async fn revoke_user(&self, appid: &str, openid: &str) -> Result<u64, StoreError>;
+}
 
+/// One-time codes: a claim while exchanging, then a sealed answer for the code's lifetime.
+#[async_trait::async_trait]
+pub trait Codes: Send + Sync {
     /// Claims the exchange of a code (`SET NX`), or reports it pending or done.
     async fn claim_code(&self, code_id: &str, lock_ttl_secs: u64) -> Result<CodeClaim, StoreError>;
 
@@ -150,52 +99,25 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Drops the claim so that the code can be tried again (after a transient failure).
     async fn release_code(&self, code_id: &str) -> Result<(), StoreError>;
+}
 
-    /// Adds one to a rate-limit counter that expires `window_secs` after its first hit; returns
-    /// the new count.
+/// Rate-limit counters in fixed windows.
+#[async_trait::async_trait]
+pub trait Counters: Send + Sync {
+    /// Adds one to a counter that expires `window_secs` after its first hit; returns the new
+    /// count.
     async fn hit(&self, key: &str, window_secs: u64) -> Result<u64, StoreError>;
 
-    /// Takes one back from a rate-limit counter, if it still exists (never creating one).
+    /// Takes one back from a counter, if it still exists (never creating one).
     async fn unhit(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// Everything the service keeps, plus a health check.
+#[async_trait::async_trait]
+pub trait Store: Sessions + Codes + Counters + std::fmt::Debug {
+    /// Checks that the backend answers.
+    async fn ping(&self) -> Result<(), StoreError>;
 }
 
 /// The marker value of a claimed code; sealed answers are always longer.
 pub(crate) const PENDING: &[u8] = b"p";
-
-/// Seconds since the epoch.
-pub fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn record_round_trips_and_stays_small() {
-        let record = SessionRecord {
-            appid: "wx1234567890abcdef".into(),
-            openid: "oGZUI0egBJY1zhBYw2KhdUfwVJJE".into(),
-            unionid: Some("ocMvos6NjeKLIBqg5Mr9QjxrP1FA".into()),
-            created_at: 1_700_000_000,
-            deadline: 1_702_592_000,
-        };
-        let text = record.encode();
-        assert!(text.len() <= 200, "{}", text.len());
-        assert_eq!(
-            SessionRecord::decode(&text, 2_592_000),
-            Some(record.clone())
-        );
-        let no_union = SessionRecord {
-            unionid: None,
-            ..record
-        };
-        assert_eq!(
-            SessionRecord::decode(&no_union.encode(), 2_592_000),
-            Some(no_union)
-        );
-        assert_eq!(SessionRecord::decode("garbage", 1), None);
-    }
-}

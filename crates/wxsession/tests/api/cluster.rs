@@ -194,7 +194,9 @@ async fn api_on_a_cluster_spreads_sessions_and_survives_a_master_failover() {
 
     // Kill the master that holds a live session's key; the replica takes over.
     let token = tokens[3].clone();
-    let id = wxsession::token::Token::parse(&token).expect("token").id();
+    let id = wxsession::domain::token::Token::parse(&token)
+        .expect("token")
+        .id();
     let key = format!("{}:s:{}", env.prefix, id.as_str());
     let victim = cluster.master_of(&key);
     victim.stop();

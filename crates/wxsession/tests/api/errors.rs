@@ -385,7 +385,9 @@ async fn bad_inputs_get_their_documented_4xx() {
             "/v1/auth",
             Some(&format!(
                 "Bearer {}",
-                wxsession::token::Token::mint().expect("rng").expose()
+                wxsession::domain::token::Token::mint()
+                    .expect("rng")
+                    .expose()
             )),
             Body::None,
             401,

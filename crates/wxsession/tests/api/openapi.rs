@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use wxsession::routes::ROUTES;
+use wxsession::http::ROUTES;
 
 use crate::helpers::spawn_app;
 

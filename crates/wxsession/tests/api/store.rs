@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use wxsession::domain::token::Token;
 use wxsession::store::{CodeClaim, MemoryStore, NewSession, RedisStore, SessionRecord, Store};
-use wxsession::token::Token;
 
 use crate::helpers::RedisHandle;
 
@@ -13,7 +13,7 @@ pub const LIFETIME: u64 = 3600;
 
 fn record(openid: &str, lifetime: i64) -> SessionRecord {
     // Stores derive the deadline as created_at + LIFETIME: a shorter life is an older login.
-    let now = wxsession::store::now_unix();
+    let now = wxsession::domain::clock::now_unix();
     let created_at = now + lifetime - LIFETIME as i64;
     SessionRecord {
         appid: "wxapp".into(),

@@ -1,0 +1,115 @@
+//! `wxsession dev`: the service with an in-memory store and the built-in WeChat simulator.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use secrecy::SecretString;
+use wechat_mock::{MockApp, MockConfig, MockWechat};
+
+use crate::settings::{AppSettings, Backend, Settings};
+
+/// The demo app of `dev` mode.
+pub const DEMO_APPID: &str = "wx1234567890abcdef";
+/// Its secret (known to the built-in simulator only).
+pub const DEMO_SECRET: &str = "dev-secret";
+
+/// What `wxsession dev` was asked for.
+#[derive(Debug)]
+pub struct DevOptions {
+    /// Where the API listens.
+    pub bind: SocketAddr,
+    /// Where the simulator listens.
+    pub mock_bind: SocketAddr,
+    /// A Redis instead of the memory store.
+    pub redis: Option<String>,
+    /// A listener for the operator's `/metrics`.
+    pub metrics_bind: Option<SocketAddr>,
+    /// The admin token (random when absent).
+    pub admin_token: Option<String>,
+}
+
+/// Runs the service with the built-in simulator.
+pub async fn run_dev(options: DevOptions) -> anyhow::Result<()> {
+    let DevOptions {
+        bind,
+        mock_bind,
+        redis,
+        metrics_bind,
+        admin_token,
+    } = options;
+    // No known token ships: a fresh random one per run unless one is given.
+    let admin_token = match admin_token {
+        Some(token) => token,
+        None => {
+            let mut bytes = [0u8; 16];
+            getrandom::fill(&mut bytes).context("the OS random source failed")?;
+            format!("dev-{}", hex::encode(bytes))
+        }
+    };
+    let mock = MockWechat::new(MockConfig {
+        apps: vec![MockApp {
+            appid: DEMO_APPID.into(),
+            secret: DEMO_SECRET.into(),
+        }],
+        base_latency: Duration::ZERO,
+    })
+    .start(mock_bind)
+    .with_context(|| format!("starting the simulator on {mock_bind}"))?;
+    let mut settings = Settings::default();
+    settings.server.bind = bind.to_string();
+    settings.server.shutdown_timeout_secs = 2;
+    settings.server.metrics_bind = metrics_bind.map(|a| a.to_string());
+    settings.wechat.api_base = mock.url.clone();
+    settings.wechat.allow_insecure_http = true;
+    settings.wechat.timeout_ms = 2000;
+    match redis {
+        Some(url) => settings.store.url = url,
+        None => settings.store.backend = Backend::Memory,
+    }
+    settings.admin.token = Some(SecretString::from(admin_token.clone()));
+    settings.apps = vec![AppSettings {
+        appid: DEMO_APPID.into(),
+        secret: Some(SecretString::from(DEMO_SECRET)),
+        secret_file: None,
+        secret_env: None,
+    }];
+    settings.validate()?;
+    let app = crate::startup::build(&settings)?;
+    let api = format!("http://{}:{}", bind.ip(), app.port());
+    println!(
+        "{}",
+        banner(&api, &mock.url, settings.store.backend, &admin_token)
+    );
+    app.run_until_stopped().await?;
+    mock.stop().await;
+    Ok(())
+}
+
+fn banner(api: &str, sim: &str, backend: Backend, admin_token: &str) -> String {
+    let store = match backend {
+        Backend::Memory => "in-memory store",
+        Backend::Redis => "Redis store",
+    };
+    format!(
+        r#"
+wxsession dev: {store}, built-in WeChat simulator, one demo app
+  API        {api}   (GET /openapi.json, GET /metrics)
+  simulator  {sim}
+  demo app   {DEMO_APPID}   admin token {admin_token}
+
+Paste into a shell (codes are user:<name>:<anything>, each usable once):
+
+TOKEN=$(curl -s -X POST {api}/v1/sessions -H 'content-type: application/json' \
+  -d '{{"code":"user:alice:'"$(date +%s%N)"'"}}' | sed -E 's/.*"session":"([^"]+)".*/\1/'); echo "$TOKEN"
+curl -s {api}/v1/sessions/current -H "authorization: Bearer $TOKEN"; echo
+ENC=$(curl -s -X POST {sim}/__sim/encrypt -H 'content-type: application/json' \
+  -d '{{"appid":"{DEMO_APPID}","user":"alice","data":{{"nickName":"Alice","city":"Guangzhou"}}}}')
+curl -s -X POST {api}/v1/sessions/current/decrypt -H "authorization: Bearer $TOKEN" \
+  -H 'content-type: application/json' -d "$ENC"; echo
+curl -s -o /dev/null -D - {api}/v1/auth -H "authorization: Bearer $TOKEN"
+curl -s -X DELETE {api}/v1/sessions/current -H "authorization: Bearer $TOKEN" -w '%{{http_code}}\n'
+curl -s {api}/v1/sessions/current -H "authorization: Bearer $TOKEN"; echo
+"#
+    )
+}

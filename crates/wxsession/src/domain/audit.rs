@@ -1,0 +1,54 @@
+//! The audit trail of admin actions: one structured line (`kind = "audit"`) and one count per
+//! action, whatever its outcome. Credentials appear as their fingerprint, never themselves.
+
+use std::net::IpAddr;
+
+use super::Error;
+use crate::metrics::Metrics;
+use crate::metrics::labels::{AdminAction, AdminOutcome};
+
+/// One admin action and who asked for it.
+#[derive(Debug)]
+pub struct Audit<'a> {
+    /// What was asked.
+    pub action: AdminAction,
+    /// The credential's fingerprint, when one was accepted.
+    pub credential: Option<&'a str>,
+    /// The target app.
+    pub appid: &'a str,
+    /// The target user.
+    pub openid: &'a str,
+    /// The client's address.
+    pub client: Option<IpAddr>,
+}
+
+impl Audit<'_> {
+    /// Writes the audit line and counts the action.
+    pub fn record(&self, metrics: &Metrics, outcome: AdminOutcome) {
+        metrics
+            .admin_actions_total
+            .with_label_values(&[self.action.as_str(), outcome.as_str()])
+            .inc();
+        // Ids that failed validation are not logged: they could be anything.
+        let valid = |id: &str| super::ids::is_valid_id(id).then(|| id.to_owned());
+        tracing::info!(
+            kind = "audit",
+            action = self.action.as_str(),
+            outcome = outcome.as_str(),
+            appid = valid(self.appid),
+            openid = valid(self.openid),
+            credential = self.credential,
+            client = self.client.map(|ip| ip.to_string()),
+            "admin action"
+        );
+    }
+}
+
+/// The outcome of an action that passed authorization.
+pub fn outcome_of<T>(result: &Result<T, Error>) -> AdminOutcome {
+    match result {
+        Ok(_) => AdminOutcome::Ok,
+        Err(Error::InvalidInput(_)) => AdminOutcome::Invalid,
+        Err(_) => AdminOutcome::Failed,
+    }
+}

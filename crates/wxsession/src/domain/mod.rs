@@ -1,0 +1,73 @@
+//! The service's rules, free of HTTP: login (one code, one exchange, one answer), sessions,
+//! user data and keys, limits, audit. Every function here returns a typed [`Error`];
+//! `http::error` decides what a client sees for each.
+
+pub mod audit;
+pub mod clock;
+pub mod ids;
+pub mod keys;
+pub mod limits;
+pub mod login;
+pub mod once;
+pub mod session;
+pub mod token;
+pub mod user_data;
+
+use crate::store::StoreError;
+
+/// Why a request could not be served, in the domain's words.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Malformed input; the text says what (our words, never an echo of the input).
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The appid is not configured, or omitted while several are.
+    #[error("unknown or missing appid")]
+    UnknownApp,
+    /// WeChat refused the login code (40029).
+    #[error("invalid login code")]
+    InvalidCode,
+    /// WeChat says the login code was used (40163), or its session is gone.
+    #[error("login code already used")]
+    CodeUsed,
+    /// Missing, malformed, unknown, expired or revoked token.
+    #[error("invalid session")]
+    InvalidSession,
+    /// WeChat blocked the user (40226).
+    #[error("user blocked")]
+    UserBlocked,
+    /// Any failure after input validation: padding, JSON, watermark.
+    #[error("decrypt failed")]
+    DecryptFailed,
+    /// The `rawData` signature does not match.
+    #[error("signature mismatch")]
+    SignatureMismatch,
+    /// WeChat 45011 or a local limit; retry after this many seconds.
+    #[error("rate limited")]
+    RateLimited {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
+    /// WeChat answered something we cannot use.
+    #[error("WeChat error")]
+    WechatError,
+    /// WeChat is unreachable, failing or busy, or the app's calls are at their bound.
+    #[error("WeChat unavailable")]
+    WechatUnavailable,
+    /// WeChat did not answer in time.
+    #[error("WeChat timeout")]
+    WechatTimeout,
+    /// The store failed (already logged and counted where it happened).
+    #[error("store unavailable")]
+    StoreUnavailable,
+    /// A bug or an impossible state.
+    #[error("unexpected: {0}")]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for Error {
+    fn from(_: StoreError) -> Self {
+        Self::StoreUnavailable
+    }
+}

@@ -1,0 +1,131 @@
+//! One code, one upstream call, one sealed answer — across every replica.
+//!
+//! WeChat's one-time codes (a `wx.login` code today; phone and OAuth codes next) must be spent
+//! once however often a client presents them: a retry, a double tap, two replicas racing. The
+//! first caller claims the code in the store (`SET NX`), makes the one upstream call, and seals
+//! the answer there for the code's lifetime, under a key derived from the code itself (so the
+//! store never holds a usable answer in the clear). Everyone else waits for that answer, or
+//! finds it, and opens it. A transient failure releases the claim, so that a retry can try again.
+
+mod seal;
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use self::seal::{CodeSeal, Purpose};
+use super::Error;
+use crate::metrics::labels::StoreOp;
+use crate::state::AppState;
+use crate::store::CodeClaim;
+
+/// A sealed answer lives as long as WeChat's codes do (5 minutes).
+pub const ANSWER_TTL_SECS: u64 = 300;
+
+/// What the first caller's work produced: the part to seal for later callers, and its own
+/// answer (which may hold more than is worth sealing).
+#[derive(Debug)]
+pub struct Done<T, R> {
+    /// Sealed and handed to every later caller.
+    pub sealed: T,
+    /// Handed to this caller only.
+    pub fresh: R,
+}
+
+/// What a caller gets.
+#[derive(Debug)]
+pub enum Answer<T, R> {
+    /// This caller made the upstream call.
+    Fresh(R),
+    /// Another caller did; this is its sealed answer.
+    Replayed(T),
+}
+
+/// Runs `work` once for `code` (of `scope`, e.g. the appid, for `purpose`) across every replica.
+/// `work` returning `Err` releases the code for a retry; `Ok` seals its answer for later callers.
+/// A caller that waits longer than `state.code_wait` for another's answer gets
+/// `WechatUnavailable`.
+pub async fn once<T, R, F, Fut>(
+    state: &AppState,
+    purpose: Purpose,
+    scope: &str,
+    code: &str,
+    work: F,
+) -> Result<Answer<T, R>, Error>
+where
+    T: Serialize + DeserializeOwned,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Done<T, R>, Error>>,
+{
+    let seal = CodeSeal::new(purpose, scope, code);
+    let lock_ttl = state.code_wait.as_secs().max(1) + 5;
+    let deadline = Instant::now() + state.code_wait;
+    let mut pause = Duration::from_millis(10);
+    loop {
+        let claim = state
+            .timed(
+                StoreOp::ClaimCode,
+                state.store.claim_code(seal.id(), lock_ttl),
+            )
+            .await?;
+        match claim {
+            CodeClaim::Acquired => return run(state, &seal, work).await.map(Answer::Fresh),
+            CodeClaim::Done(sealed) => return open(&seal, &sealed).map(Answer::Replayed),
+            CodeClaim::Pending if Instant::now() >= deadline => {
+                return Err(Error::WechatUnavailable);
+            }
+            CodeClaim::Pending => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+        }
+    }
+}
+
+async fn run<T, R, F, Fut>(state: &AppState, seal: &CodeSeal, work: F) -> Result<R, Error>
+where
+    T: Serialize,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Done<T, R>, Error>>,
+{
+    match work().await {
+        Ok(done) => {
+            remember(state, seal, &done.sealed).await;
+            Ok(done.fresh)
+        }
+        Err(err) => {
+            // Best effort: the claim expires by itself otherwise.
+            let _ = state
+                .timed(StoreOp::ReleaseCode, state.store.release_code(seal.id()))
+                .await;
+            Err(err)
+        }
+    }
+}
+
+fn open<T: DeserializeOwned>(seal: &CodeSeal, sealed: &[u8]) -> Result<T, Error> {
+    let plain = seal
+        .open(sealed)
+        .ok_or_else(|| anyhow::anyhow!("a sealed code answer did not authenticate"))?;
+    serde_json::from_slice(&plain)
+        .map_err(|e| Error::Unexpected(anyhow::anyhow!("a sealed code answer: {e}")))
+}
+
+/// Seals an answer under the code's key and keeps it for the code's lifetime. Best effort: a
+/// store failure only costs replays (and is logged and counted by `timed`).
+async fn remember<T: Serialize>(state: &AppState, seal: &CodeSeal, answer: &T) {
+    let Some(sealed) = serde_json::to_vec(answer)
+        .ok()
+        .and_then(|plain| seal.seal(&plain))
+    else {
+        return;
+    };
+    let _ = state
+        .timed(
+            StoreOp::FinishCode,
+            state.store.finish_code(seal.id(), &sealed, ANSWER_TTL_SECS),
+        )
+        .await;
+}

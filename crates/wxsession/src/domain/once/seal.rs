@@ -1,0 +1,109 @@
+//! Sealing a code's answer so that Redis holds nothing usable in the clear.
+//!
+//! The lookup id and the sealing key are both derived from `(purpose, scope, code)` with
+//! different labels: whoever reads Redis learns neither the code nor the answer, and a replica
+//! that is presented the same code again derives the same key and can open the sealed answer.
+//! Codes of different purposes never share an id or a key.
+
+use aes_gcm::aead::{Aead as _, KeyInit as _};
+use aes_gcm::{Aes256Gcm, Nonce};
+use sha2::Digest as _;
+
+const NONCE_LEN: usize = 12;
+
+/// What kind of code is sealed; each has its own derivation labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Purpose {
+    /// A `wx.login` code (scope: the appid).
+    Login,
+}
+
+impl Purpose {
+    /// The labels of the key and of the id.
+    fn labels(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Login => ("wxsession/code-seal/v1", "wxsession/code-id/v1"),
+        }
+    }
+}
+
+/// The per-code id and key.
+pub struct CodeSeal {
+    id: String,
+    cipher: Aes256Gcm,
+}
+
+impl std::fmt::Debug for CodeSeal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeSeal")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn derive(label: &str, scope: &str, code: &str) -> [u8; 32] {
+    let mut h = sha2::Sha256::new();
+    for part in [label, scope, code] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    h.finalize().into()
+}
+
+impl CodeSeal {
+    /// Derives the id and key for `code` of `scope` (an appid, say), for `purpose`.
+    pub fn new(purpose: Purpose, scope: &str, code: &str) -> Self {
+        let (key_label, id_label) = purpose.labels();
+        let key = derive(key_label, scope, code);
+        Self {
+            id: hex::encode(derive(id_label, scope, code)),
+            cipher: Aes256Gcm::new(&key.into()),
+        }
+    }
+
+    /// The store id of this code.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Encrypts `plain` under a random nonce; `nonce || ciphertext`.
+    pub fn seal(&self, plain: &[u8]) -> Option<Vec<u8>> {
+        let mut nonce = [0u8; NONCE_LEN];
+        getrandom::fill(&mut nonce).ok()?;
+        let mut out = nonce.to_vec();
+        out.extend(self.cipher.encrypt(&Nonce::from(nonce), plain).ok()?);
+        Some(out)
+    }
+
+    /// Opens what [`CodeSeal::seal`] produced; `None` when it does not authenticate.
+    pub fn open(&self, sealed: &[u8]) -> Option<Vec<u8>> {
+        let (nonce, body) = sealed.split_at_checked(NONCE_LEN)?;
+        let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
+        self.cipher.decrypt(&Nonce::from(nonce), body).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_isolation() {
+        let a = CodeSeal::new(Purpose::Login, "wxa", "code-1");
+        let sealed = a.seal(b"hello").expect("seals");
+        assert_eq!(a.open(&sealed).as_deref(), Some(&b"hello"[..]));
+        assert!(!sealed.windows(5).any(|w| w == b"hello"));
+        assert_eq!(
+            CodeSeal::new(Purpose::Login, "wxa", "code-2").open(&sealed),
+            None
+        );
+        assert_eq!(
+            CodeSeal::new(Purpose::Login, "wxb", "code-1").open(&sealed),
+            None
+        );
+        assert_eq!(a.id(), CodeSeal::new(Purpose::Login, "wxa", "code-1").id());
+        assert_ne!(a.id(), CodeSeal::new(Purpose::Login, "wxb", "code-1").id());
+        assert_eq!(a.open(b"short"), None);
+    }
+}

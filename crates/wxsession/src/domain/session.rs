@@ -1,0 +1,72 @@
+//! Sessions after login: authenticate a token (one store round trip, sliding expiry), log out,
+//! log a user out everywhere; each counted.
+
+use super::Error;
+use super::token::{SessionId, Token};
+use crate::metrics::labels::{LookupResult, StoreOp};
+use crate::state::AppState;
+use crate::store::Touched;
+
+/// An authenticated session: its id and what the lookup found.
+#[derive(Debug, Clone)]
+pub struct Current {
+    /// The session's storage id.
+    pub id: SessionId,
+    /// The session and its new idle TTL.
+    pub touched: Touched,
+}
+
+/// Validates a presented token (`None`: none or a malformed one) and slides its expiry.
+pub async fn authenticate(state: &AppState, token: Option<Token>) -> Result<Current, Error> {
+    let Some(token) = token else {
+        state.metrics.lookup(LookupResult::Miss);
+        return Err(Error::InvalidSession);
+    };
+    let id = token.id();
+    let found = state
+        .timed(
+            StoreOp::TouchSession,
+            state.store.touch_session(&id, state.idle_ttl_secs),
+        )
+        .await?;
+    match found {
+        Some(touched) => {
+            state.metrics.lookup(LookupResult::Hit);
+            Ok(Current { id, touched })
+        }
+        None => {
+            state.metrics.lookup(LookupResult::Miss);
+            Err(Error::InvalidSession)
+        }
+    }
+}
+
+/// Deletes the session: dead on every replica at once, since no replica caches it.
+pub async fn logout(state: &AppState, token: Option<Token>) -> Result<(), Error> {
+    let token = token.ok_or(Error::InvalidSession)?;
+    let existed = state
+        .timed(
+            StoreOp::DeleteSession,
+            state.store.delete_session(&token.id()),
+        )
+        .await?;
+    if !existed {
+        return Err(Error::InvalidSession);
+    }
+    state.metrics.sessions_revoked_total.inc();
+    Ok(())
+}
+
+/// Revokes every session of `(appid, openid)`; how many there were.
+pub async fn revoke_user(state: &AppState, appid: &str, openid: &str) -> Result<u64, Error> {
+    for (value, field) in [(appid, "appid"), (openid, "openid")] {
+        if !super::ids::is_valid_id(value) {
+            return Err(Error::InvalidInput(format!("{field} is malformed")));
+        }
+    }
+    let revoked = state
+        .timed(StoreOp::RevokeUser, state.store.revoke_user(appid, openid))
+        .await?;
+    state.metrics.sessions_revoked_total.inc_by(revoked);
+    Ok(revoked)
+}

@@ -1,0 +1,134 @@
+//! Who is asking, as extractors: [`CurrentSession`] (a bearer token, validated and slid),
+//! [`Bearer`] (the token alone, for logout), [`Admin`] (the admin credential) and [`ClientIp`]
+//! (the client's address through trusted proxies). Handlers never read these headers themselves.
+
+use std::future::{Ready, ready};
+use std::net::IpAddr;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{FromRequest, HttpRequest, web};
+use secrecy::ExposeSecret as _;
+use sha2::Digest as _;
+use subtle::ConstantTimeEq as _;
+
+use super::error::{ApiError, Code};
+use crate::domain::session::{self, Current};
+use crate::domain::token::Token;
+use crate::state::AppState;
+
+type LocalFuture<T> = Pin<Box<dyn std::future::Future<Output = Result<T, ApiError>>>>;
+
+fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::from(crate::domain::Error::Unexpected(anyhow::anyhow!(
+                "no app state"
+            )))
+        })
+}
+
+/// The text after `Bearer ` in `Authorization`. Tokens are only ever read from this header,
+/// never from the URL.
+fn bearer_text(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// The well-formed session token of a request, if any (not yet looked up).
+#[derive(Debug)]
+pub struct Bearer(pub Option<Token>);
+
+impl FromRequest for Bearer {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Self(bearer_text(req).and_then(Token::parse))))
+    }
+}
+
+/// The session of a request: its bearer token, validated in one store round trip, its idle
+/// expiry slid. `401 invalid_session` otherwise.
+#[derive(Debug)]
+pub struct CurrentSession(pub Current);
+
+impl FromRequest for CurrentSession {
+    type Error = ApiError;
+    type Future = LocalFuture<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer_text(req).and_then(Token::parse);
+        let state = state(req);
+        Box::pin(async move {
+            let state = state?;
+            Ok(Self(session::authenticate(&state, token).await?))
+        })
+    }
+}
+
+/// The admin credential, checked in constant time: both sides are hashed first, so neither the
+/// comparison nor its timing depends on the token's length. A disabled admin API is a 404; no
+/// credential at all a 401, as HTTP wants; a wrong one a 403.
+#[derive(Debug)]
+pub struct Admin {
+    /// `admin:<fingerprint>`, for the audit log.
+    pub id: String,
+}
+
+/// The fingerprint of a presented token, safe to log: a hash with its own label, cut short.
+pub fn credential_id(kind: &str, token: &str) -> String {
+    let digest = sha2::Sha256::digest(format!("wxsession/credential-id/v1\0{token}"));
+    format!(
+        "{kind}:{}",
+        hex::encode(digest.get(..6).unwrap_or_default())
+    )
+}
+
+impl FromRequest for Admin {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(state(req).and_then(|state| {
+            let expected = state.admin_token.as_ref().ok_or(Code::NotFound)?;
+            let given = bearer_text(req).ok_or(Code::InvalidSession)?;
+            let given_hash = sha2::Sha256::digest(given.as_bytes());
+            let expected_hash = sha2::Sha256::digest(expected.expose_secret().as_bytes());
+            if bool::from(given_hash.as_slice().ct_eq(expected_hash.as_slice())) {
+                Ok(Self {
+                    id: credential_id("admin", given),
+                })
+            } else {
+                Err(Code::Forbidden.into())
+            }
+        }))
+    }
+}
+
+/// The client's address as the rate limits see it (`domain::limits::Limits::client_ip`): the
+/// peer, or what trusted proxies say in `X-Forwarded-For`. `None` only without a peer address.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl FromRequest for ClientIp {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(state(req).map(|state| {
+            let forwarded: Vec<&str> = req
+                .headers()
+                .get_all("x-forwarded-for")
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            Self(
+                req.peer_addr()
+                    .map(|peer| state.limits.client_ip(peer.ip(), &forwarded)),
+            )
+        }))
+    }
+}

@@ -1,0 +1,253 @@
+//! `GET /openapi.json`: the OpenAPI 3 document of the API. `ROUTES` is the route table the
+//! tests compare with the document and with the live router.
+
+use actix_web::HttpResponse;
+use serde_json::{Value, json};
+
+use super::error::Code;
+
+/// Every (method, path) the service serves.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("post", "/v1/sessions"),
+    ("get", "/v1/sessions/current"),
+    ("delete", "/v1/sessions/current"),
+    ("post", "/v1/sessions/current/decrypt"),
+    ("get", "/v1/auth"),
+    ("delete", "/v1/admin/apps/{appid}/users/{openid}/sessions"),
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/metrics"),
+    ("get", "/openapi.json"),
+];
+
+fn error_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+    })
+}
+
+/// The error responses of an operation, read from the error table: one entry per status,
+/// naming its codes.
+fn errors(codes: &[Code]) -> serde_json::Map<String, Value> {
+    let mut by_status: std::collections::BTreeMap<u16, Vec<&str>> = Default::default();
+    for code in codes {
+        by_status
+            .entry(code.status().as_u16())
+            .or_default()
+            .push(code.as_str());
+    }
+    by_status
+        .into_iter()
+        .map(|(status, names)| (status.to_string(), error_response(&names.join(" or "))))
+        .collect()
+}
+
+fn with(mut responses: serde_json::Map<String, Value>, status: &str, body: Value) -> Value {
+    responses.insert(status.to_owned(), body);
+    Value::Object(responses)
+}
+
+const AUTH_ERRORS: &[Code] = &[Code::InvalidSession, Code::StoreUnavailable];
+
+/// Canonical standard base64 of exactly 16 bytes (the last character carries 2 data bits).
+const B64_16: &str = "^[A-Za-z0-9+/]{21}[AQgw]==$";
+/// Canonical standard base64 of a non-zero multiple of 16 bytes.
+const B64_BLOCKS: &str = "^(?:[A-Za-z0-9+/]{64})*(?:[A-Za-z0-9+/]{64}|[A-Za-z0-9+/]{21}[AQgw]==|[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)$";
+
+/// The document; `appids` are the configured apps.
+pub fn document(appids: &[&str]) -> Value {
+    let bearer = json!([{ "bearer": [] }]);
+    let json_body = |schema: &str| {
+        json!({ "required": true, "content": { "application/json": {
+            "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
+    };
+    let ok_json = |description: &str, schema: Value| json!({ "description": description, "content": { "application/json": { "schema": schema } } });
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "wxsession",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Login and session service for WeChat mini-programs."
+        },
+        "paths": {
+            "/v1/sessions": { "post": {
+                "summary": "Log in with a wx.login code",
+                "requestBody": json_body("LoginRequest"),
+                "responses": with(errors(&[
+                    Code::InvalidRequest, Code::UnknownApp, Code::InvalidCode, Code::CodeUsed,
+                    Code::UserBlocked, Code::RequestTimeout, Code::PayloadTooLarge,
+                    Code::UnsupportedMediaType, Code::RateLimited, Code::WechatError,
+                    Code::WechatUnavailable, Code::StoreUnavailable, Code::WechatTimeout]),
+                    "201", ok_json("Session created", json!({"$ref": "#/components/schemas/Login"})))
+            }},
+            "/v1/sessions/current": {
+                "get": {
+                    "summary": "Introspect the current session (slides its idle expiry)",
+                    "security": bearer,
+                    "responses": with(errors(AUTH_ERRORS), "200",
+                        ok_json("The session", json!({"$ref": "#/components/schemas/Session"})))
+                },
+                "delete": {
+                    "summary": "Log out",
+                    "security": bearer,
+                    "responses": with(errors(AUTH_ERRORS), "204", json!({"description": "Logged out"}))
+                }
+            },
+            "/v1/sessions/current/decrypt": { "post": {
+                "summary": "Decrypt encryptedData with the session's key",
+                "security": bearer,
+                "requestBody": json_body("DecryptRequest"),
+                "responses": with(errors(&[
+                    Code::InvalidRequest, Code::InvalidSession, Code::RequestTimeout,
+                    Code::PayloadTooLarge, Code::UnsupportedMediaType, Code::DecryptFailed,
+                    Code::SignatureMismatch, Code::RateLimited, Code::StoreUnavailable]),
+                    "200", ok_json("Decrypted data", json!({
+                        "type": "object", "required": ["data"],
+                        "properties": { "data": { "type": "object" } } })))
+            }},
+            "/v1/auth": { "get": {
+                "summary": "Forward-auth: 200 with X-WX-AppID, X-WX-OpenID, X-WX-UnionID headers",
+                "security": bearer,
+                "responses": with(errors(AUTH_ERRORS), "200", json!({
+                    "description": "Authenticated",
+                    "headers": {
+                        "X-WX-AppID": { "schema": { "type": "string" } },
+                        "X-WX-OpenID": { "schema": { "type": "string" } },
+                        "X-WX-UnionID": { "schema": { "type": "string" } }
+                    }
+                }))
+            }},
+            "/v1/admin/apps/{appid}/users/{openid}/sessions": { "delete": {
+                "summary": "Log a user out everywhere",
+                "security": [{ "admin": [] }],
+                "parameters": [
+                    { "name": "appid", "in": "path", "required": true, "schema": { "type": "string" } },
+                    { "name": "openid", "in": "path", "required": true, "schema": { "type": "string" } }
+                ],
+                "responses": with(errors(&[
+                    Code::InvalidRequest, Code::InvalidSession, Code::Forbidden, Code::NotFound,
+                    Code::StoreUnavailable]),
+                    "200", ok_json("Revoked", json!({
+                        "type": "object", "required": ["revoked"],
+                        "properties": { "revoked": { "type": "integer", "minimum": 0 } } })))
+            }},
+            "/healthz": { "get": { "summary": "Liveness", "responses": {
+                "200": ok_json("Serving", json!({"type": "object"})) } } },
+            "/readyz": { "get": { "summary": "Readiness: the store answers", "responses": with(
+                errors(&[Code::StoreUnavailable]), "200", ok_json("Ready", json!({"type": "object"}))) } },
+            "/metrics": { "get": { "summary": "Prometheus metrics", "responses": {
+                "200": { "description": "Text format 0.0.4",
+                         "content": { "text/plain": { "schema": { "type": "string" } } } } } } },
+            "/openapi.json": { "get": { "summary": "This document", "responses": {
+                "200": ok_json("OpenAPI 3", json!({"type": "object"})) } } }
+        },
+        "components": {
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer", "description": "wxs_ + 43 base64url characters" },
+                "admin": { "type": "http", "scheme": "bearer", "description": "the admin token" }
+            },
+            "schemas": schemas(appids)
+        }
+    })
+}
+
+fn schemas(appids: &[&str]) -> Value {
+    let s = json!({ "type": "string" });
+    let data = json!({ "type": "string", "pattern": B64_BLOCKS });
+    let iv = json!({ "type": "string", "pattern": B64_16 });
+    let raw = json!({ "type": "string", "minLength": 1 });
+    let sig = json!({ "type": "string", "pattern": "^[0-9a-fA-F]{40}$" });
+    let code = json!({
+        "type": "string", "minLength": 1, "maxLength": 256, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+    });
+    // encryptedData comes with iv, rawData with signature: the shapes of one object.
+    // Unknown fields are ignored (mini-programs send extras such as cloudID), so the shapes
+    // exclude each other with `not` rather than with additionalProperties.
+    let absent = |names: &[&str]| json!({ "not": { "anyOf": names.iter().map(|n| json!({ "required": [n] })).collect::<Vec<_>>() } });
+    let shapes = |base: &[(&str, &Value)], required: &[&str], plain_allowed: bool| {
+        let variant = |fields: &[(&str, &Value)], extra: &[&str], missing: &[&str]| {
+            let properties: serde_json::Map<String, Value> = base
+                .iter()
+                .chain(fields)
+                .map(|(name, schema)| ((*name).to_owned(), (*schema).clone()))
+                .collect();
+            let mut req: Vec<&str> = required.to_vec();
+            req.extend_from_slice(extra);
+            let mut v = json!({ "type": "object", "properties": properties, "required": req });
+            if !missing.is_empty()
+                && let Some(object) = v.as_object_mut()
+            {
+                object.insert("allOf".to_owned(), json!([absent(missing)]));
+            }
+            v
+        };
+        let mut variants = Vec::new();
+        if plain_allowed {
+            variants.push(variant(
+                &[],
+                &[],
+                &["encryptedData", "iv", "rawData", "signature"],
+            ));
+        }
+        variants.push(variant(
+            &[("encryptedData", &data), ("iv", &iv)],
+            &["encryptedData", "iv"],
+            &["rawData", "signature"],
+        ));
+        variants.push(variant(
+            &[
+                ("encryptedData", &data),
+                ("iv", &iv),
+                ("rawData", &raw),
+                ("signature", &sig),
+            ],
+            &["encryptedData", "iv", "rawData", "signature"],
+            &[],
+        ));
+        json!({ "oneOf": variants })
+    };
+    let appid = json!({ "type": "string", "enum": appids });
+    let login_base = [("code", &code), ("appid", &appid)];
+    // With one app the appid may be omitted; with several it is required.
+    let login_required: &[&str] = if appids.len() == 1 {
+        &["code"]
+    } else {
+        &["code", "appid"]
+    };
+    json!({
+        "Error": {
+            "type": "object", "required": ["error"],
+            "properties": { "error": {
+                "type": "object", "required": ["code", "message", "request_id"],
+                "properties": {
+                    "code": { "type": "string", "enum": Code::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>() },
+                    "message": s, "request_id": s } } }
+        },
+        "LoginRequest": shapes(&login_base, login_required, true),
+        "DecryptRequest": shapes(&[], &[], false),
+        "Login": {
+            "type": "object", "required": ["session", "expires_in", "appid", "openid"],
+            "properties": {
+                "session": s, "expires_in": { "type": "integer" }, "appid": s, "openid": s,
+                "unionid": s, "user": { "type": "object" },
+                "user_error": { "type": "object", "properties": { "code": s, "message": s } }
+            }
+        },
+        "Session": {
+            "type": "object", "required": ["appid", "openid", "created_at", "expires_in"],
+            "properties": {
+                "appid": s, "openid": s, "unionid": s,
+                "created_at": { "type": "integer", "description": "unix seconds" },
+                "expires_in": { "type": "integer" }
+            }
+        }
+    })
+}
+
+/// Serves the document.
+pub async fn serve(state: actix_web::web::Data<crate::state::AppState>) -> HttpResponse {
+    let mut appids: Vec<&str> = state.apps.keys().map(String::as_str).collect();
+    appids.sort_unstable();
+    HttpResponse::Ok().json(document(&appids))
+}

@@ -1,0 +1,7 @@
+//! One module per resource; each registers its own routes.
+
+pub mod admin;
+pub mod forward_auth;
+pub mod health;
+pub mod metrics;
+pub mod sessions;

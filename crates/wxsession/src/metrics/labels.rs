@@ -1,0 +1,185 @@
+//! Every label value the service publishes, declared once as an enum whose `ALL` pre-creates the
+//! series. Nothing a client sends becomes a label value: methods outside the standard set are
+//! `other`, routes are patterns, appids come from the configuration.
+
+/// Declares a label enum: its variants, their label text, and `ALL`.
+macro_rules! labels {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $name {
+            /// Every value, to pre-create the series.
+            pub const ALL: &[Self] = &[$(Self::$variant,)+];
+
+            /// The label text.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text,)+
+                }
+            }
+        }
+    };
+}
+
+labels! {
+    /// A store operation (`op`).
+    StoreOp {
+        /// `/readyz`.
+        Ping = "ping",
+        /// Claiming a code's exchange.
+        ClaimCode = "claim_code",
+        /// Sealing a code's answer.
+        FinishCode = "finish_code",
+        /// Releasing a claim after a transient failure.
+        ReleaseCode = "release_code",
+        /// Storing a new session.
+        CreateSession = "create_session",
+        /// Validating a token.
+        TouchSession = "touch_session",
+        /// Logging out.
+        DeleteSession = "delete_session",
+        /// Reading a user's session keys.
+        UserKeys = "user_keys",
+        /// Log-out-everywhere.
+        RevokeUser = "revoke_user",
+        /// A rate-limit counter.
+        RateLimit = "rate_limit",
+    }
+}
+
+labels! {
+    /// How a code exchange ended (`result` of `code_exchanges_total`).
+    ExchangeResult {
+        /// A session was created.
+        Ok = "ok",
+        /// WeChat 40029.
+        InvalidCode = "invalid_code",
+        /// WeChat 40163.
+        CodeUsed = "code_used",
+        /// WeChat 45011.
+        RateLimited = "rate_limited",
+        /// WeChat 40226.
+        UserBlocked = "user_blocked",
+        /// Any other answer.
+        WechatError = "wechat_error",
+        /// No answer in time.
+        Timeout = "timeout",
+        /// Unreachable, 5xx or busy.
+        Unavailable = "unavailable",
+    }
+}
+
+labels! {
+    /// How a decrypt ended (`result` of `decrypt_total`).
+    DecryptResult {
+        /// Decrypted and checked.
+        Ok = "ok",
+        /// Failed after input validation.
+        Failed = "failed",
+        /// Refused before decryption.
+        BadInput = "bad_input",
+    }
+}
+
+labels! {
+    /// Why a decrypt failed (`reason` of `decrypt_failures_total`; operator listener only).
+    FailureReason {
+        /// Refused before decryption.
+        BadInput = "bad_input",
+        /// PKCS#7 padding.
+        Padding = "padding",
+        /// Not JSON.
+        Json = "json",
+        /// `watermark.appid` mismatch.
+        Watermark = "watermark",
+        /// `rawData` signature mismatch.
+        Signature = "signature",
+    }
+}
+
+labels! {
+    /// A token lookup (`result` of `session_lookups_total`).
+    LookupResult {
+        /// Found.
+        Hit = "hit",
+        /// Missing, malformed, unknown or expired.
+        Miss = "miss",
+    }
+}
+
+labels! {
+    /// An admin action (`action` of `admin_actions_total`).
+    AdminAction {
+        /// `DELETE /v1/admin/apps/{appid}/users/{openid}/sessions`.
+        RevokeUserSessions = "revoke_user_sessions",
+    }
+}
+
+labels! {
+    /// How an admin action ended (`outcome` of `admin_actions_total`).
+    AdminOutcome {
+        /// Done.
+        Ok = "ok",
+        /// No or a wrong credential.
+        Denied = "denied",
+        /// A malformed target.
+        Invalid = "invalid",
+        /// The store or an upstream failed.
+        Failed = "failed",
+    }
+}
+
+labels! {
+    /// An HTTP method (`method` of `http_requests_total`).
+    Method {
+        /// GET.
+        Get = "GET",
+        /// HEAD.
+        Head = "HEAD",
+        /// POST.
+        Post = "POST",
+        /// PUT.
+        Put = "PUT",
+        /// DELETE.
+        Delete = "DELETE",
+        /// OPTIONS.
+        Options = "OPTIONS",
+        /// PATCH.
+        Patch = "PATCH",
+        /// TRACE.
+        Trace = "TRACE",
+        /// CONNECT.
+        Connect = "CONNECT",
+        /// Anything else a client made up.
+        Other = "other",
+    }
+}
+
+impl Method {
+    /// The label of a request's method, by its name.
+    pub fn of(name: &str) -> Self {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|m| *m != Self::Other && m.as_str() == name)
+            .unwrap_or(Self::Other)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_outside_the_standard_set_are_other() {
+        assert_eq!(Method::of("GET"), Method::Get);
+        assert_eq!(Method::of("PATCH"), Method::Patch);
+        for made_up in ["FOO", "get", "other", ""] {
+            assert_eq!(Method::of(made_up), Method::Other, "{made_up}");
+        }
+    }
+}

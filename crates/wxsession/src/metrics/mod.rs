@@ -1,0 +1,259 @@
+//! Prometheus metrics on an owned registry, declared in one table: each family once, its doc
+//! comment its HELP text, its label values enums in [`labels`] (crates.io's `metrics!` shape).
+
+pub mod labels;
+
+use prometheus::core::Collector;
+use prometheus::{
+    Encoder as _, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    Registry, TextEncoder,
+};
+
+use self::labels::{
+    AdminAction, AdminOutcome, DecryptResult, ExchangeResult, FailureReason, LookupResult, StoreOp,
+};
+
+const FAST_BUCKETS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+const SLOW_BUCKETS: &[f64] = &[0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+/// A kind of metric family the table can hold.
+trait Family: Clone + Collector + Sized + 'static {
+    fn make(opts: HistogramOpts, labels: &[&str]) -> prometheus::Result<Self>;
+}
+
+impl Family for IntCounter {
+    fn make(opts: HistogramOpts, _: &[&str]) -> prometheus::Result<Self> {
+        Self::with_opts(opts.common_opts)
+    }
+}
+
+impl Family for IntCounterVec {
+    fn make(opts: HistogramOpts, labels: &[&str]) -> prometheus::Result<Self> {
+        Self::new(opts.common_opts, labels)
+    }
+}
+
+impl Family for IntGauge {
+    fn make(opts: HistogramOpts, _: &[&str]) -> prometheus::Result<Self> {
+        Self::with_opts(opts.common_opts)
+    }
+}
+
+impl Family for Histogram {
+    fn make(opts: HistogramOpts, _: &[&str]) -> prometheus::Result<Self> {
+        Self::with_opts(opts)
+    }
+}
+
+impl Family for HistogramVec {
+    fn make(opts: HistogramOpts, labels: &[&str]) -> prometheus::Result<Self> {
+        Self::new(opts, labels)
+    }
+}
+
+fn register<T: Family>(
+    registry: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+    buckets: &[f64],
+) -> prometheus::Result<T> {
+    let opts = HistogramOpts::new(name, help.trim())
+        .namespace("wxsession")
+        .buckets(buckets.to_vec());
+    let family = T::make(opts, labels)?;
+    registry.register(Box::new(family.clone()))?;
+    Ok(family)
+}
+
+/// The table: `/// HELP` then `name: Kind [labels] (buckets)`.
+macro_rules! metrics {
+    ($($(#[doc = $help:literal])+ $name:ident: $kind:ident [$($label:literal),*] ($buckets:expr),)+) => {
+        /// Every metric of the service, prefixed `wxsession_`.
+        #[derive(Debug, Clone)]
+        pub struct Metrics {
+            registry: Registry,
+            $($(#[doc = $help])+ pub $name: $kind,)+
+        }
+
+        impl Metrics {
+            fn build(registry: Registry) -> prometheus::Result<Self> {
+                Ok(Self {
+                    $($name: register(
+                        &registry,
+                        stringify!($name),
+                        concat!($($help),+),
+                        &[$($label),*],
+                        $buckets,
+                    )?,)+
+                    registry,
+                })
+            }
+        }
+    };
+}
+
+metrics! {
+    /// Code exchanges with WeChat, by app and result.
+    code_exchanges_total: IntCounterVec ["appid", "result"] (&[]),
+    /// Time spent exchanging a code with WeChat, retries included.
+    code_exchange_duration_seconds: Histogram [] (SLOW_BUCKETS),
+    /// Decrypt attempts, by app and result (ok, failed, bad_input).
+    decrypt_total: IntCounterVec ["appid", "result"] (&[]),
+    /// Decrypt failures, by app and reason (bad_input, padding, json, watermark, signature).
+    decrypt_failures_total: IntCounterVec ["appid", "reason"] (&[]),
+    /// Sessions created, by app.
+    sessions_created_total: IntCounterVec ["appid"] (&[]),
+    /// Session lookups by result (hit, miss).
+    session_lookups_total: IntCounterVec ["result"] (&[]),
+    /// Sessions revoked by logout or by the admin API.
+    sessions_revoked_total: IntCounter [] (&[]),
+    /// Store operations that failed or timed out, by operation.
+    store_errors_total: IntCounterVec ["op"] (&[]),
+    /// Store operation latency, by operation.
+    store_duration_seconds: HistogramVec ["op"] (FAST_BUCKETS),
+    /// HTTP requests by method, route pattern and status.
+    http_requests_total: IntCounterVec ["method", "route", "status"] (&[]),
+    /// HTTP request latency by route pattern.
+    http_request_duration_seconds: HistogramVec ["route"] (FAST_BUCKETS),
+    /// HTTP requests being served right now.
+    http_requests_in_flight: IntGauge [] (&[]),
+    /// WeChat calls refused because the app's concurrent calls were at their bound, by app.
+    wechat_calls_refused_total: IntCounterVec ["appid"] (&[]),
+    /// Admin actions, by action and outcome (the audit log has the details).
+    admin_actions_total: IntCounterVec ["action", "outcome"] (&[]),
+}
+
+/// Who reads a rendering of the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Anyone who can reach the public listener: families that could serve as an oracle
+    /// (why a decrypt failed) are left out.
+    Public,
+    /// The operator's own listener (`server.metrics_bind`): everything.
+    Operator,
+}
+
+/// Families never published on the public listener.
+const OPERATOR_ONLY: &[&str] = &["wxsession_decrypt_failures_total"];
+
+impl Metrics {
+    /// Builds the registry. Only called at start-up, with the fixed table above.
+    #[allow(clippy::expect_used)]
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        #[cfg(target_os = "linux")]
+        registry
+            .register(Box::new(
+                prometheus::process_collector::ProcessCollector::for_self(),
+            ))
+            .expect("process collector registered once");
+        let metrics = Self::build(registry).expect("the metric table is valid");
+        metrics.init();
+        metrics
+    }
+
+    /// Creates the series of an app at zero, so that dashboards and alert rules see them
+    /// before the first event.
+    pub fn init_app(&self, appid: &str) {
+        for result in ExchangeResult::ALL {
+            self.code_exchanges_total
+                .with_label_values(&[appid, result.as_str()]);
+        }
+        for result in DecryptResult::ALL {
+            self.decrypt_total
+                .with_label_values(&[appid, result.as_str()]);
+        }
+        for reason in FailureReason::ALL {
+            self.decrypt_failures_total
+                .with_label_values(&[appid, reason.as_str()]);
+        }
+        self.sessions_created_total.with_label_values(&[appid]);
+        self.wechat_calls_refused_total.with_label_values(&[appid]);
+    }
+
+    /// Creates the series that do not depend on an app at zero.
+    fn init(&self) {
+        for op in StoreOp::ALL {
+            self.store_errors_total.with_label_values(&[op.as_str()]);
+        }
+        for result in LookupResult::ALL {
+            self.session_lookups_total
+                .with_label_values(&[result.as_str()]);
+        }
+        for action in AdminAction::ALL {
+            for outcome in AdminOutcome::ALL {
+                self.admin_actions_total
+                    .with_label_values(&[action.as_str(), outcome.as_str()]);
+            }
+        }
+    }
+
+    /// Counts a token lookup.
+    pub fn lookup(&self, result: LookupResult) {
+        self.session_lookups_total
+            .with_label_values(&[result.as_str()])
+            .inc();
+    }
+
+    /// Counts a code exchange.
+    pub fn exchange(&self, appid: &str, result: ExchangeResult) {
+        self.code_exchanges_total
+            .with_label_values(&[appid, result.as_str()])
+            .inc();
+    }
+
+    /// Counts a decrypt, and its failure reason when it failed.
+    pub fn decrypt(&self, appid: &str, result: DecryptResult, reason: Option<FailureReason>) {
+        self.decrypt_total
+            .with_label_values(&[appid, result.as_str()])
+            .inc();
+        if let Some(reason) = reason {
+            self.decrypt_failures_total
+                .with_label_values(&[appid, reason.as_str()])
+                .inc();
+        }
+    }
+
+    /// The text exposition format 0.0.4, for `audience`.
+    pub fn render(&self, audience: Audience) -> String {
+        let mut families = self.registry.gather();
+        if audience == Audience::Public {
+            families.retain(|f| !OPERATOR_ONLY.contains(&f.name()));
+        }
+        let mut buf = Vec::new();
+        let encoder = TextEncoder::new();
+        if encoder.encode(&families, &mut buf).is_err() {
+            return String::new();
+        }
+        String::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_texts_are_the_doc_comments_and_reasons_stay_private() {
+        let m = Metrics::new();
+        m.init_app("wxa");
+        let operator = m.render(Audience::Operator);
+        assert!(operator.contains(
+            "# HELP wxsession_code_exchanges_total Code exchanges with WeChat, by app and result."
+        ));
+        assert!(operator.contains("wxsession_decrypt_failures_total"));
+        assert!(
+            !m.render(Audience::Public)
+                .contains("decrypt_failures_total")
+        );
+    }
+}

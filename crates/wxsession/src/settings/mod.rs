@@ -1,0 +1,155 @@
+//! Configuration: the TOML file, `WXSESSION__SECTION__KEY` overrides, and strict validation.
+//! One file per section; each section validates itself and names the key at fault.
+
+mod admin;
+mod apps;
+mod limits;
+mod secrets;
+mod server;
+mod session;
+mod store;
+mod wechat;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+pub use self::admin::AdminSettings;
+pub use self::apps::{App, AppSettings};
+pub use self::limits::LimitsSettings;
+pub use self::secrets::redact_url_text;
+pub use self::server::ServerSettings;
+pub use self::session::SessionSettings;
+pub use self::store::{Backend, Connection, Mode, StoreSettings};
+pub use self::wechat::WechatSettings;
+
+/// Everything `wxsession serve` reads. Unknown keys are errors.
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Listening addresses and shutdown.
+    #[serde(default)]
+    pub server: ServerSettings,
+    /// Where sessions live.
+    #[serde(default)]
+    pub store: StoreSettings,
+    /// How WeChat is reached.
+    #[serde(default)]
+    pub wechat: WechatSettings,
+    /// Session lifetimes.
+    #[serde(default)]
+    pub session: SessionSettings,
+    /// The admin API.
+    #[serde(default)]
+    pub admin: AdminSettings,
+    /// Rate limits.
+    #[serde(default)]
+    pub limits: LimitsSettings,
+    /// The mini-programs served.
+    #[serde(default)]
+    pub apps: Vec<AppSettings>,
+}
+
+/// A configuration problem, naming the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file or environment could not be read or parsed.
+    #[error(transparent)]
+    Load(#[from] config::ConfigError),
+    /// A value is invalid.
+    #[error("{key}: {message}")]
+    Invalid {
+        /// The dotted key, e.g. `store.url` or `apps[1].appid`.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+impl Settings {
+    /// Reads `path` (TOML), then applies `WXSESSION__SECTION__KEY` environment overrides, then
+    /// validates.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let settings: Self = config::Config::builder()
+            .add_source(config::File::from(path).format(config::FileFormat::Toml))
+            .add_source(
+                config::Environment::with_prefix("WXSESSION")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .list_separator(",")
+                    .with_list_parse_key("store.urls")
+                    .with_list_parse_key("store.sentinels")
+                    .try_parsing(true),
+            )
+            .build()?
+            .try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks every value; the first problem is returned, naming its key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.server.validate()?;
+        self.store.validate()?;
+        self.wechat.validate()?;
+        self.session.validate()?;
+        self.store.validate_files()?;
+        self.admin.validate()?;
+        self.apps()?;
+        self.trusted_proxies()?;
+        Ok(())
+    }
+
+    /// `limits.trusted_proxies`, parsed.
+    pub fn trusted_proxies(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        self.limits.trusted_proxies()
+    }
+
+    /// The key ring from `store.key_encryption_key_files`.
+    pub fn keyring(&self) -> Result<crate::domain::keys::KeyRing, ConfigError> {
+        self.store.keyring()
+    }
+
+    /// The admin token, when the admin API is enabled.
+    pub fn admin_token(&self) -> Result<Option<SecretString>, ConfigError> {
+        self.admin.token()
+    }
+
+    /// The apps with their secrets resolved from `secret`, `secret_file` or `secret_env`.
+    pub fn apps(&self) -> Result<Vec<App>, ConfigError> {
+        apps::resolve(&self.apps)
+    }
+
+    /// The effective configuration as TOML, secrets and URL passwords redacted.
+    pub fn to_redacted_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+    }
+
+    /// One store operation's deadline.
+    pub fn store_timeout(&self) -> Duration {
+        self.store.timeout()
+    }
+}
+
+fn positive(key: &str, value: u64) -> Result<(), ConfigError> {
+    if value == 0 {
+        return Err(invalid(key, "must be greater than 0"));
+    }
+    Ok(())
+}
+
+fn parse_addr(key: &str, value: &str) -> Result<SocketAddr, ConfigError> {
+    value
+        .parse()
+        .map_err(|_| invalid(key, format!("not an ip:port address: {value:?}")))
+}

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""The layering rules of the service crate (README "Code map"), checked on the source:
+
+1. only `http/` names actix-web;
+2. `domain/` imports neither `http` nor `cli`;
+3. `store/` knows ids, tokens and the clock of the domain, nothing of its rules;
+4. no module cycles: every `crate::`/`super::`/`self::` path is an edge from the file that
+   writes it to the module file it names (a module's edges to its own submodules excepted);
+   the graph must be acyclic.
+
+Also: no source file of the workspace over 300 lines, except declarative tables listed below.
+Exit status 1 and one line per violation otherwise.
+"""
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SRC = ROOT / "crates" / "wxsession" / "src"
+MAX_LINES = 300
+# Declarative tables may be longer: the OpenAPI document is one JSON literal.
+TABLES = {"crates/wxsession/src/http/openapi.rs"}
+STORE_MAY_USE = ("crate::domain::token", "crate::domain::clock", "crate::domain::ids")
+
+problems = []
+
+
+def module_of(path: Path) -> tuple:
+    rel = path.relative_to(SRC).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] in ("mod", "lib", "main"):
+        parts = parts[:-1]
+    return tuple(parts)
+
+
+files = sorted(p for p in SRC.rglob("*.rs"))
+modules = {module_of(p): p for p in files}
+
+
+def strip_tests(text: str) -> str:
+    """The file without its `#[cfg(test)]` module (tests may reach anywhere)."""
+    cut = text.find("#[cfg(test)]")
+    return text if cut < 0 else text[:cut]
+
+
+def resolve(current: tuple, path: list) -> tuple | None:
+    """The longest module prefix a path names."""
+    if not path:
+        return None
+    if path[0] == "crate":
+        base, rest = (), path[1:]
+    elif path[0] in ("super", "self"):
+        base = current
+        while path and path[0] in ("super", "self"):
+            if path[0] == "super":
+                base = base[:-1]
+            path = path[1:]
+        rest = path
+    else:
+        return None
+    best = None
+    for i in range(len(rest) + 1):
+        candidate = base + tuple(rest[:i])
+        if candidate in modules:
+            best = candidate
+    return best
+
+
+PATH = re.compile(r"\b(?:crate|super|self)(?:::[A-Za-z_][A-Za-z0-9_]*)+")
+USE_GROUP = re.compile(r"use\s+((?:crate|super|self)(?:::[A-Za-z_][A-Za-z0-9_]*)*)::\{([^;]*)\};", re.S)
+
+edges = {m: set() for m in modules}
+for module, path in modules.items():
+    text = strip_tests(path.read_text())
+    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("//"))
+    rel = path.relative_to(ROOT).as_posix()
+    if "actix" in code and module[:1] != ("http",):
+        problems.append(f"{rel}: names actix outside http/ (rule 1)")
+    found = [m.group(0).split("::") for m in PATH.finditer(code)]
+    for group in USE_GROUP.finditer(code):
+        prefix = group.group(1).split("::")
+        for item in re.split(r"[,\s]+", group.group(2)):
+            item = item.strip().split(" as ")[0]
+            if item and re.match(r"^[A-Za-z_]", item):
+                found.append(prefix + item.split("::"))
+    for parts in found:
+        target = resolve(module, parts)
+        if target is None or target == module:
+            continue
+        # A module's own submodules are part of it.
+        if target[: len(module)] == module:
+            continue
+        edges[module].add(target)
+        if module[:1] == ("domain",) and target[:1] in (("http",), ("cli",)):
+            problems.append(f"{rel}: domain/ uses {'::'.join(target)} (rule 2)")
+        if module[:1] == ("store",) and target[:1] == ("domain",):
+            named = "crate::" + "::".join(target)
+            if not named.startswith(STORE_MAY_USE):
+                problems.append(f"{rel}: store/ uses {named} (rule 3)")
+
+# Rule 4: strongly connected components with more than one module are cycles.
+index, low, stack, on_stack, sccs = {}, {}, [], set(), []
+
+
+def strongconnect(v):
+    index[v] = low[v] = len(index)
+    stack.append(v)
+    on_stack.add(v)
+    for w in edges[v]:
+        if w not in index:
+            strongconnect(w)
+            low[v] = min(low[v], low[w])
+        elif w in on_stack:
+            low[v] = min(low[v], index[w])
+    if low[v] == index[v]:
+        scc = []
+        while True:
+            w = stack.pop()
+            on_stack.discard(w)
+            scc.append(w)
+            if w == v:
+                break
+        sccs.append(scc)
+
+
+sys.setrecursionlimit(10000)
+for v in edges:
+    if v not in index:
+        strongconnect(v)
+for scc in sccs:
+    if len(scc) > 1:
+        names = sorted("::".join(m) or "crate" for m in scc)
+        problems.append(f"module cycle (rule 4): {' <-> '.join(names)}")
+
+for path in sorted((ROOT / "crates").glob("*/src/**/*.rs")):
+    rel = path.relative_to(ROOT).as_posix()
+    lines = len(path.read_text().splitlines())
+    if lines > MAX_LINES and rel not in TABLES:
+        problems.append(f"{rel}: {lines} lines (at most {MAX_LINES}: one idea per file)")
+
+for p in problems:
+    print(p)
+print(f"layers: {len(modules)} modules, {sum(len(e) for e in edges.values())} edges, "
+      f"{len(problems)} problem(s)")
+sys.exit(1 if problems else 0)
