@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
 use crate::Error;
@@ -38,29 +37,6 @@ impl Default for ClientConfig {
             max_body_bytes: 64 * 1024,
         }
     }
-}
-
-/// A successful `jscode2session` answer.
-#[derive(Debug, Clone)]
-pub struct Code2Session {
-    /// The user's id within this app.
-    pub openid: String,
-    /// The user's current session key (base64). Redacted in `Debug`.
-    pub session_key: SecretString,
-    /// The user's id across the apps of one open-platform account, when bound.
-    pub unionid: Option<String>,
-}
-
-/// The raw answer: success fields and error fields are all optional, `errcode` is read first.
-#[derive(Deserialize)]
-struct RawCode2Session {
-    #[serde(default)]
-    errcode: i64,
-    #[serde(default)]
-    errmsg: String,
-    openid: Option<String>,
-    session_key: Option<String>,
-    unionid: Option<String>,
 }
 
 /// An async WeChat server API client. Cheap to clone.
@@ -99,38 +75,9 @@ impl Client {
         &self.config.base_url
     }
 
-    /// `GET /sns/jscode2session`: exchanges a `wx.login` code for the user's ids and session key.
-    pub async fn code2session(
-        &self,
-        appid: &str,
-        secret: &SecretString,
-        js_code: &str,
-    ) -> Result<Code2Session, Error> {
-        let query = [
-            ("appid", appid),
-            ("secret", secret.expose_secret()),
-            ("js_code", js_code),
-            ("grant_type", "authorization_code"),
-        ];
-        let raw: RawCode2Session = self.get_json("/sns/jscode2session", &query).await?;
-        if raw.errcode != 0 {
-            return Err(Error::from_errcode(raw.errcode, raw.errmsg));
-        }
-        match (raw.openid, raw.session_key) {
-            (Some(openid), Some(key)) if !openid.is_empty() && !key.is_empty() => {
-                Ok(Code2Session {
-                    openid,
-                    session_key: SecretString::from(key),
-                    unionid: raw.unionid.filter(|u| !u.is_empty()),
-                })
-            }
-            _ => Err(Error::Decode("openid or session_key missing".to_owned())),
-        }
-    }
-
     /// GETs `path` with `query`, retrying retryable failures, and decodes a JSON body whose
     /// `errcode` (if any) is checked for `-1` so that "system busy" is retried too.
-    async fn get_json<T: serde::de::DeserializeOwned>(
+    pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, &str)],

@@ -2,8 +2,10 @@
 #![forbid(unsafe_code)]
 
 mod client;
+mod code2session;
 mod error;
 
-pub use client::{Client, ClientConfig, Code2Session};
+pub use client::{Client, ClientConfig};
+pub use code2session::{Code2Session, Code2SessionError};
 pub use error::Error;
 pub use secrecy::{ExposeSecret, SecretString};

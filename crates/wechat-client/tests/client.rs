@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret as _, SecretString};
-use wechat_client::{Client, ClientConfig, Error};
+use wechat_client::{Client, ClientConfig, Code2SessionError as E, Error};
 use wechat_mock::{MockApp, MockConfig, MockWechat, RunningMock, openid_for, unionid_for};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -61,25 +61,41 @@ async fn maps_errcodes() {
     c.code2session(APPID, &secret(), "user:bob:1")
         .await
         .expect("first use");
-    type Check = fn(&Error) -> bool;
+    type Check = fn(&E) -> bool;
     let cases: Vec<(&str, &str, Check)> = vec![
-        (APPID, "user:bob:1", |e| matches!(e, Error::CodeUsed)),
-        (APPID, "nonsense", |e| matches!(e, Error::InvalidCode)),
-        (APPID, "err:45011:x", |e| matches!(e, Error::RateLimited)),
-        (APPID, "err:40226:x", |e| matches!(e, Error::UserBlocked)),
-        (APPID, "err:-1:x", |e| matches!(e, Error::SystemBusy)),
+        (APPID, "user:bob:1", |e| matches!(e, E::CodeUsed)),
+        (APPID, "nonsense", |e| matches!(e, E::InvalidCode)),
+        (APPID, "err:45011:x", |e| {
+            matches!(e, E::Wechat(Error::RateLimited))
+        }),
+        (APPID, "err:40226:x", |e| matches!(e, E::UserBlocked)),
+        (APPID, "err:-1:x", |e| {
+            matches!(e, E::Wechat(Error::SystemBusy))
+        }),
         (APPID, "err:40999:x", |e| {
-            matches!(e, Error::Api { errcode: 40999, .. })
+            matches!(e, E::Wechat(Error::Api { errcode: 40999, .. }))
         }),
         ("wxunknown", "user:bob:2", |e| {
-            matches!(e, Error::InvalidAppId)
+            matches!(e, E::Wechat(Error::BadCredentials(40013)))
         }),
-        (APPID, "http:502:x", |e| matches!(e, Error::HttpStatus(502))),
-        (APPID, "http:404:x", |e| matches!(e, Error::HttpStatus(404))),
-        (APPID, "garbage:x", |e| matches!(e, Error::Decode(_))),
-        (APPID, "html:x", |e| matches!(e, Error::Decode(_))),
-        (APPID, "truncated:x", |e| matches!(e, Error::Decode(_))),
-        (APPID, "empty:x", |e| matches!(e, Error::Decode(_))),
+        (APPID, "http:502:x", |e| {
+            matches!(e, E::Wechat(Error::HttpStatus(502)))
+        }),
+        (APPID, "http:404:x", |e| {
+            matches!(e, E::Wechat(Error::HttpStatus(404)))
+        }),
+        (APPID, "garbage:x", |e| {
+            matches!(e, E::Wechat(Error::Decode(_)))
+        }),
+        (APPID, "html:x", |e| {
+            matches!(e, E::Wechat(Error::Decode(_)))
+        }),
+        (APPID, "truncated:x", |e| {
+            matches!(e, E::Wechat(Error::Decode(_)))
+        }),
+        (APPID, "empty:x", |e| {
+            matches!(e, E::Wechat(Error::Decode(_)))
+        }),
     ];
     for (appid, code, check) in cases {
         let err = c
@@ -92,7 +108,10 @@ async fn maps_errcodes() {
         .code2session(APPID, &SecretString::from("wrong"), "user:bob:3")
         .await
         .expect_err("bad secret");
-    assert!(matches!(err, Error::InvalidSecret), "{err:?}");
+    assert!(
+        matches!(err, E::Wechat(Error::BadCredentials(40125))),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -110,7 +129,7 @@ async fn retries_busy_then_succeeds_but_never_retries_final_errors() {
     let err = c
         .code2session(APPID, &secret(), "busy:5:user:carol:2")
         .await;
-    assert!(matches!(err, Err(Error::SystemBusy)));
+    assert!(matches!(err, Err(E::Wechat(Error::SystemBusy))));
     assert_eq!(sim.stats().requests - before, 3, "1 try + 2 retries");
 
     for code in ["err:40029:x", "err:40163:x", "err:45011:x", "err:40226:x"] {
@@ -134,7 +153,7 @@ async fn retries_5xx_and_reports_timeouts() {
         .code2session(APPID, &secret(), "c")
         .await
         .expect_err("5xx");
-    assert!(matches!(err, Error::HttpStatus(503)), "{err:?}");
+    assert!(matches!(err, E::Wechat(Error::HttpStatus(503))), "{err:?}");
     server.verify().await;
 
     let slow = MockServer::start().await;
@@ -147,7 +166,7 @@ async fn retries_5xx_and_reports_timeouts() {
         .code2session(APPID, &secret(), "c")
         .await
         .expect_err("timeout");
-    assert!(matches!(err, Error::Timeout), "{err:?}");
+    assert!(matches!(err, E::Wechat(Error::Timeout)), "{err:?}");
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "timeouts are not retried"
@@ -163,7 +182,7 @@ async fn connection_refused_is_transport_and_hides_the_secret() {
         .code2session(APPID, &secret(), "user:zed:code-value")
         .await
         .expect_err("refused");
-    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert!(matches!(err, E::Wechat(Error::Transport(_))), "{err:?}");
     let text = format!("{err} {err:?}");
     assert!(!text.contains("s3cr3t"), "{text}");
     assert!(!text.contains("code-value"), "{text}");
@@ -182,7 +201,7 @@ async fn errcode_is_checked_before_success_fields() {
         .code2session(APPID, &secret(), "c")
         .await
         .expect_err("errcode wins");
-    assert!(matches!(err, Error::InvalidCode), "{err:?}");
+    assert!(matches!(err, E::InvalidCode), "{err:?}");
 }
 
 #[tokio::test]
@@ -230,7 +249,7 @@ async fn redirects_are_not_followed() {
         .code2session(APPID, &secret(), "code")
         .await
         .expect_err("a redirect is not an answer");
-    assert!(matches!(err, Error::HttpStatus(302)), "{err:?}");
+    assert!(matches!(err, E::Wechat(Error::HttpStatus(302))), "{err:?}");
     let seen = elsewhere.received_requests().await.unwrap_or_default();
     assert!(seen.is_empty(), "the foreign host was called");
 }
@@ -250,5 +269,5 @@ async fn oversized_bodies_are_refused() {
         .code2session(APPID, &secret(), "code")
         .await
         .expect_err("too large");
-    assert!(matches!(err, Error::Decode(_)), "{err:?}");
+    assert!(matches!(err, E::Wechat(Error::Decode(_))), "{err:?}");
 }

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use secrecy::ExposeSecret as _;
-use wechat_client::Error as WxError;
+use wechat_client::{Code2SessionError as Refusal, Error as WxError};
 
 mod answer;
 
@@ -211,24 +211,24 @@ async fn create(
 
 /// Maps a WeChat failure and counts it: a final one is sealed as the code's answer, a
 /// transient one releases the code (`Err`) so that a retry can try again.
-fn refused(state: &AppState, appid: &str, err: &WxError) -> Result<Exchanged, Error> {
+fn refused(state: &AppState, appid: &str, err: &Refusal) -> Result<Exchanged, Error> {
     let (result, error, is_final) = match err {
-        WxError::InvalidCode => (ExchangeResult::InvalidCode, Error::InvalidCode, true),
-        WxError::CodeUsed => (ExchangeResult::CodeUsed, Error::CodeUsed, true),
-        WxError::UserBlocked => (ExchangeResult::UserBlocked, Error::UserBlocked, true),
-        WxError::RateLimited => (
+        Refusal::InvalidCode => (ExchangeResult::InvalidCode, Error::InvalidCode, true),
+        Refusal::CodeUsed => (ExchangeResult::CodeUsed, Error::CodeUsed, true),
+        Refusal::UserBlocked => (ExchangeResult::UserBlocked, Error::UserBlocked, true),
+        Refusal::Wechat(WxError::RateLimited) => (
             ExchangeResult::RateLimited,
             Error::RateLimited { retry_after: 1 },
             false,
         ),
-        WxError::Timeout => (ExchangeResult::Timeout, Error::WechatTimeout, false),
-        WxError::SystemBusy | WxError::Transport(_) => {
+        Refusal::Wechat(WxError::Timeout) => (ExchangeResult::Timeout, Error::WechatTimeout, false),
+        Refusal::Wechat(WxError::SystemBusy | WxError::Transport(_)) => {
             (ExchangeResult::Unavailable, Error::WechatUnavailable, false)
         }
-        WxError::HttpStatus(s) if *s >= 500 => {
+        Refusal::Wechat(WxError::HttpStatus(s)) if *s >= 500 => {
             (ExchangeResult::Unavailable, Error::WechatUnavailable, false)
         }
-        WxError::InvalidAppId | WxError::InvalidSecret => {
+        Refusal::Wechat(WxError::BadCredentials(_)) => {
             tracing::error!(appid, error = %err, "WeChat rejected the app's credentials: check the configuration");
             (ExchangeResult::WechatError, Error::WechatError, false)
         }

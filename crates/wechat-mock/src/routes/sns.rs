@@ -1,39 +1,27 @@
-//! The simulator's HTTP routes.
-
-use std::sync::Arc;
+//! `sns/*`: `jscode2session`, with the code language of `codes.rs`.
 
 use actix_web::{HttpResponse, web};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::json;
-use wechat_crypto::{Iv, SessionKey};
 
 use crate::codes::{Plan, parse};
 use crate::state::{State, openid_for, unionid_for};
 
-pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: Arc<State>) {
-    cfg.app_data(web::Data::from(state))
-        .app_data(web::JsonConfig::default().limit(1 << 20))
-        .route("/sns/jscode2session", web::get().to(jscode2session))
-        .route("/__sim/encrypt", web::post().to(encrypt))
-        .route("/__sim/stats", web::get().to(stats))
-        .route("/healthz", web::get().to(healthz));
-}
-
 #[derive(Deserialize)]
-struct Code2SessionQuery {
+pub(super) struct Code2SessionQuery {
     appid: Option<String>,
     secret: Option<String>,
     js_code: Option<String>,
     grant_type: Option<String>,
 }
 
-fn errcode(code: i64, msg: &str) -> HttpResponse {
+pub(super) fn errcode(code: i64, msg: &str) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "errcode": code, "errmsg": msg }))
 }
 
-async fn jscode2session(
+pub(super) async fn jscode2session(
     state: web::Data<State>,
     query: web::Query<Code2SessionQuery>,
 ) -> HttpResponse {
@@ -113,73 +101,4 @@ fn login(state: &State, appid: &str, code: &str, user: &str) -> HttpResponse {
         unionid: unionid_for(user),
         openid,
     })
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EncryptRequest {
-    appid: String,
-    openid: Option<String>,
-    user: Option<String>,
-    code: Option<String>,
-    /// Watermark with another appid than `appid` (to test the watermark check).
-    watermark_appid: Option<String>,
-    data: serde_json::Map<String, serde_json::Value>,
-    #[serde(default)]
-    key: KeyChoice,
-}
-
-#[derive(Deserialize, Default, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-enum KeyChoice {
-    #[default]
-    Current,
-    Previous,
-}
-
-async fn encrypt(state: web::Data<State>, body: web::Json<EncryptRequest>) -> HttpResponse {
-    let req = body.into_inner();
-    let previous = req.key == KeyChoice::Previous;
-    let key = match (req.code, req.openid, req.user) {
-        (Some(code), _, _) => Some(state.key_for_code(&req.appid, &code)),
-        (None, Some(openid), _) => state.key(&req.appid, &openid, previous),
-        (None, None, Some(user)) => state.key(&req.appid, &openid_for(&req.appid, &user), previous),
-        (None, None, None) => {
-            return HttpResponse::BadRequest()
-                .json(json!({"error": "code, openid or user is required"}));
-        }
-    };
-    let Some(key) = key else {
-        return HttpResponse::NotFound()
-            .json(json!({"error": "no such key: log the user in first"}));
-    };
-    let key = SessionKey::from_bytes(key);
-    let mut iv = [0u8; 16];
-    let _ = getrandom::fill(&mut iv);
-    let timestamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-    let enc = wechat_crypto::encrypt(
-        &key,
-        &Iv::from_bytes(iv),
-        &req.data,
-        req.watermark_appid.as_deref().unwrap_or(&req.appid),
-        timestamp,
-    );
-    let raw_data = serde_json::Value::Object(req.data).to_string();
-    let signature = wechat_crypto::raw_data_signature(&raw_data, &key);
-    HttpResponse::Ok().json(json!({
-        "encryptedData": enc.encrypted_data,
-        "iv": enc.iv,
-        "rawData": raw_data,
-        "signature": signature,
-    }))
-}
-
-async fn stats(state: web::Data<State>) -> HttpResponse {
-    HttpResponse::Ok().json(state.stats())
-}
-
-async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "status": "ok" }))
 }

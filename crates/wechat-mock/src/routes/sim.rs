@@ -1,0 +1,77 @@
+//! `__sim/*`: what tests need from the simulator — data encrypted the way WeChat does, and
+//! counters.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+use wechat_crypto::{Iv, SessionKey};
+
+use crate::state::{State, openid_for};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct EncryptRequest {
+    appid: String,
+    openid: Option<String>,
+    user: Option<String>,
+    code: Option<String>,
+    /// Watermark with another appid than `appid` (to test the watermark check).
+    watermark_appid: Option<String>,
+    data: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    key: KeyChoice,
+}
+
+#[derive(Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum KeyChoice {
+    #[default]
+    Current,
+    Previous,
+}
+
+pub(super) async fn encrypt(
+    state: web::Data<State>,
+    body: web::Json<EncryptRequest>,
+) -> HttpResponse {
+    let req = body.into_inner();
+    let previous = req.key == KeyChoice::Previous;
+    let key = match (req.code, req.openid, req.user) {
+        (Some(code), _, _) => Some(state.key_for_code(&req.appid, &code)),
+        (None, Some(openid), _) => state.key(&req.appid, &openid, previous),
+        (None, None, Some(user)) => state.key(&req.appid, &openid_for(&req.appid, &user), previous),
+        (None, None, None) => {
+            return HttpResponse::BadRequest()
+                .json(json!({"error": "code, openid or user is required"}));
+        }
+    };
+    let Some(key) = key else {
+        return HttpResponse::NotFound()
+            .json(json!({"error": "no such key: log the user in first"}));
+    };
+    let key = SessionKey::from_bytes(key);
+    let mut iv = [0u8; 16];
+    let _ = getrandom::fill(&mut iv);
+    let timestamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    let enc = wechat_crypto::encrypt(
+        &key,
+        &Iv::from_bytes(iv),
+        &req.data,
+        req.watermark_appid.as_deref().unwrap_or(&req.appid),
+        timestamp,
+    );
+    let raw_data = serde_json::Value::Object(req.data).to_string();
+    let signature = wechat_crypto::raw_data_signature(&raw_data, &key);
+    HttpResponse::Ok().json(json!({
+        "encryptedData": enc.encrypted_data,
+        "iv": enc.iv,
+        "rawData": raw_data,
+        "signature": signature,
+    }))
+}
+
+pub(super) async fn stats(state: web::Data<State>) -> HttpResponse {
+    HttpResponse::Ok().json(state.stats())
+}
