@@ -1,21 +1,32 @@
 //! Black-box tests of the service over real HTTP, against a real redis-server and the WeChat
-//! simulator. One test binary; each test uses a fresh key prefix.
+//! simulator, organised by capability. One test binary; each test uses a fresh key prefix.
 
 #![allow(clippy::indexing_slicing, clippy::unwrap_used)]
 
 mod helpers;
 
-mod cluster;
+/// The contract every endpoint shares: error bodies, bad input, request reading, OpenAPI,
+/// metrics.
+mod contract {
+    mod bad_input;
+    mod errors;
+    mod metrics;
+    mod openapi;
+    mod requests;
+}
+
+mod admin;
 mod config;
-mod errors;
-mod expiry;
-mod flow;
-mod hardening;
-mod keys;
-mod metrics;
-mod openapi;
+mod decrypt;
+mod limits;
+mod login;
 mod process;
-mod redis_down;
-mod replicas;
-mod security;
+mod sessions;
 mod store;
+
+/// Redis topologies and failures: Cluster, Sentinel, AUTH/ACL, TLS, Redis down.
+mod topology {
+    mod cluster;
+    mod redis_auth_tls;
+    mod redis_down;
+}

@@ -70,11 +70,10 @@ secret_file = "{secret}"
         .stdin(Stdio::null())
         .spawn()
         .expect("wxsession starts");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "wxsession did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert!(
+        crate::helpers::port_opens(port, Duration::from_secs(20)),
+        "wxsession did not start"
+    );
     Serve {
         child,
         address: format!("http://127.0.0.1:{port}"),

@@ -56,22 +56,23 @@ impl RedisCluster {
         assert!(out.success(), "cluster create failed");
         let cluster = Self { nodes };
         let deadline = Instant::now() + Duration::from_secs(20);
-        while !cluster
-            .nodes
-            .iter()
-            .all(|n| redis_cli(n.port, &["cluster", "info"]).contains("cluster_state:ok"))
-        {
-            assert!(Instant::now() < deadline, "cluster did not become ok");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        assert!(
+            crate::helpers::wait_until(deadline - Instant::now(), || cluster
+                .nodes
+                .iter()
+                .all(|n| redis_cli(n.port, &["cluster", "info"]).contains("cluster_state:ok"))),
+            "cluster did not become ok"
+        );
         // Every replica has finished its first sync: only then can it be promoted.
-        while !cluster.nodes.iter().all(|n| {
-            let info = redis_cli(n.port, &["info", "replication"]);
-            info.contains("role:master") || info.contains("master_link_status:up")
-        }) {
-            assert!(Instant::now() < deadline, "replicas did not sync");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        assert!(
+            crate::helpers::wait_until(deadline - Instant::now(), || cluster.nodes.iter().all(
+                |n| {
+                    let info = redis_cli(n.port, &["info", "replication"]);
+                    info.contains("role:master") || info.contains("master_link_status:up")
+                }
+            )),
+            "replicas did not sync"
+        );
         cluster
     }
 
@@ -240,11 +241,10 @@ fn sentinel(dir: &std::path::Path, master_port: u16) -> (Proc, u16) {
         .stderr(Stdio::null())
         .spawn()
         .expect("sentinel starts");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "sentinel did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert!(
+        crate::helpers::port_opens(port, Duration::from_secs(10)),
+        "sentinel did not start"
+    );
     (Proc(child), port)
 }
 
@@ -260,10 +260,14 @@ async fn sentinel_failover_is_followed_without_a_restart() {
         .collect();
     // Replication is up before the test starts.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !redis_cli(replica.port, &["info", "replication"]).contains("master_link_status:up") {
-        assert!(Instant::now() < deadline, "replica did not sync");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert!(
+        crate::helpers::wait_until(deadline - Instant::now(), || redis_cli(
+            replica.port,
+            &["info", "replication"]
+        )
+        .contains("master_link_status:up")),
+        "replica did not sync"
+    );
     let master_port = master.port;
     let env = Env::with_redis(RedisHandle::Owned(master));
     let app = spawn_on(env.clone(), |s| {

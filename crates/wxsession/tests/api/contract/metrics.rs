@@ -1,8 +1,7 @@
-//! Metrics as SPEC section 7: names, labels by route pattern, a separate listener.
+//! Metrics as SPEC section 7: names, labels by route pattern, listeners and what each publishes.
 
+use crate::helpers::{ADMIN_TOKEN, APPID, expect_error, spawn_app, spawn_app_with};
 use serde_json::json;
-
-use crate::helpers::{ADMIN_TOKEN, APPID, spawn_app_with};
 
 pub const SPEC_METRICS: &[&str] = &[
     "wxsession_code_exchanges_total",
@@ -93,4 +92,67 @@ async fn every_spec_metric_is_exposed_after_a_flow() {
 async fn metrics_can_live_on_their_own_listener() {
     let app = spawn_app_with(|s| s.server.metrics_bind = Some("127.0.0.1:0".into())).await;
     assert_eq!(app.get("/metrics", None).await.status().as_u16(), 404);
+}
+
+/// Finding 3: made-up HTTP methods do not become label values.
+#[tokio::test]
+async fn made_up_methods_share_one_label_value() {
+    let app = spawn_app().await;
+    for i in 0..40 {
+        let method = reqwest::Method::from_bytes(format!("FOO{i}").as_bytes()).expect("method");
+        let res = app
+            .http
+            .request(method, app.url("/v1/sessions"))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(res.status().as_u16(), 405);
+    }
+    let text = app.metrics_text().await;
+    assert!(!text.contains("FOO"), "a client's method became a label");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("wxsession_http_requests_total")
+                && l.contains(r#"method="other""#)
+                && l.ends_with(" 40")),
+        "{text}"
+    );
+}
+
+/// Finding 5: why a decrypt failed is not published on the listener clients use.
+#[tokio::test]
+async fn decrypt_failure_reasons_stay_off_the_public_listener() {
+    let app = spawn_app().await;
+    let token = app.token("oracle").await;
+    let good = app
+        .sim_encrypt(APPID, "oracle", json!({"a": 1}), "current")
+        .await;
+    let bad = json!({"encryptedData": "AAAAAAAAAAAAAAAAAAAAAA==", "iv": good["iv"]});
+    let res = app
+        .post_json("/v1/sessions/current/decrypt", &bad, Some(&token))
+        .await;
+    expect_error(res, 422, "decrypt_failed").await;
+    let public = app.metrics_text().await;
+    assert!(
+        !public.contains("decrypt_failures_total"),
+        "the failure reason is an oracle"
+    );
+    assert!(
+        public.contains(&format!(
+            r#"wxsession_decrypt_total{{appid="{APPID}",result="failed"}} 1"#
+        )),
+        "{public}"
+    );
+    // With its own listener, operators see the reasons.
+    let app = spawn_app_with(|s| s.server.metrics_bind = Some("127.0.0.1:0".into())).await;
+    let text = reqwest::get(format!(
+        "http://127.0.0.1:{}/metrics",
+        app.metrics_port.expect("metrics port")
+    ))
+    .await
+    .expect("scrape")
+    .text()
+    .await
+    .expect("text");
+    assert!(text.contains("wxsession_decrypt_failures_total"), "{text}");
 }

@@ -1,8 +1,16 @@
-//! Test harness: redis-server processes, the simulator, and the real application on port 0.
+//! Test harness: the simulator and the real application on port 0 (here), redis-server
+//! processes (`redis`), error assertions (`assert`), deadlines instead of sleeps (`wait`).
 
-use std::process::{Child, Command, Stdio};
+mod assert;
+mod redis_server;
+mod wait;
+
+pub use self::assert::{error_of, expect_error};
+pub use self::redis_server::{RedisHandle, RedisServer, free_port, keys_with_ttl};
+pub use self::wait::{eventually, port_opens, wait_until};
+
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use secrecy::SecretString;
@@ -16,113 +24,6 @@ pub const OTHER_APPID: &str = "wxfedcba0987654321";
 pub const SECRET: &str = "app-secret-1";
 pub const OTHER_SECRET: &str = "app-secret-2";
 pub const ADMIN_TOKEN: &str = "admin-token-for-tests-0123456789";
-
-/// A free TCP port on loopback.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// A redis-server of our own, on a free port, in a temp dir; killed on drop.
-pub struct RedisServer {
-    child: std::sync::Mutex<Option<Child>>,
-    pub port: u16,
-    dir: tempfile::TempDir,
-    extra: Vec<String>,
-}
-
-impl RedisServer {
-    pub fn start() -> Self {
-        Self::start_with(&[])
-    }
-
-    /// Starts with extra `redis-server` arguments (e.g. `--appendonly yes`); `{port}` in them
-    /// stands for the server's port.
-    pub fn start_with(extra: &[&str]) -> Self {
-        let server = Self {
-            child: std::sync::Mutex::new(None),
-            port: free_port(),
-            dir: tempfile::tempdir().expect("temp dir"),
-            extra: extra.iter().map(|s| (*s).to_owned()).collect(),
-        };
-        server.boot();
-        server
-    }
-
-    fn boot(&self) {
-        let child = Command::new("redis-server")
-            .arg("--port")
-            .arg(self.port.to_string())
-            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(self.dir.path())
-            .args(
-                self.extra
-                    .iter()
-                    .map(|a| a.replace("{port}", &self.port.to_string())),
-            )
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server runs (scripts/test.sh installs it)");
-        *self.child.lock().unwrap_or_else(|p| p.into_inner()) = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-
-    /// Kills the server (SIGKILL) and waits for it.
-    pub fn stop(&self) {
-        let child = self.child.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(mut child) = child {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Starts it again on the same port and directory.
-    pub fn restart(&self) {
-        self.stop();
-        self.boot();
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// Where a test's Redis comes from: the suite's shared server (`WXSESSION_TEST_REDIS_URL`,
-/// set by scripts/test.sh) or one of its own.
-pub enum RedisHandle {
-    Shared(String),
-    Owned(RedisServer),
-}
-
-impl RedisHandle {
-    pub fn get() -> Self {
-        match std::env::var("WXSESSION_TEST_REDIS_URL") {
-            Ok(url) if !url.is_empty() => Self::Shared(url),
-            _ => Self::Owned(RedisServer::start()),
-        }
-    }
-
-    pub fn url(&self) -> String {
-        match self {
-            Self::Shared(url) => url.clone(),
-            Self::Owned(server) => server.url(),
-        }
-    }
-}
 
 /// What several replicas share: a simulator, a Redis, a key prefix.
 pub struct Env {
@@ -368,69 +269,5 @@ impl TestApp {
     /// Every key under this test's prefix, with its TTL.
     pub async fn keys_with_ttl(&self) -> Vec<(String, i64)> {
         keys_with_ttl(&self.env.redis.url(), &self.env.prefix).await
-    }
-}
-
-/// Every key under `prefix` in the Redis at `url`, with its TTL.
-pub async fn keys_with_ttl(url: &str, prefix: &str) -> Vec<(String, i64)> {
-    let mut conn = redis::Client::open(url)
-        .expect("redis url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis connects");
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}:*"))
-        .query_async(&mut conn)
-        .await
-        .expect("KEYS");
-    let mut out = Vec::new();
-    for key in keys {
-        let ttl: i64 = redis::cmd("TTL")
-            .arg(&key)
-            .query_async(&mut conn)
-            .await
-            .expect("TTL");
-        out.push((key, ttl));
-    }
-    out
-}
-
-/// Checks an error response's status and code; returns the `error` object.
-pub async fn expect_error(res: reqwest::Response, status: u16, code: &str) -> Value {
-    let (got, err) = error_of(res).await;
-    assert_eq!((got, err["code"].as_str()), (status, Some(code)), "{err}");
-    err
-}
-
-/// The `error` object of an error body, after checking its shape.
-pub async fn error_of(res: reqwest::Response) -> (u16, Value) {
-    let status = res.status().as_u16();
-    let body: Value = res.json().await.expect("error body is JSON");
-    let err = body["error"].clone();
-    assert!(err["code"].is_string(), "{body}");
-    assert!(err["message"].is_string(), "{body}");
-    assert!(
-        err["request_id"].as_str().is_some_and(|s| !s.is_empty()),
-        "{body}"
-    );
-    assert_eq!(body.as_object().map(|o| o.len()), Some(1), "{body}");
-    (status, err)
-}
-
-/// Polls `f` until it returns true or the deadline passes.
-pub async fn eventually<F, Fut>(timeout: Duration, mut f: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        if f().await {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -1,0 +1,134 @@
+//! redis-server processes of the tests' own, and reading what a test left in Redis.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A redis-server of our own, on a free port, in a temp dir; killed on drop.
+pub struct RedisServer {
+    child: std::sync::Mutex<Option<Child>>,
+    pub port: u16,
+    dir: tempfile::TempDir,
+    extra: Vec<String>,
+}
+
+impl RedisServer {
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts with extra `redis-server` arguments (e.g. `--appendonly yes`); `{port}` in them
+    /// stands for the server's port.
+    pub fn start_with(extra: &[&str]) -> Self {
+        let server = Self {
+            child: std::sync::Mutex::new(None),
+            port: free_port(),
+            dir: tempfile::tempdir().expect("temp dir"),
+            extra: extra.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        server.boot();
+        server
+    }
+
+    fn boot(&self) {
+        let child = Command::new("redis-server")
+            .arg("--port")
+            .arg(self.port.to_string())
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .args(
+                self.extra
+                    .iter()
+                    .map(|a| a.replace("{port}", &self.port.to_string())),
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server runs (scripts/test.sh installs it)");
+        *self.child.lock().unwrap_or_else(|p| p.into_inner()) = Some(child);
+        assert!(
+            crate::helpers::port_opens(self.port, Duration::from_secs(10)),
+            "redis-server did not start"
+        );
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// Kills the server (SIGKILL) and waits for it.
+    pub fn stop(&self) {
+        let child = self.child.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(mut child) = child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port and directory.
+    pub fn restart(&self) {
+        self.stop();
+        self.boot();
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Where a test's Redis comes from: the suite's shared server (`WXSESSION_TEST_REDIS_URL`,
+/// set by scripts/test.sh) or one of its own.
+pub enum RedisHandle {
+    Shared(String),
+    Owned(RedisServer),
+}
+
+impl RedisHandle {
+    pub fn get() -> Self {
+        match std::env::var("WXSESSION_TEST_REDIS_URL") {
+            Ok(url) if !url.is_empty() => Self::Shared(url),
+            _ => Self::Owned(RedisServer::start()),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        match self {
+            Self::Shared(url) => url.clone(),
+            Self::Owned(server) => server.url(),
+        }
+    }
+}
+
+/// Every key under `prefix` in the Redis at `url`, with its TTL.
+pub async fn keys_with_ttl(url: &str, prefix: &str) -> Vec<(String, i64)> {
+    let mut conn = redis::Client::open(url)
+        .expect("redis url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis connects");
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}:*"))
+        .query_async(&mut conn)
+        .await
+        .expect("KEYS");
+    let mut out = Vec::new();
+    for key in keys {
+        let ttl: i64 = redis::cmd("TTL")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .expect("TTL");
+        out.push((key, ttl));
+    }
+    out
+}

@@ -1,0 +1,134 @@
+//! Rate limits shared by replicas: logins per client address, decrypt failures per session.
+
+use crate::helpers::{APPID, Env, code_for, expect_error, spawn_app_with, spawn_on};
+use futures::future::join_all;
+use serde_json::json;
+
+#[tokio::test]
+async fn login_limit_per_ip_is_shared_by_replicas_and_honours_trusted_proxies() {
+    let env = Env::new();
+    let limited = |s: &mut wxsession::settings::Settings| {
+        s.limits.login_per_ip_per_minute = 3;
+        s.limits.trusted_proxies = vec!["127.0.0.0/8".into()];
+    };
+    let a = spawn_on(env.clone(), limited).await;
+    let b = spawn_on(env, limited).await;
+    let login = |app: &crate::helpers::TestApp, ip: &'static str| {
+        app.http
+            .post(app.url("/v1/sessions"))
+            .header("x-forwarded-for", format!("203.0.113.9, {ip}"))
+            .json(&json!({"code": code_for("rl")}))
+            .send()
+    };
+    // Three logins from 198.51.100.1 across two replicas, the fourth is refused.
+    for app in [&a, &b, &a] {
+        assert_eq!(
+            login(app, "198.51.100.1")
+                .await
+                .expect("sent")
+                .status()
+                .as_u16(),
+            201
+        );
+    }
+    let res = login(&b, "198.51.100.1").await.expect("sent");
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("secs");
+    assert!((1..=60).contains(&retry), "{retry}");
+    expect_error(res, 429, "rate_limited").await;
+    // Another client behind the same proxy has its own budget.
+    assert_eq!(
+        login(&a, "198.51.100.2")
+            .await
+            .expect("sent")
+            .status()
+            .as_u16(),
+        201
+    );
+}
+
+#[tokio::test]
+async fn forwarded_for_is_ignored_from_untrusted_peers() {
+    let app = crate::helpers::spawn_app_with(|s| s.limits.login_per_ip_per_minute = 2).await;
+    for i in 0..3 {
+        let res = app
+            .http
+            .post(app.url("/v1/sessions"))
+            .header("x-forwarded-for", format!("198.51.100.{i}"))
+            .json(&json!({"code": code_for("spoof")}))
+            .send()
+            .await
+            .expect("sent");
+        let want = if i < 2 { 201 } else { 429 };
+        assert_eq!(
+            res.status().as_u16(),
+            want,
+            "attempt {i}: the peer address counts"
+        );
+    }
+}
+
+#[tokio::test]
+async fn decrypt_failures_are_limited_per_session() {
+    let env = Env::new();
+    let limited = |s: &mut wxsession::settings::Settings| {
+        s.limits.decrypt_failures_per_session_per_minute = 2;
+    };
+    let app = spawn_on(env.clone(), limited).await;
+    let other = spawn_on(env, limited).await;
+    let token = app.token("df").await;
+    let good = app
+        .sim_encrypt(APPID, "df", json!({"ok": true}), "current")
+        .await;
+    let bad = json!({"encryptedData": "AAAAAAAAAAAAAAAAAAAAAA==", "iv": good["iv"]});
+    for replica in [&app, &other] {
+        let res = replica
+            .post_json("/v1/sessions/current/decrypt", &bad, Some(&token))
+            .await;
+        assert_eq!(res.status().as_u16(), 422);
+    }
+    // The budget is spent on both replicas: even good data waits now.
+    let res = other
+        .post_json("/v1/sessions/current/decrypt", &good, Some(&token))
+        .await;
+    assert!(res.headers().contains_key("retry-after"));
+    expect_error(res, 429, "rate_limited").await;
+    // Another session of the same user is not affected.
+    let token2 = app.token("df").await;
+    let fresh = app
+        .sim_encrypt(APPID, "df", json!({"ok": true}), "current")
+        .await;
+    let res = app
+        .post_json("/v1/sessions/current/decrypt", &fresh, Some(&token2))
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+}
+
+/// Finding 5: the per-session failure budget cannot be raced.
+#[tokio::test]
+async fn decrypt_failure_limit_holds_under_concurrency() {
+    let app = spawn_app_with(|s| s.limits.decrypt_failures_per_session_per_minute = 20).await;
+    let token = app.token("racer").await;
+    let good = app
+        .sim_encrypt(APPID, "racer", json!({"a": 1}), "current")
+        .await;
+    let bad = json!({"encryptedData": "AAAAAAAAAAAAAAAAAAAAAA==", "iv": good["iv"]});
+    let attempts = (0..300).map(|_| {
+        let app = &app;
+        let bad = &bad;
+        let token = &token;
+        async move {
+            app.post_json("/v1/sessions/current/decrypt", bad, Some(token))
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = join_all(attempts).await;
+    let failed = statuses.iter().filter(|s| **s == 422).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((failed, limited), (20, 280), "{statuses:?}");
+}
