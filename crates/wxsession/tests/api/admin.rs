@@ -1,10 +1,11 @@
 //! The admin API: log-out-everywhere on every replica, race-free; its credential; its listener.
 
+use futures::future::join_all;
+use serde_json::json;
+
 use crate::helpers::{
     ADMIN_TOKEN, APPID, Env, code_for, expect_error, spawn_app, spawn_app_with, spawn_on,
 };
-use futures::future::join_all;
-use serde_json::json;
 
 #[tokio::test]
 async fn admin_revokes_every_session_of_a_user_on_every_replica() {

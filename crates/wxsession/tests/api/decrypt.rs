@@ -1,7 +1,8 @@
 //! Decrypt: newest key wins, previous key still tried; signature, iv and watermark checks; keys at rest.
 
-use crate::helpers::{APPID, Env, OTHER_APPID, expect_error, spawn_app, spawn_on};
 use serde_json::json;
+
+use crate::helpers::{APPID, Env, OTHER_APPID, expect_error, spawn_app, spawn_on};
 
 #[tokio::test]
 async fn signature_mismatch_is_422() {

@@ -1,8 +1,9 @@
 //! Rate limits shared by replicas: logins per client address, decrypt failures per session.
 
-use crate::helpers::{APPID, Env, code_for, expect_error, spawn_app_with, spawn_on};
 use futures::future::join_all;
 use serde_json::json;
+
+use crate::helpers::{APPID, Env, code_for, expect_error, spawn_app_with, spawn_on};
 
 #[tokio::test]
 async fn login_limit_per_ip_is_shared_by_replicas_and_honours_trusted_proxies() {

@@ -1,9 +1,11 @@
 //! Login: one code, one exchange, one answer; what WeChat's answers become.
 
-use crate::helpers::{APPID, code_for, eventually, expect_error, spawn_app, spawn_app_with};
+use std::time::Duration;
+
 use futures::future::join_all;
 use serde_json::json;
-use std::time::Duration;
+
+use crate::helpers::{APPID, code_for, eventually, expect_error, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn one_request_login_with_user_data_and_signature() {

@@ -1,9 +1,11 @@
 //! Sessions: the seed flow end to end, sliding and absolute expiry, replicas, the bound per user.
 
-use crate::helpers::{APPID, eventually, expect_error, spawn_app, spawn_app_with};
+use std::time::Duration;
+
 use futures::future::join_all;
 use serde_json::json;
-use std::time::Duration;
+
+use crate::helpers::{APPID, eventually, expect_error, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn full_seed_flow() {

@@ -1,8 +1,9 @@
 //! The bad-input table: one request per row, each with its documented 4xx.
 
-use crate::helpers::{ADMIN_TOKEN, APPID, TestApp, spawn_app};
 use reqwest::Method;
 use serde_json::json;
+
+use crate::helpers::{ADMIN_TOKEN, APPID, TestApp, spawn_app};
 
 enum Body {
     None,

@@ -1,10 +1,11 @@
 //! Every error code with its status and exact JSON, and bad inputs across all endpoints: each
 //! gets its documented 4xx, never a 5xx.
 
+use serde_json::json;
+
 use crate::helpers::{
     ADMIN_TOKEN, APPID, TestApp, code_for, error_of, expect_error, spawn_app, spawn_app_with,
 };
-use serde_json::json;
 
 #[tokio::test]
 async fn error_bodies_are_exact() {

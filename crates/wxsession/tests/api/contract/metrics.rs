@@ -1,7 +1,8 @@
 //! Metrics as SPEC section 7: names, labels by route pattern, listeners and what each publishes.
 
-use crate::helpers::{ADMIN_TOKEN, APPID, expect_error, spawn_app, spawn_app_with};
 use serde_json::json;
+
+use crate::helpers::{ADMIN_TOKEN, APPID, expect_error, spawn_app, spawn_app_with};
 
 pub const SPEC_METRICS: &[&str] = &[
     "wxsession_code_exchanges_total",

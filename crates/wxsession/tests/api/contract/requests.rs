@@ -1,9 +1,11 @@
 //! How requests are read: no encoded bodies, a read deadline.
 
-use crate::helpers::{code_for, expect_error, spawn_app, spawn_app_with};
-use serde_json::json;
 use std::io::{Read as _, Write as _};
 use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::helpers::{code_for, expect_error, spawn_app, spawn_app_with};
 
 /// Finding 1: a gzip body is refused before anything inflates it.
 #[tokio::test]

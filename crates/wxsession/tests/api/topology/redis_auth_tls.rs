@@ -1,8 +1,10 @@
 //! Redis with AUTH and ACL users, and over TLS with a private CA.
 
-use crate::helpers::{APPID, Env, RedisHandle, RedisServer, expect_error, spawn_on};
-use serde_json::json;
 use std::process::Command;
+
+use serde_json::json;
+
+use crate::helpers::{APPID, Env, RedisHandle, RedisServer, expect_error, spawn_on};
 
 #[tokio::test]
 async fn redis_with_a_password_and_an_acl_user() {
