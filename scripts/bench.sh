@@ -45,8 +45,7 @@ cleanup() {
   [[ -n ${KEEP_BENCH_TMP:-} ]] || rm -rf "$tmp"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+. scripts/lib.sh
 json_field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read())['$1'])"; }
 
 appid=wx1234567890abcdef
@@ -85,7 +84,7 @@ api="http://127.0.0.1:$api_port"
 # Sessions to validate with.
 for i in $(seq 64); do
   curl -sf -X POST "$api/v1/sessions" -H 'content-type: application/json' \
-    -d "{\"code\":\"user:bench$i:tok\"}" | sed -E 's/.*"session":"([^"]+)".*/\1/'
+    -d "{\"code\":\"user:bench$i:tok\"}" | extract_token
   echo
 done >"$tmp/tokens"
 
@@ -155,7 +154,7 @@ start_mock 0
 echo "5/7 decrypt of 1 KiB through the API; criterion; openssl speed" >&2
 # A fresh login: the simulator was restarted and only knows keys it issued since.
 token=$(curl -sf -X POST "$api/v1/sessions" -H 'content-type: application/json' \
-  -d '{"code":"user:benchdec:1"}' | sed -E 's/.*"session":"([^"]+)".*/\1/')
+  -d '{"code":"user:benchdec:1"}' | extract_token)
 python3 -c "import json; print(json.dumps({'appid':'$appid','user':'benchdec','data':{'blob':'x'*940}}))" >"$tmp/enc-req.json"
 curl -sf -X POST "http://127.0.0.1:$mock_port/__sim/encrypt" -H 'content-type: application/json' \
   -d @"$tmp/enc-req.json" >"$tmp/enc.json"

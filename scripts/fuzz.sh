@@ -32,14 +32,15 @@ done
 
 bin=target/debug/wxsession
 cargo build -q -p wxsession
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. scripts/lib.sh
+port() { free_port; }
 api=$(port); sim=$(port)
 "$bin" dev --bind "127.0.0.1:$api" --mock-bind "127.0.0.1:$sim" >/dev/null 2>&1 &
 dev=$!
 trap 'kill $dev 2>/dev/null || true' EXIT
 for _ in $(seq 200); do curl -sf "http://127.0.0.1:$api/healthz" >/dev/null && break; sleep 0.05; done
 token=$(curl -sf -X POST "http://127.0.0.1:$api/v1/sessions" -H 'content-type: application/json' \
-  -d '{"code":"user:schemathesis:1"}' | sed -E 's/.*"session":"([^"]+)".*/\1/')
+  -d '{"code":"user:schemathesis:1"}' | extract_token)
 if "$venv/bin/schemathesis" --config-file deploy/schemathesis/schemathesis.toml run \
     "http://127.0.0.1:$api/openapi.json" --checks all --max-examples 100 \
     -H "Authorization: Bearer $token" >target/schemathesis.log 2>&1; then

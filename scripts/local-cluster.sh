@@ -23,14 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "port $1 did not open" >&2; return 1
-}
+. scripts/lib.sh
 
 appid=wx1234567890abcdef
 secret=local-cluster-secret
@@ -77,12 +70,7 @@ for port in "${replica_ports[@]}"; do wait_port "$port"; done
 
 # The same template docker-compose mounts into the nginx image, rendered the same way.
 NGINX_LISTEN="127.0.0.1:$nginx_port" DEMO_LISTEN="127.0.0.1:$demo_port" WXSESSION_SERVERS="$servers" \
-  python3 - deploy/nginx/wxsession.conf.template >"$dir/wxsession.conf" <<'PY'
-import os, re, sys
-text = open(sys.argv[1]).read()
-names = ("NGINX_LISTEN", "DEMO_LISTEN", "WXSESSION_SERVERS")
-print(re.sub(r"\$\{(%s)\}" % "|".join(names), lambda m: os.environ[m.group(1)], text))
-PY
+  render_nginx >"$dir/wxsession.conf"
 cat >"$dir/nginx.conf" <<NGINX
 worker_processes 1;
 pid $dir/nginx.pid;

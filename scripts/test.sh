@@ -21,7 +21,8 @@ fi
 # One redis-server for the suite, on a free port, in a temp dir. Tests that must stop Redis
 # start their own.
 workdir=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+. scripts/lib.sh
+port=$(free_port)
 redis-server --port "$port" --bind 127.0.0.1 --dir "$workdir" --save "" --appendonly no \
   --daemonize yes --pidfile "$workdir/redis.pid" --logfile "$workdir/redis.log"
 cleanup() {

@@ -12,6 +12,7 @@ need=()
 command -v promtool >/dev/null || need+=(prometheus)
 command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v nginx >/dev/null || need+=(nginx-light)
+command -v envsubst >/dev/null || need+=(gettext-base)
 command -v kubectl >/dev/null || need+=(kubernetes-client)
 python3 -c 'import venv' 2>/dev/null || need+=(python3-venv)
 if ((${#need[@]})); then
@@ -117,12 +118,9 @@ print(f"{len(dash['panels'])} panels")
 PY
 
 log "nginx template (as rendered for compose)"
+. scripts/lib.sh
 NGINX_LISTEN=18080 DEMO_LISTEN=127.0.0.1:18088 \
-  WXSESSION_SERVERS="server 127.0.0.1:18081; server 127.0.0.1:18082;" "$py" - <<PY >"$tmp/wxsession.conf"
-import os, re
-text = open("deploy/nginx/wxsession.conf.template").read()
-print(re.sub(r"\\$\\{(NGINX_LISTEN|DEMO_LISTEN|WXSESSION_SERVERS)\\}", lambda m: os.environ[m.group(1)], text))
-PY
+  WXSESSION_SERVERS="server 127.0.0.1:18081; server 127.0.0.1:18082;" render_nginx >"$tmp/wxsession.conf"
 printf 'pid %s/nginx.pid;\nerror_log stderr;\nevents {}\nhttp { include %s/wxsession.conf; }\n' "$tmp" "$tmp" >"$tmp/nginx.conf"
 nginx -t -q -p "$tmp" -c "$tmp/nginx.conf"
 
@@ -138,14 +136,13 @@ for cfg in deploy/config/wxsession.compose.toml k8s/base/wxsession.toml config/w
 done
 
 log "metric names in rules and dashboard exist in a real scrape"
-api=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-sim=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-ops=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+. scripts/lib.sh
+api=$(free_port); sim=$(free_port); ops=$(free_port)
 "$bin" dev --bind "127.0.0.1:$api" --mock-bind "127.0.0.1:$sim" --metrics-bind "127.0.0.1:$ops" >"$tmp/dev.log" 2>&1 &
 dev_pid=$!
 for _ in $(seq 200); do curl -sf "http://127.0.0.1:$api/healthz" >/dev/null && break; sleep 0.05; done
 token=$(curl -sf -X POST "http://127.0.0.1:$api/v1/sessions" -H 'content-type: application/json' \
-  -d '{"code":"user:metrics:1"}' | sed -E 's/.*"session":"([^"]+)".*/\1/')
+  -d '{"code":"user:metrics:1"}' | extract_token)
 enc=$(curl -sf -X POST "http://127.0.0.1:$sim/__sim/encrypt" -H 'content-type: application/json' \
   -d '{"appid":"wx1234567890abcdef","user":"metrics","data":{"a":1}}')
 curl -sf -X POST "http://127.0.0.1:$api/v1/sessions/current/decrypt" -H "authorization: Bearer $token" \

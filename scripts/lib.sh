@@ -1,0 +1,23 @@
+# Shell helpers the scripts share; source it: `. "$(dirname "$0")/lib.sh"` (or ../lib.sh).
+
+# A free TCP port on loopback.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Waits up to 10 s for something to listen on loopback port $1.
+wait_port() {
+  for _ in $(seq 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "port $1 did not open" >&2
+  return 1
+}
+
+# The session token in a login answer on stdin.
+extract_token() { sed -E 's/.*"session":"([^"]+)".*/\1/'; }
+
+# The nginx template rendered the way the nginx image does it (envsubst of these variables only;
+# nginx's own $variables stay): NGINX_LISTEN, DEMO_LISTEN, WXSESSION_SERVERS from the environment.
+render_nginx() {
+  envsubst '${NGINX_LISTEN} ${DEMO_LISTEN} ${WXSESSION_SERVERS}' <deploy/nginx/wxsession.conf.template
+}
