@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
+use reqwest::Method;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use crate::Error;
 
@@ -77,15 +79,45 @@ impl Client {
 
     /// GETs `path` with `query`, retrying retryable failures, and decodes a JSON body whose
     /// `errcode` (if any) is checked for `-1` so that "system busy" is retried too.
-    pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
+    pub(crate) async fn get_json<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<T, Error> {
+        self.call(Method::GET, path, query, None).await
+    }
+
+    /// Like [`Client::get_json`], then checks `errcode` before decoding the success fields.
+    pub(crate) async fn get_checked<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, Error> {
+        checked(self.call(Method::GET, path, query, None).await?)
+    }
+
+    /// POSTs a JSON body to `path` with `query`; `errcode` is checked before the success
+    /// fields are decoded.
+    pub(crate) async fn post_checked<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        body: &serde_json::Value,
+    ) -> Result<T, Error> {
+        checked(self.call(Method::POST, path, query, Some(body)).await?)
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<T, Error> {
         let url = format!("{}{}", self.config.base_url, path);
         let mut attempt = 0;
         loop {
-            let result = self.get_once(&url, query).await;
+            let result = self.send_once(method.clone(), &url, query, body).await;
             let err = match result {
                 Ok(body) => match busy_errcode(&body) {
                     Some(err) => err,
@@ -105,14 +137,18 @@ impl Client {
         }
     }
 
-    async fn get_once(&self, url: &str, query: &[(&str, &str)]) -> Result<Vec<u8>, Error> {
-        let mut response = self
-            .http
-            .get(url)
-            .query(query)
-            .send()
-            .await
-            .map_err(map_reqwest)?;
+    async fn send_once(
+        &self,
+        method: Method,
+        url: &str,
+        query: &[(&str, &str)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<Vec<u8>, Error> {
+        let mut request = self.http.request(method, url).query(query);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let mut response = request.send().await.map_err(map_reqwest)?;
         let status = response.status();
         if !status.is_success() {
             return Err(Error::HttpStatus(status.as_u16()));
@@ -136,6 +172,24 @@ impl Client {
         let jitter = getrandom::u32().unwrap_or(0) % 1000;
         base + base.mul_f64(f64::from(jitter) / 1000.0)
     }
+}
+
+/// An answer whose `errcode` was checked: non-zero is the error, zero (or absent) lets the
+/// success fields be decoded.
+fn checked<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Error> {
+    let errcode = value
+        .get("errcode")
+        .and_then(serde_json::Value::as_i64)
+        .unwrap_or(0);
+    if errcode != 0 {
+        let errmsg = value
+            .get("errmsg")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        return Err(Error::from_errcode(errcode, errmsg));
+    }
+    serde_json::from_value(value).map_err(|e| Error::Decode(e.to_string()))
 }
 
 /// `Some(SystemBusy)` when the body is JSON with `errcode: -1`.

@@ -23,6 +23,7 @@ fn simulator() -> RunningMock {
             secret: "s3cr3t".into(),
         }],
         base_latency: Duration::ZERO,
+        ..MockConfig::default()
     })
     .start(([127, 0, 0, 1], 0).into())
     .expect("simulator starts")

@@ -7,6 +7,8 @@ use std::time::Duration;
 pub(crate) enum Plan {
     /// Log in `user`.
     User(String),
+    /// A phone-number code of `user` (`getuserphonenumber`).
+    Phone(String),
     /// Reply with this errcode.
     Errcode(i64),
     /// Reply `-1` for the first `n` attempts, then follow the rest.
@@ -29,6 +31,7 @@ pub(crate) fn parse(code: &str) -> Plan {
     let (arg, tail) = rest.split_once(':').unwrap_or((rest, ""));
     match head {
         "user" if !arg.is_empty() => Plan::User(arg.to_owned()),
+        "phone" if !arg.is_empty() => Plan::Phone(arg.to_owned()),
         "err" => arg.parse().map_or(Plan::Invalid, Plan::Errcode),
         "busy" => arg
             .parse()
@@ -65,6 +68,7 @@ mod tests {
     #[test]
     fn grammar() {
         assert_eq!(parse("user:alice:1"), Plan::User("alice".into()));
+        assert_eq!(parse("phone:alice:1"), Plan::Phone("alice".into()));
         assert_eq!(parse("err:45011:x"), Plan::Errcode(45011));
         assert_eq!(parse("err:-1:x"), Plan::Errcode(-1));
         assert_eq!(

@@ -4,10 +4,12 @@
 mod codes;
 mod routes;
 mod state;
+mod tokens;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+pub use routes::phone_for;
 pub use state::{MockApp, MockConfig, Stats, openid_for, unionid_for};
 
 use state::State;

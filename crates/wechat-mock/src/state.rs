@@ -25,6 +25,8 @@ pub struct MockConfig {
     pub apps: Vec<MockApp>,
     /// Added to every `jscode2session` answer.
     pub base_latency: Duration,
+    /// The lifetime of access tokens (`expires_in`); zero means WeChat's 7200 s.
+    pub token_ttl: Duration,
 }
 
 /// Counters, for tests that must prove how often WeChat was called.
@@ -34,6 +36,23 @@ pub struct Stats {
     pub requests: u64,
     /// Successful code exchanges.
     pub exchanges: u64,
+    /// Access-token requests (`stable_token` and `token`).
+    pub token_fetches: u64,
+    /// `stable_token` requests with `force_refresh`.
+    pub forced_refreshes: u64,
+    /// `getuserphonenumber` requests.
+    pub phone_requests: u64,
+    /// `checksession` and `resetusersessionkey` requests.
+    pub key_requests: u64,
+}
+
+/// What the simulator counts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Counter {
+    TokenFetch,
+    ForcedRefresh,
+    Phone,
+    Key,
 }
 
 #[derive(Debug)]
@@ -42,8 +61,10 @@ pub(crate) struct State {
     pub(crate) base_latency: Duration,
     /// Random per simulator: the session key a code yields is derived from it.
     seed: [u8; 32],
+    pub(crate) token_ttl: Duration,
     requests: AtomicU64,
     exchanges: AtomicU64,
+    counters: [AtomicU64; 4],
     inner: Mutex<Inner>,
 }
 
@@ -55,6 +76,7 @@ struct Inner {
     used_codes: HashSet<String>,
     attempts: HashMap<String, u32>,
     keys: HashMap<(String, String), UserKeys>,
+    pub(crate) tokens: crate::tokens::Tokens,
 }
 
 /// The stable openid of `user` in `appid` (28 characters, like WeChat's).
@@ -93,8 +115,14 @@ impl State {
                 let _ = getrandom::fill(&mut seed);
                 seed
             },
+            token_ttl: if config.token_ttl.is_zero() {
+                Duration::from_secs(7200)
+            } else {
+                config.token_ttl
+            },
             requests: AtomicU64::new(0),
             exchanges: AtomicU64::new(0),
+            counters: Default::default(),
             inner: Mutex::new(Inner::default()),
         }
     }
@@ -103,7 +131,36 @@ impl State {
         Stats {
             requests: self.requests.load(Ordering::Relaxed),
             exchanges: self.exchanges.load(Ordering::Relaxed),
+            token_fetches: self.counted(Counter::TokenFetch),
+            forced_refreshes: self.counted(Counter::ForcedRefresh),
+            phone_requests: self.counted(Counter::Phone),
+            key_requests: self.counted(Counter::Key),
         }
+    }
+
+    fn counted(&self, counter: Counter) -> u64 {
+        self.counters
+            .get(counter as usize)
+            .map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn count(&self, counter: Counter) {
+        if let Some(c) = self.counters.get(counter as usize) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Runs `f` on the access tokens.
+    pub(crate) fn tokens<T>(&self, f: impl FnOnce(&mut crate::tokens::Tokens) -> T) -> T {
+        f(&mut self.lock().tokens)
+    }
+
+    /// Whether `secret` is `appid`'s: `None` when both are right, else WeChat's errcode.
+    pub(crate) fn check_app(&self, appid: Option<&str>, secret: Option<&str>) -> Option<i64> {
+        let Some(expected) = appid.and_then(|a| self.secrets.get(a)) else {
+            return Some(40013);
+        };
+        (secret != Some(expected.as_str())).then_some(40125)
     }
 
     pub(crate) fn count_request(&self) {
@@ -125,7 +182,8 @@ impl State {
         before
     }
 
-    /// Marks `code` used; false when it was used before.
+    /// Marks `code` used; false when it was used before. Login and phone codes share the set
+    /// (their grammars differ).
     pub(crate) fn use_code(&self, code: &str) -> bool {
         self.lock().used_codes.insert(code.to_owned())
     }
@@ -157,6 +215,17 @@ impl State {
         *slot = (key, Some(slot.0).filter(|old| *old != key));
         self.exchanges.fetch_add(1, Ordering::Relaxed);
         key
+    }
+
+    /// Replaces the user's current key with a fresh one (as a `wx.login` elsewhere, or WeChat's
+    /// `resetUserSessionKey`), keeping the old one as the previous; `None` for unknown users.
+    pub(crate) fn replace_key(&self, appid: &str, openid: &str) -> Option<[u8; 16]> {
+        let mut fresh = [0u8; 16];
+        let _ = getrandom::fill(&mut fresh);
+        let mut inner = self.lock();
+        let slot = inner.keys.get_mut(&(appid.to_owned(), openid.to_owned()))?;
+        *slot = (fresh, Some(slot.0));
+        Some(fresh)
     }
 
     /// The user's current or previous key.

@@ -75,3 +75,42 @@ pub(super) async fn encrypt(
 pub(super) async fn stats(state: web::Data<State>) -> HttpResponse {
     HttpResponse::Ok().json(state.stats())
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct InvalidateRequest {
+    appid: String,
+    /// `stable_token` keeps answering the dead token (until a `force_refresh`).
+    #[serde(default)]
+    stale: bool,
+}
+
+/// `POST /__sim/invalidate-token`: the app's tokens die now, as when another party refreshes.
+pub(super) async fn invalidate_token(
+    state: web::Data<State>,
+    body: web::Json<InvalidateRequest>,
+) -> HttpResponse {
+    let req = body.into_inner();
+    state.tokens(|t| t.invalidate(&req.appid, req.stale, state.token_ttl));
+    HttpResponse::NoContent().finish()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ReplaceKeyRequest {
+    appid: String,
+    user: String,
+}
+
+/// `POST /__sim/replace-key`: the user's key changes at WeChat (a `wx.login` the service never
+/// saw), so `checksession` with the old one fails.
+pub(super) async fn replace_key(
+    state: web::Data<State>,
+    body: web::Json<ReplaceKeyRequest>,
+) -> HttpResponse {
+    let req = body.into_inner();
+    match state.replace_key(&req.appid, &openid_for(&req.appid, &req.user)) {
+        Some(_) => HttpResponse::NoContent().finish(),
+        None => HttpResponse::NotFound().json(json!({"error": "no such user: log in first"})),
+    }
+}

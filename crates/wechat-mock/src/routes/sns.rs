@@ -76,7 +76,7 @@ pub(super) async fn jscode2session(
                     unionid: None,
                 });
             }
-            Plan::Invalid => return errcode(40029, "invalid code"),
+            Plan::Phone(_) | Plan::Invalid => return errcode(40029, "invalid code"),
         };
     }
 }

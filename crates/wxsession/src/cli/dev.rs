@@ -53,6 +53,7 @@ pub async fn run_dev(options: DevOptions) -> anyhow::Result<()> {
             secret: DEMO_SECRET.into(),
         }],
         base_latency: Duration::ZERO,
+        ..MockConfig::default()
     })
     .start(mock_bind)
     .with_context(|| format!("starting the simulator on {mock_bind}"))?;

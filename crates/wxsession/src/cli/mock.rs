@@ -41,6 +41,7 @@ pub async fn run_mock(bind: SocketAddr, apps: &[String], latency_ms: u64) -> any
     let mock = MockWechat::new(MockConfig {
         apps,
         base_latency: Duration::from_millis(latency_ms),
+        ..MockConfig::default()
     })
     .start(bind)
     .with_context(|| format!("starting the simulator on {bind}"))?;

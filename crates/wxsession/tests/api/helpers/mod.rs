@@ -50,6 +50,7 @@ impl Env {
                 },
             ],
             base_latency: Duration::ZERO,
+            ..MockConfig::default()
         })
         .start(([127, 0, 0, 1], 0).into())
         .expect("simulator starts");

@@ -1,0 +1,167 @@
+//! `wxa/*`: the phone number, `checkSessionKey` and `resetUserSessionKey`, each behind a valid
+//! access_token (`40001` otherwise).
+
+use actix_web::{HttpResponse, web};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
+use serde_json::json;
+use wechat_crypto::SessionKey;
+
+use super::sns::errcode;
+use crate::codes::{Plan, parse};
+use crate::state::{Counter, State, openid_for};
+
+#[derive(Deserialize)]
+pub(super) struct TokenQuery {
+    access_token: Option<String>,
+    openid: Option<String>,
+    signature: Option<String>,
+    sig_method: Option<String>,
+}
+
+/// The app of a valid access_token, or WeChat's `40001`.
+fn app_of(state: &State, token: Option<&str>) -> Result<String, HttpResponse> {
+    token
+        .and_then(|t| state.tokens(|tokens| tokens.check(t)))
+        .ok_or_else(|| {
+            errcode(
+                40001,
+                "invalid credential, access_token is invalid or not latest",
+            )
+        })
+}
+
+#[derive(Deserialize)]
+pub(super) struct PhoneRequest {
+    code: Option<String>,
+    openid: Option<String>,
+}
+
+/// The simulator's phone number of `user`: deterministic, a mainland mobile number.
+pub fn phone_for(user: &str) -> String {
+    let digest = crate::state::openid_for("phone", user);
+    let digits: String = digest
+        .bytes()
+        .map(|b| char::from(b'0' + b % 10))
+        .take(8)
+        .collect();
+    format!("138{digits}")
+}
+
+/// `POST /wxa/business/getuserphonenumber?access_token=…` with `{"code", "openid"?}`.
+pub(super) async fn phone_number(
+    state: web::Data<State>,
+    query: web::Query<TokenQuery>,
+    body: web::Json<PhoneRequest>,
+) -> HttpResponse {
+    state.count(Counter::Phone);
+    let appid = match app_of(&state, query.access_token.as_deref()) {
+        Ok(appid) => appid,
+        Err(res) => return res,
+    };
+    let req = body.into_inner();
+    let Some(code) = req.code.filter(|c| !c.is_empty()) else {
+        return errcode(41008, "missing code");
+    };
+    let mut plan = parse(&code);
+    loop {
+        plan = match plan {
+            Plan::Slow(delay, rest) => {
+                tokio::time::sleep(delay).await;
+                *rest
+            }
+            Plan::Busy(n, rest) => {
+                if state.previous_attempts(&code) < n {
+                    return errcode(-1, "system error");
+                }
+                *rest
+            }
+            Plan::Errcode(code) => return errcode(code, "simulated error"),
+            Plan::Phone(user) => {
+                // A phone code is bound to its user: another openid gets "invalid code".
+                if req
+                    .openid
+                    .as_deref()
+                    .is_some_and(|o| o != openid_for(&appid, &user))
+                {
+                    return errcode(40029, "invalid code");
+                }
+                if !state.use_code(&code) {
+                    return errcode(40163, "code been used");
+                }
+                let phone = phone_for(&user);
+                let timestamp = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                return HttpResponse::Ok().json(json!({
+                    "errcode": 0,
+                    "errmsg": "ok",
+                    "phone_info": {
+                        "phoneNumber": phone,
+                        "purePhoneNumber": phone,
+                        "countryCode": "86",
+                        "watermark": { "timestamp": timestamp, "appid": appid }
+                    }
+                }));
+            }
+            _ => return errcode(40029, "invalid code"),
+        };
+    }
+}
+
+/// Checks `signature` against the user's current key: `Ok(key)` or WeChat's error answer.
+fn signed_by_current_key(state: &State, appid: &str, q: &TokenQuery) -> Result<(), HttpResponse> {
+    if q.sig_method.as_deref() != Some("hmac_sha256") {
+        return Err(errcode(87009, "invalid signature method"));
+    }
+    let key = q
+        .openid
+        .as_deref()
+        .and_then(|openid| state.key(appid, openid, false))
+        .ok_or_else(|| errcode(40003, "invalid openid"))?;
+    let expected = wechat_crypto::user_state_signature(&SessionKey::from_bytes(key), b"");
+    if q.signature.as_deref() == Some(expected.as_str()) {
+        Ok(())
+    } else {
+        Err(errcode(87009, "invalid signature"))
+    }
+}
+
+/// `GET /wxa/checksession`: `0` when the signature is the user's current key's, else `87009`.
+pub(super) async fn check_session(
+    state: web::Data<State>,
+    query: web::Query<TokenQuery>,
+) -> HttpResponse {
+    state.count(Counter::Key);
+    let appid = match app_of(&state, query.access_token.as_deref()) {
+        Ok(appid) => appid,
+        Err(res) => return res,
+    };
+    match signed_by_current_key(&state, &appid, &query) {
+        Ok(()) => errcode(0, "ok"),
+        Err(res) => res,
+    }
+}
+
+/// `GET /wxa/resetusersessionkey`: a new key for the user, signed for by the current one.
+pub(super) async fn reset_session_key(
+    state: web::Data<State>,
+    query: web::Query<TokenQuery>,
+) -> HttpResponse {
+    state.count(Counter::Key);
+    let appid = match app_of(&state, query.access_token.as_deref()) {
+        Ok(appid) => appid,
+        Err(res) => return res,
+    };
+    if let Err(res) = signed_by_current_key(&state, &appid, &query) {
+        return res;
+    }
+    let openid = query.openid.clone().unwrap_or_default();
+    match state.replace_key(&appid, &openid) {
+        Some(key) => HttpResponse::Ok().json(json!({
+            "errcode": 0, "errmsg": "ok", "openid": openid, "session_key": STANDARD.encode(key)
+        })),
+        None => errcode(40003, "invalid openid"),
+    }
+}
