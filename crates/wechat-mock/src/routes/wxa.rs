@@ -20,16 +20,17 @@ pub(super) struct TokenQuery {
     sig_method: Option<String>,
 }
 
+/// WeChat's refusal: an errcode and its message.
+type Refusal = (i64, &'static str);
+
 /// The app of a valid access_token, or WeChat's `40001`.
-fn app_of(state: &State, token: Option<&str>) -> Result<String, HttpResponse> {
+fn app_of(state: &State, token: Option<&str>) -> Result<String, Refusal> {
     token
         .and_then(|t| state.tokens(|tokens| tokens.check(t)))
-        .ok_or_else(|| {
-            errcode(
-                40001,
-                "invalid credential, access_token is invalid or not latest",
-            )
-        })
+        .ok_or((
+            40001,
+            "invalid credential, access_token is invalid or not latest",
+        ))
 }
 
 #[derive(Deserialize)]
@@ -58,7 +59,7 @@ pub(super) async fn phone_number(
     state.count(Counter::Phone);
     let appid = match app_of(&state, query.access_token.as_deref()) {
         Ok(appid) => appid,
-        Err(res) => return res,
+        Err((code, message)) => return errcode(code, message),
     };
     let req = body.into_inner();
     let Some(code) = req.code.filter(|c| !c.is_empty()) else {
@@ -110,21 +111,21 @@ pub(super) async fn phone_number(
     }
 }
 
-/// Checks `signature` against the user's current key: `Ok(key)` or WeChat's error answer.
-fn signed_by_current_key(state: &State, appid: &str, q: &TokenQuery) -> Result<(), HttpResponse> {
+/// Checks `signature` against the user's current key.
+fn signed_by_current_key(state: &State, appid: &str, q: &TokenQuery) -> Result<(), Refusal> {
     if q.sig_method.as_deref() != Some("hmac_sha256") {
-        return Err(errcode(87009, "invalid signature method"));
+        return Err((87009, "invalid signature method"));
     }
     let key = q
         .openid
         .as_deref()
         .and_then(|openid| state.key(appid, openid, false))
-        .ok_or_else(|| errcode(40003, "invalid openid"))?;
+        .ok_or((40003, "invalid openid"))?;
     let expected = wechat_crypto::user_state_signature(&SessionKey::from_bytes(key), b"");
     if q.signature.as_deref() == Some(expected.as_str()) {
         Ok(())
     } else {
-        Err(errcode(87009, "invalid signature"))
+        Err((87009, "invalid signature"))
     }
 }
 
@@ -136,11 +137,11 @@ pub(super) async fn check_session(
     state.count(Counter::Key);
     let appid = match app_of(&state, query.access_token.as_deref()) {
         Ok(appid) => appid,
-        Err(res) => return res,
+        Err((code, message)) => return errcode(code, message),
     };
     match signed_by_current_key(&state, &appid, &query) {
         Ok(()) => errcode(0, "ok"),
-        Err(res) => res,
+        Err((code, message)) => errcode(code, message),
     }
 }
 
@@ -152,10 +153,10 @@ pub(super) async fn reset_session_key(
     state.count(Counter::Key);
     let appid = match app_of(&state, query.access_token.as_deref()) {
         Ok(appid) => appid,
-        Err(res) => return res,
+        Err((code, message)) => return errcode(code, message),
     };
-    if let Err(res) = signed_by_current_key(&state, &appid, &query) {
-        return res;
+    if let Err((code, message)) = signed_by_current_key(&state, &appid, &query) {
+        return errcode(code, message);
     }
     let openid = query.openid.clone().unwrap_or_default();
     match state.replace_key(&appid, &openid) {
