@@ -73,11 +73,12 @@ pub fn build_state(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result
         apps: apps
             .into_iter()
             .map(|a| {
-                let entry = AppEntry::new(a.secret, w.max_concurrent_calls_per_app);
+                let entry = AppEntry::new(a.secret, a.access_token, w.max_concurrent_calls_per_app);
                 (a.appid, entry)
             })
             .collect(),
         admin_token: settings.admin_token()?,
+        credential_readers: settings.admin.credential_readers()?,
         idle_ttl_secs: settings.session.idle_ttl_secs,
         max_lifetime_secs: settings.session.max_lifetime_secs,
         max_sessions_per_user: settings.session.max_sessions_per_user,

@@ -10,6 +10,7 @@ use secrecy::SecretString;
 use crate::domain::Error;
 use crate::metrics::Metrics;
 use crate::metrics::labels::StoreOp;
+use crate::settings::AccessTokenMode;
 use crate::store::timed::Timed;
 use crate::store::{Store, StoreError};
 
@@ -26,6 +27,8 @@ pub struct AppState {
     pub default_app: Option<String>,
     /// The admin bearer token; `None` disables the admin API.
     pub admin_token: Option<SecretString>,
+    /// Credentials that may read and invalidate access tokens: (name, token).
+    pub credential_readers: Vec<(String, SecretString)>,
     /// Metrics.
     pub metrics: Metrics,
     /// Sliding idle TTL.
@@ -49,15 +52,18 @@ pub struct AppState {
 pub struct AppEntry {
     /// Its secret.
     pub secret: SecretString,
+    /// How its access_token is fetched.
+    pub access_token: AccessTokenMode,
     /// Permits for WeChat calls in flight on this replica.
     calls: tokio::sync::Semaphore,
 }
 
 impl AppEntry {
     /// An app allowing `max_calls` WeChat calls at once.
-    pub fn new(secret: SecretString, max_calls: usize) -> Self {
+    pub fn new(secret: SecretString, access_token: AccessTokenMode, max_calls: usize) -> Self {
         Self {
             secret,
+            access_token,
             calls: tokio::sync::Semaphore::new(max_calls),
         }
     }

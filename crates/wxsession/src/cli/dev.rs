@@ -74,6 +74,7 @@ pub async fn run_dev(options: DevOptions) -> anyhow::Result<()> {
         secret: Some(SecretString::from(DEMO_SECRET)),
         secret_file: None,
         secret_env: None,
+        access_token: Default::default(),
     }];
     settings.validate()?;
     let app = crate::startup::build(&settings)?;

@@ -16,8 +16,8 @@ pub struct Audit<'a> {
     pub credential: Option<&'a str>,
     /// The target app.
     pub appid: &'a str,
-    /// The target user.
-    pub openid: &'a str,
+    /// The target user, when the action has one.
+    pub openid: Option<&'a str>,
     /// The client's address.
     pub client: Option<IpAddr>,
 }
@@ -36,7 +36,7 @@ impl Audit<'_> {
             action = self.action.as_str(),
             outcome = outcome.as_str(),
             appid = valid(self.appid),
-            openid = valid(self.openid),
+            openid = self.openid.and_then(valid),
             credential = self.credential,
             client = self.client.map(|ip| ip.to_string()),
             "admin action"

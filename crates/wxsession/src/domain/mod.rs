@@ -4,14 +4,18 @@
 
 pub mod audit;
 pub mod clock;
+pub mod credentials;
 pub mod ids;
 pub mod keys;
 pub mod limits;
 pub mod login;
 pub mod once;
+pub mod phone;
 pub mod session;
+pub mod session_key;
 pub mod token;
 pub mod user_data;
+pub mod wechat;
 
 use crate::store::StoreError;
 
@@ -37,6 +41,12 @@ pub enum Error {
     /// WeChat blocked the user (40226).
     #[error("user blocked")]
     UserBlocked,
+    /// WeChat refused the phone code (40029, 40163).
+    #[error("invalid phone code")]
+    InvalidPhoneCode,
+    /// No such user (no key to act on).
+    #[error("not found")]
+    NotFound,
     /// Any failure after input validation: padding, JSON, watermark.
     #[error("decrypt failed")]
     DecryptFailed,

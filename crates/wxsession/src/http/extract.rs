@@ -9,7 +9,7 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
-use secrecy::ExposeSecret as _;
+use secrecy::{ExposeSecret as _, SecretString};
 use sha2::Digest as _;
 use subtle::ConstantTimeEq as _;
 
@@ -88,22 +88,77 @@ pub fn credential_id(kind: &str, token: &str) -> String {
     )
 }
 
+/// Whether `given` is `expected`, comparing hashes in constant time (no length leak).
+fn same_secret(given: &str, expected: &SecretString) -> bool {
+    let given = sha2::Sha256::digest(given.as_bytes());
+    let expected = sha2::Sha256::digest(expected.expose_secret().as_bytes());
+    bool::from(given.as_slice().ct_eq(expected.as_slice()))
+}
+
+/// The admin credential of a request.
+fn admin(req: &HttpRequest, state: &AppState) -> Result<Admin, ApiError> {
+    let expected = state.admin_token.as_ref().ok_or(Code::NotFound)?;
+    let given = bearer_text(req).ok_or(Code::InvalidSession)?;
+    if same_secret(given, expected) {
+        Ok(Admin {
+            id: credential_id("admin", given),
+        })
+    } else {
+        Err(Code::Forbidden.into())
+    }
+}
+
 impl FromRequest for Admin {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(state(req).and_then(|state| admin(req, &state)))
+    }
+}
+
+/// The admin credential or one of `admin.credential_readers`: least privilege for the team's
+/// other backends, which may read and invalidate access tokens and nothing else.
+#[derive(Debug)]
+pub struct CredentialReader {
+    /// `admin:<fingerprint>` or `reader:<name>`, for the audit log.
+    pub id: String,
+}
+
+impl FromRequest for CredentialReader {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(state(req).and_then(|state| {
-            let expected = state.admin_token.as_ref().ok_or(Code::NotFound)?;
-            let given = bearer_text(req).ok_or(Code::InvalidSession)?;
-            let given_hash = sha2::Sha256::digest(given.as_bytes());
-            let expected_hash = sha2::Sha256::digest(expected.expose_secret().as_bytes());
-            if bool::from(given_hash.as_slice().ct_eq(expected_hash.as_slice())) {
-                Ok(Self {
-                    id: credential_id("admin", given),
-                })
-            } else {
-                Err(Code::Forbidden.into())
+            let given = bearer_text(req);
+            // Every reader is compared, so that timing does not tell which one matched.
+            let reader = given.and_then(|given| {
+                state
+                    .credential_readers
+                    .iter()
+                    .fold(None, |found, (name, token)| {
+                        let matched = same_secret(given, token);
+                        found.or(matched.then_some(name))
+                    })
+            });
+            match (reader, admin(req, &state)) {
+                (Some(name), _) => Ok(Self {
+                    id: format!("reader:{name}"),
+                }),
+                (None, Ok(admin)) => Ok(Self { id: admin.id }),
+                // No admin token configured: readers alone may still be configured.
+                (None, Err(err))
+                    if err.code() == Code::NotFound && !state.credential_readers.is_empty() =>
+                {
+                    Err(if given.is_some() {
+                        Code::Forbidden
+                    } else {
+                        Code::InvalidSession
+                    }
+                    .into())
+                }
+                (None, Err(err)) => Err(err),
             }
         }))
     }

@@ -12,8 +12,16 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/sessions/current"),
     ("delete", "/v1/sessions/current"),
     ("post", "/v1/sessions/current/decrypt"),
+    ("post", "/v1/sessions/current/phone"),
+    ("get", "/v1/sessions/current/key-status"),
     ("get", "/v1/auth"),
     ("delete", "/v1/admin/apps/{appid}/users/{openid}/sessions"),
+    (
+        "post",
+        "/v1/admin/apps/{appid}/users/{openid}/session-key/reset",
+    ),
+    ("get", "/v1/admin/apps/{appid}/access-token"),
+    ("post", "/v1/admin/apps/{appid}/access-token/invalidate"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -106,6 +114,28 @@ pub fn document(appids: &[&str]) -> Value {
                         "type": "object", "required": ["data"],
                         "properties": { "data": { "type": "object" } } })))
             }},
+            "/v1/sessions/current/phone": { "post": {
+                "summary": "The user's phone number from a getPhoneNumber code (one WeChat call per code)",
+                "security": bearer,
+                "requestBody": json_body("PhoneRequest"),
+                "responses": with(errors(&[
+                    Code::InvalidRequest, Code::InvalidSession, Code::RequestTimeout,
+                    Code::PayloadTooLarge, Code::UnsupportedMediaType, Code::InvalidPhoneCode,
+                    Code::RateLimited, Code::WechatError, Code::WechatUnavailable,
+                    Code::StoreUnavailable, Code::WechatTimeout]),
+                    "200", ok_json("The phone number", json!({"$ref": "#/components/schemas/Phone"})))
+            }},
+            "/v1/sessions/current/key-status": { "get": {
+                "summary": "Whether WeChat still holds the user's newest session_key (checkSessionKey)",
+                "security": bearer,
+                "responses": with(errors(&[
+                    Code::InvalidRequest, Code::InvalidSession, Code::RateLimited,
+                    Code::WechatError, Code::WechatUnavailable, Code::StoreUnavailable,
+                    Code::WechatTimeout]),
+                    "200", ok_json("Key status", json!({
+                        "type": "object", "required": ["valid"],
+                        "properties": { "valid": { "type": "boolean" } } })))
+            }},
             "/v1/auth": { "get": {
                 "summary": "Forward-auth: 200 with X-WX-AppID, X-WX-OpenID, X-WX-UnionID headers",
                 "security": bearer,
@@ -131,6 +161,51 @@ pub fn document(appids: &[&str]) -> Value {
                     "200", ok_json("Revoked", json!({
                         "type": "object", "required": ["revoked"],
                         "properties": { "revoked": { "type": "integer", "minimum": 0 } } })))
+            }},
+            "/v1/admin/apps/{appid}/users/{openid}/session-key/reset": { "post": {
+                "summary": "Have WeChat replace the user's session_key (resetUserSessionKey)",
+                "security": [{ "admin": [] }],
+                "parameters": [
+                    { "name": "appid", "in": "path", "required": true, "schema": { "type": "string" } },
+                    { "name": "openid", "in": "path", "required": true, "schema": { "type": "string" } }
+                ],
+                "responses": with(errors(&[
+                    Code::InvalidRequest, Code::UnknownApp, Code::InvalidSession, Code::Forbidden,
+                    Code::NotFound, Code::RateLimited, Code::WechatError, Code::WechatUnavailable,
+                    Code::StoreUnavailable, Code::WechatTimeout]),
+                    "200", ok_json("Reset", json!({
+                        "type": "object", "required": ["reset"],
+                        "properties": { "reset": { "type": "boolean" } } })))
+            }},
+            "/v1/admin/apps/{appid}/access-token": { "get": {
+                "summary": "The app's access_token, shared by every replica and the team's other backends",
+                "security": [{ "admin": [] }],
+                "parameters": [
+                    { "name": "appid", "in": "path", "required": true, "schema": { "type": "string" } }
+                ],
+                "responses": with(errors(&[
+                    Code::InvalidRequest, Code::UnknownApp, Code::InvalidSession, Code::Forbidden,
+                    Code::NotFound, Code::RateLimited, Code::WechatError, Code::WechatUnavailable,
+                    Code::StoreUnavailable, Code::WechatTimeout]),
+                    "200", ok_json("The token", json!({
+                        "type": "object", "required": ["access_token", "expires_in"],
+                        "properties": { "access_token": { "type": "string" },
+                                        "expires_in": { "type": "integer" } } })))
+            }},
+            "/v1/admin/apps/{appid}/access-token/invalidate": { "post": {
+                "summary": "Report a token WeChat refused: replaced once for the whole fleet",
+                "security": [{ "admin": [] }],
+                "parameters": [
+                    { "name": "appid", "in": "path", "required": true, "schema": { "type": "string" } }
+                ],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["access_token"],
+                    "properties": { "access_token": { "type": "string", "minLength": 1, "maxLength": 1024 } } } } } },
+                "responses": with(errors(&[
+                    Code::InvalidRequest, Code::UnknownApp, Code::InvalidSession, Code::Forbidden,
+                    Code::NotFound, Code::RequestTimeout, Code::PayloadTooLarge,
+                    Code::UnsupportedMediaType, Code::StoreUnavailable]),
+                    "204", json!({"description": "Invalidated (or no longer current)"}))
             }},
             "/healthz": { "get": { "summary": "Liveness", "responses": {
                 "200": ok_json("Serving", json!({"type": "object"})) } } },
@@ -226,6 +301,14 @@ fn schemas(appids: &[&str]) -> Value {
         },
         "LoginRequest": shapes(&login_base, login_required, true),
         "DecryptRequest": shapes(&[], &[], false),
+        "PhoneRequest": {
+            "type": "object", "required": ["code"],
+            "properties": { "code": { "type": "string", "minLength": 1, "maxLength": 256 } }
+        },
+        "Phone": {
+            "type": "object", "required": ["phoneNumber", "purePhoneNumber", "countryCode"],
+            "properties": { "phoneNumber": s, "purePhoneNumber": s, "countryCode": s }
+        },
         "Login": {
             "type": "object", "required": ["session", "expires_in", "appid", "openid"],
             "properties": {

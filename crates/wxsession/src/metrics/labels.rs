@@ -48,6 +48,10 @@ labels! {
         RevokeUser = "revoke_user",
         /// A rate-limit counter.
         RateLimit = "rate_limit",
+        /// The access_token, its locks and its refused marker.
+        AccessToken = "access_token",
+        /// A user's key set outside a login.
+        RotateUserKey = "rotate_user_key",
     }
 }
 
@@ -116,6 +120,78 @@ labels! {
     AdminAction {
         /// `DELETE /v1/admin/apps/{appid}/users/{openid}/sessions`.
         RevokeUserSessions = "revoke_user_sessions",
+        /// `POST /v1/admin/apps/{appid}/users/{openid}/session-key/reset`.
+        ResetSessionKey = "reset_session_key",
+        /// `GET /v1/admin/apps/{appid}/access-token`.
+        ReadAccessToken = "read_access_token",
+        /// `POST /v1/admin/apps/{appid}/access-token/invalidate`.
+        InvalidateAccessToken = "invalidate_access_token",
+    }
+}
+
+labels! {
+    /// A WeChat server API (`api` of `wechat_requests_total`).
+    WechatApi {
+        /// `sns/jscode2session`.
+        Code2Session = "code2session",
+        /// `cgi-bin/stable_token`.
+        StableToken = "stable_token",
+        /// `cgi-bin/token`.
+        Token = "token",
+        /// `wxa/business/getuserphonenumber`.
+        Phone = "phone",
+        /// `wxa/checksession`.
+        CheckSession = "checksession",
+        /// `wxa/resetusersessionkey`.
+        ResetUserSessionKey = "resetusersessionkey",
+    }
+}
+
+labels! {
+    /// How a WeChat call ended (`result` of `wechat_requests_total`).
+    WechatResult {
+        /// The expected answer.
+        Ok = "ok",
+        /// An errcode that means something for this call (a bad code, an invalid signature).
+        Refused = "refused",
+        /// `45011`.
+        RateLimited = "rate_limited",
+        /// `40001`, `40014`, `42001`.
+        TokenRefused = "token_refused",
+        /// `40013`, `40125`.
+        BadCredentials = "bad_credentials",
+        /// `-1`, 5xx, unreachable.
+        Unavailable = "unavailable",
+        /// No answer in time.
+        Timeout = "timeout",
+        /// Anything else.
+        Error = "error",
+    }
+}
+
+labels! {
+    /// How an access_token fetch ended (`result` of `access_token_fetches_total`).
+    FetchResult {
+        /// A token.
+        Ok = "ok",
+        /// A token, with `force_refresh` (a normal fetch returned the refused token again).
+        Forced = "forced",
+        /// No token.
+        Failed = "failed",
+    }
+}
+
+labels! {
+    /// How a phone lookup ended (`result` of `phone_lookups_total`).
+    PhoneResult {
+        /// The number, from WeChat.
+        Ok = "ok",
+        /// The number, sealed from an earlier presentation of the same code.
+        Replayed = "replayed",
+        /// WeChat refused the phone code.
+        InvalidCode = "invalid_code",
+        /// Anything else WeChat or the access_token service answered.
+        Failed = "failed",
     }
 }
 

@@ -10,7 +10,8 @@ use prometheus::{
 };
 
 use self::labels::{
-    AdminAction, AdminOutcome, DecryptResult, ExchangeResult, FailureReason, LookupResult, StoreOp,
+    AdminAction, AdminOutcome, DecryptResult, ExchangeResult, FailureReason, FetchResult,
+    LookupResult, PhoneResult, StoreOp, WechatApi, WechatResult,
 };
 
 const FAST_BUCKETS: &[f64] = &[
@@ -124,6 +125,16 @@ metrics! {
     wechat_calls_refused_total: IntCounterVec ["appid"] (&[]),
     /// Admin actions, by action and outcome (the audit log has the details).
     admin_actions_total: IntCounterVec ["action", "outcome"] (&[]),
+    /// WeChat server API calls, by API and result (retries included in one call).
+    wechat_requests_total: IntCounterVec ["api", "result"] (&[]),
+    /// WeChat server API call latency, by API, retries included.
+    wechat_request_duration_seconds: HistogramVec ["api"] (SLOW_BUCKETS),
+    /// Access-token fetches from WeChat, by app and result (one per fleet and refresh).
+    access_token_fetches_total: IntCounterVec ["appid", "result"] (&[]),
+    /// Access tokens dropped because WeChat refused them, by app.
+    access_token_invalidations_total: IntCounterVec ["appid"] (&[]),
+    /// Phone-number lookups, by app and result.
+    phone_lookups_total: IntCounterVec ["appid", "result"] (&[]),
 }
 
 /// Who reads a rendering of the metrics.
@@ -172,6 +183,16 @@ impl Metrics {
         }
         self.sessions_created_total.with_label_values(&[appid]);
         self.wechat_calls_refused_total.with_label_values(&[appid]);
+        for result in FetchResult::ALL {
+            self.access_token_fetches_total
+                .with_label_values(&[appid, result.as_str()]);
+        }
+        self.access_token_invalidations_total
+            .with_label_values(&[appid]);
+        for result in PhoneResult::ALL {
+            self.phone_lookups_total
+                .with_label_values(&[appid, result.as_str()]);
+        }
     }
 
     /// Creates the series that do not depend on an app at zero.
@@ -182,6 +203,12 @@ impl Metrics {
         for result in LookupResult::ALL {
             self.session_lookups_total
                 .with_label_values(&[result.as_str()]);
+        }
+        for api in WechatApi::ALL {
+            for result in WechatResult::ALL {
+                self.wechat_requests_total
+                    .with_label_values(&[api.as_str(), result.as_str()]);
+            }
         }
         for action in AdminAction::ALL {
             for outcome in AdminOutcome::ALL {
@@ -203,6 +230,16 @@ impl Metrics {
         self.code_exchanges_total
             .with_label_values(&[appid, result.as_str()])
             .inc();
+    }
+
+    /// Counts a WeChat call.
+    pub fn wechat(&self, api: WechatApi, result: WechatResult, elapsed: std::time::Duration) {
+        self.wechat_requests_total
+            .with_label_values(&[api.as_str(), result.as_str()])
+            .inc();
+        self.wechat_request_duration_seconds
+            .with_label_values(&[api.as_str()])
+            .observe(elapsed.as_secs_f64());
     }
 
     /// Counts a decrypt, and its failure reason when it failed.

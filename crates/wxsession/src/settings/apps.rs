@@ -24,6 +24,22 @@ pub struct AppSettings {
     /// An environment variable holding the app secret.
     #[serde(default)]
     pub secret_env: Option<String>,
+    /// How the app's access_token is fetched (`stable`, `classic`) or `off`.
+    #[serde(default)]
+    pub access_token: AccessTokenMode,
+}
+
+/// `apps[].access_token`: how the app's access_token is fetched, once for every replica.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessTokenMode {
+    /// `POST /cgi-bin/stable_token`: the same token while it is valid (the default).
+    #[default]
+    Stable,
+    /// `GET /cgi-bin/token`: each fetch mints a new token, the previous one lives 5 minutes.
+    Classic,
+    /// No access_token: the phone number, key status and reset are unavailable.
+    Off,
 }
 
 /// An app with its secret resolved.
@@ -33,6 +49,8 @@ pub struct App {
     pub appid: String,
     /// The app secret.
     pub secret: SecretString,
+    /// How its access_token is fetched.
+    pub access_token: AccessTokenMode,
 }
 
 /// The apps with their secrets resolved from `secret`, `secret_file` or `secret_env`.
@@ -87,6 +105,7 @@ pub(super) fn resolve(apps: &[AppSettings]) -> Result<Vec<App>, ConfigError> {
         resolved.push(App {
             appid: app.appid.clone(),
             secret,
+            access_token: app.access_token,
         });
     }
     Ok(resolved)

@@ -17,8 +17,8 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-pub use self::admin::AdminSettings;
-pub use self::apps::{App, AppSettings};
+pub use self::admin::{AdminSettings, CredentialReaderSettings};
+pub use self::apps::{AccessTokenMode, App, AppSettings};
 pub use self::limits::LimitsSettings;
 pub use self::secrets::redact_url_text;
 pub use self::server::ServerSettings;

@@ -81,6 +81,16 @@ pub trait Sessions: Send + Sync {
 
     /// Deletes every session of the user and the user's keys; returns how many sessions died.
     async fn revoke_user(&self, appid: &str, openid: &str) -> Result<u64, StoreError>;
+
+    /// Makes `session_key` the user's newest key, the newest so far the previous one (a key
+    /// WeChat issued outside a login, e.g. `resetUserSessionKey`). The hash keeps `ttl_secs`.
+    async fn rotate_user_key(
+        &self,
+        appid: &str,
+        openid: &str,
+        session_key: &str,
+        ttl_secs: u64,
+    ) -> Result<(), StoreError>;
 }
 
 /// One-time codes: a claim while exchanging, then a sealed answer for the code's lifetime.
@@ -112,9 +122,43 @@ pub trait Counters: Send + Sync {
     async fn unhit(&self, key: &str) -> Result<(), StoreError>;
 }
 
+/// An app's access_token, shared by every replica, and the locks that keep its refresh to one
+/// replica at a time.
+#[async_trait::async_trait]
+pub trait Tokens: Send + Sync {
+    /// The app's stored token and its seconds left.
+    async fn access_token(&self, appid: &str) -> Result<Option<(String, u64)>, StoreError>;
+
+    /// Stores the app's token for `ttl_secs`.
+    async fn put_access_token(
+        &self,
+        appid: &str,
+        token: &str,
+        ttl_secs: u64,
+    ) -> Result<(), StoreError>;
+
+    /// Deletes the app's token only if it is still `token`, and remembers `token` as dead for
+    /// `dead_ttl_secs`; true when it was deleted.
+    async fn drop_access_token(
+        &self,
+        appid: &str,
+        token: &str,
+        dead_ttl_secs: u64,
+    ) -> Result<bool, StoreError>;
+
+    /// A token of the app recently refused by WeChat, if any.
+    async fn dead_access_token(&self, appid: &str) -> Result<Option<String>, StoreError>;
+
+    /// Takes the lock `name` for `ttl_secs` if nobody holds it (`SET NX`); true when taken.
+    async fn try_lock(&self, name: &str, ttl_secs: u64) -> Result<bool, StoreError>;
+
+    /// Releases the lock `name`.
+    async fn unlock(&self, name: &str) -> Result<(), StoreError>;
+}
+
 /// Everything the service keeps, plus a health check.
 #[async_trait::async_trait]
-pub trait Store: Sessions + Codes + Counters + std::fmt::Debug {
+pub trait Store: Sessions + Codes + Counters + Tokens + std::fmt::Debug {
     /// Checks that the backend answers.
     async fn ping(&self) -> Result<(), StoreError>;
 }

@@ -16,7 +16,7 @@ use super::clock::now_unix;
 use super::once::{Answer, Done, Purpose, once};
 use super::token::Token;
 use super::user_data::{UserData, count_bad_input};
-use crate::metrics::labels::{ExchangeResult, StoreOp};
+use crate::metrics::labels::{ExchangeResult, StoreOp, WechatApi};
 use crate::state::{AppEntry, AppState};
 use crate::store::{NewSession, SessionRecord};
 
@@ -111,10 +111,10 @@ async fn exchange(state: &AppState, req: &LoginRequest<'_>) -> Result<Exchanged,
         return Err(Error::WechatUnavailable);
     };
     let started = Instant::now();
-    let result = state
+    let fut = state
         .wechat
-        .code2session(req.appid, &req.app.secret, req.code)
-        .await;
+        .code2session(req.appid, &req.app.secret, req.code);
+    let result = super::wechat::call(&state.metrics, WechatApi::Code2Session, fut).await;
     drop(permit);
     state
         .metrics

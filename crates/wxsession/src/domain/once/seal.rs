@@ -17,6 +17,8 @@ const NONCE_LEN: usize = 12;
 pub enum Purpose {
     /// A `wx.login` code (scope: the appid).
     Login,
+    /// A phone-number code (scope: the session that presented it).
+    Phone,
 }
 
 impl Purpose {
@@ -24,6 +26,7 @@ impl Purpose {
     fn labels(self) -> (&'static str, &'static str) {
         match self {
             Self::Login => ("wxsession/code-seal/v1", "wxsession/code-id/v1"),
+            Self::Phone => ("wxsession/phone-seal/v1", "wxsession/phone-id/v1"),
         }
     }
 }
@@ -105,5 +108,9 @@ mod tests {
         assert_eq!(a.id(), CodeSeal::new(Purpose::Login, "wxa", "code-1").id());
         assert_ne!(a.id(), CodeSeal::new(Purpose::Login, "wxb", "code-1").id());
         assert_eq!(a.open(b"short"), None);
+        // A phone code never shares an id or a key with a login code.
+        let phone = CodeSeal::new(Purpose::Phone, "wxa", "code-1");
+        assert_ne!(phone.id(), a.id());
+        assert_eq!(phone.open(&sealed), None);
     }
 }

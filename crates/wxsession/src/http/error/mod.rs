@@ -90,6 +90,9 @@ error_codes! {
     /// `rawData` signature wrong.
     SignatureMismatch = "signature_mismatch", UNPROCESSABLE_ENTITY, [],
         "the rawData signature does not match";
+    /// WeChat refused the phone code (40029, 40163).
+    InvalidPhoneCode = "invalid_phone_code", UNPROCESSABLE_ENTITY, [],
+        "the phone code is invalid, expired or used: ask the user again";
     /// WeChat 45011 or a local limit.
     RateLimited = "rate_limited", TOO_MANY_REQUESTS, [RetryAfter], "too many requests: retry later";
     /// Any other WeChat errcode, or a reply that is not the expected JSON.
@@ -135,6 +138,8 @@ impl From<Error> for ApiError {
             Error::CodeUsed => Code::CodeUsed.into(),
             Error::InvalidSession => Code::InvalidSession.into(),
             Error::UserBlocked => Code::UserBlocked.into(),
+            Error::InvalidPhoneCode => Code::InvalidPhoneCode.into(),
+            Error::NotFound => Code::NotFound.into(),
             Error::DecryptFailed => Code::DecryptFailed.into(),
             Error::SignatureMismatch => Code::SignatureMismatch.into(),
             Error::RateLimited { retry_after } => Self {

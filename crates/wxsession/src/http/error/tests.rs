@@ -21,6 +21,7 @@ const PINNED: &[(&str, u16, &str, &str)] = &[
     ("unsupported_media_type", 415, "", r#"{"error":{"code":"unsupported_media_type","message":"the request body must be uncompressed application/json","request_id":""}}"#),
     ("decrypt_failed", 422, "", r#"{"error":{"code":"decrypt_failed","message":"the data could not be decrypted with this session: call wx.login, log in again, then fetch the data again","request_id":""}}"#),
     ("signature_mismatch", 422, "", r#"{"error":{"code":"signature_mismatch","message":"the rawData signature does not match","request_id":""}}"#),
+    ("invalid_phone_code", 422, "", r#"{"error":{"code":"invalid_phone_code","message":"the phone code is invalid, expired or used: ask the user again","request_id":""}}"#),
     ("rate_limited", 429, "retry-after: 1", r#"{"error":{"code":"rate_limited","message":"too many requests: retry later","request_id":""}}"#),
     ("wechat_error", 502, "", r#"{"error":{"code":"wechat_error","message":"WeChat returned an error","request_id":""}}"#),
     ("wechat_unavailable", 503, "retry-after: 1", r#"{"error":{"code":"wechat_unavailable","message":"WeChat is unavailable: retry later","request_id":""}}"#),

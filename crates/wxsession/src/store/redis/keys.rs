@@ -10,6 +10,10 @@
 //!   lifetime
 //! - `{prefix}:c:<sha256(appid, code)>` → `p` while exchanging, then the sealed answer
 //! - `{prefix}:rl:<what>:<minute>` → rate-limit counters, expiring with their window
+//! - `{prefix}:at:{appid}` → the app's access_token (TTL: its life minus a 300 s margin), and
+//!   `{prefix}:at:{appid}:dead` → the last token WeChat refused (5 minutes)
+//! - `{prefix}:lk:<name>` → locks: one access_token refresher per app, the per-app budget of
+//!   `force_refresh` (30 s)
 
 use crate::domain::token::SessionId;
 
@@ -44,6 +48,22 @@ impl Keys {
     /// `{prefix}:rl:<what>`
     pub(super) fn counter(&self, what: &str) -> String {
         format!("{}:rl:{what}", self.prefix)
+    }
+
+    /// `{prefix}:at:{appid}`: the app's access_token (TTL: its life minus the refresh margin).
+    pub(super) fn access_token(&self, appid: &str) -> String {
+        format!("{}:at:{{{appid}}}", self.prefix)
+    }
+
+    /// `{prefix}:at:{appid}:dead`: a token WeChat refused (5 minutes), so that a fetch that
+    /// returns it again is known to need `force_refresh`.
+    pub(super) fn dead_access_token(&self, appid: &str) -> String {
+        format!("{}:at:{{{appid}}}:dead", self.prefix)
+    }
+
+    /// `{prefix}:lk:<name>`: a lock (`SET NX EX`), e.g. one refresher per app.
+    pub(super) fn lock(&self, name: &str) -> String {
+        format!("{}:lk:{name}", self.prefix)
     }
 
     /// The session of a user-hash field `s:<id>`; `None` for the other fields.

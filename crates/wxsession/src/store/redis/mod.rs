@@ -6,6 +6,7 @@ mod connection;
 mod counters;
 mod keys;
 mod sessions;
+mod tokens;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +34,8 @@ struct Scripts {
     evict: redis::Script,
     take_user: redis::Script,
     unhit: redis::Script,
+    rotate_key: redis::Script,
+    drop_token: redis::Script,
 }
 
 fn unavailable(err: impl Into<anyhow::Error>) -> StoreError {
@@ -60,6 +63,8 @@ impl RedisStore {
                 evict: redis::Script::new(include_str!("scripts/evict.lua")),
                 take_user: redis::Script::new(include_str!("scripts/take_user.lua")),
                 unhit: redis::Script::new(include_str!("scripts/unhit.lua")),
+                rotate_key: redis::Script::new(include_str!("scripts/rotate_key.lua")),
+                drop_token: redis::Script::new(include_str!("scripts/drop_token.lua")),
             }),
         })
     }

@@ -119,6 +119,25 @@ impl Sessions for RedisStore {
             .map_err(unavailable)?;
         self.delete_sessions(&mut conn, &fields).await
     }
+
+    async fn rotate_user_key(
+        &self,
+        appid: &str,
+        openid: &str,
+        session_key: &str,
+        ttl_secs: u64,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        self.scripts
+            .rotate_key
+            .key(self.keys.user(appid, openid))
+            .arg(session_key)
+            .arg(ttl_secs.max(1))
+            .invoke_async::<i64>(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
 }
 
 /// A session's creation time in milliseconds, which orders a user's sessions: its `created_at`

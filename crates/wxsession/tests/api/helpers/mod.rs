@@ -87,6 +87,7 @@ pub fn app(appid: &str, secret: &str) -> AppSettings {
         secret: Some(SecretString::from(secret)),
         secret_file: None,
         secret_env: None,
+        access_token: Default::default(),
     }
 }
 

@@ -1,41 +1,56 @@
-//! `DELETE /v1/admin/apps/{appid}/users/{openid}/sessions`: log a user out everywhere.
+//! A user's sessions and key: log out everywhere, reset the `session_key`.
 
 use actix_web::{HttpResponse, web};
 
-use crate::domain::audit::{self, Audit};
-use crate::domain::session;
-use crate::http::error::{ApiError, Code};
+use super::audited;
+use crate::domain::audit::Audit;
+use crate::domain::{session, session_key};
+use crate::http::error::ApiError;
 use crate::http::extract::{Admin, ClientIp};
-use crate::metrics::labels::{AdminAction, AdminOutcome};
+use crate::metrics::labels::AdminAction;
 use crate::state::AppState;
 
-/// Revokes every session of `(appid, openid)`; audited whatever the outcome.
+fn audit<'a>(action: AdminAction, path: &'a (String, String), client: ClientIp) -> Audit<'a> {
+    Audit {
+        action,
+        credential: None,
+        appid: &path.0,
+        openid: Some(&path.1),
+        client: client.0,
+    }
+}
+
+/// `DELETE /v1/admin/apps/{appid}/users/{openid}/sessions`: revokes every session of the user.
 pub async fn revoke_all(
     state: web::Data<AppState>,
     admin: Result<Admin, ApiError>,
     client: ClientIp,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (appid, openid) = path.into_inner();
-    let mut audit = Audit {
-        action: AdminAction::RevokeUserSessions,
-        credential: None,
-        appid: &appid,
-        openid: &openid,
-        client: client.0,
-    };
-    let admin = match admin {
-        Ok(admin) => admin,
-        Err(err) => {
-            // A disabled admin API is not an attempt worth a line.
-            if err.code() != Code::NotFound {
-                audit.record(&state.metrics, AdminOutcome::Denied);
-            }
-            return Err(err);
-        }
-    };
-    audit.credential = Some(&admin.id);
-    let result = session::revoke_user(&state, &appid, &openid).await;
-    audit.record(&state.metrics, audit::outcome_of(&result));
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "revoked": result? })))
+    let path = path.into_inner();
+    let audit = audit(AdminAction::RevokeUserSessions, &path, client);
+    let (appid, openid) = (&path.0, &path.1);
+    let revoked = audited(&state, audit, admin.map(|a| a.id), || {
+        session::revoke_user(&state, appid, openid)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "revoked": revoked })))
+}
+
+/// `POST /v1/admin/apps/{appid}/users/{openid}/session-key/reset`: WeChat's
+/// `resetUserSessionKey`; the new key becomes the user's newest.
+pub async fn reset_session_key(
+    state: web::Data<AppState>,
+    admin: Result<Admin, ApiError>,
+    client: ClientIp,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let path = path.into_inner();
+    let audit = audit(AdminAction::ResetSessionKey, &path, client);
+    let (appid, openid) = (&path.0, &path.1);
+    audited(&state, audit, admin.map(|a| a.id), || {
+        session_key::reset(&state, appid, openid)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "reset": true })))
 }

@@ -1,8 +1,10 @@
-//! `/v1/sessions…`: log in, introspect, log out, decrypt.
+//! `/v1/sessions…`: log in, introspect, log out, decrypt, the phone number, the key status.
 
 pub mod create;
 mod current;
 pub mod decrypt;
+mod key_status;
+mod phone;
 
 use actix_web::web;
 
@@ -14,5 +16,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .get(current::introspect)
                 .delete(current::logout),
         )
-        .service(web::resource("/v1/sessions/current/decrypt").post(decrypt::decrypt));
+        .service(web::resource("/v1/sessions/current/decrypt").post(decrypt::decrypt))
+        .service(web::resource("/v1/sessions/current/phone").post(phone::phone_number))
+        .service(web::resource("/v1/sessions/current/key-status").get(key_status::key_status));
 }

@@ -1,6 +1,8 @@
 //! The in-memory store: one process only, for `wxsession dev` and tests. Same semantics as
 //! Redis, expiry included.
 
+mod tokens;
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -26,6 +28,10 @@ struct Inner {
     users: HashMap<(String, String), User>,
     codes: HashMap<String, (Vec<u8>, Instant)>,
     counters: HashMap<String, (u64, Instant)>,
+    /// appid → (token, expiry): the live ones, and the ones WeChat refused.
+    tokens: HashMap<String, (String, Instant)>,
+    dead_tokens: HashMap<String, (String, Instant)>,
+    locks: HashMap<String, Instant>,
     writes: u64,
 }
 
@@ -39,6 +45,7 @@ impl Inner {
         self.sessions.retain(|_, (_, exp)| *exp > now);
         self.codes.retain(|_, (_, exp)| *exp > now);
         self.counters.retain(|_, (_, exp)| *exp > now);
+        self.locks.retain(|_, exp| *exp > now);
         self.users.retain(|_, u| u.expires.is_none_or(|e| e > now));
     }
 }
@@ -177,6 +184,27 @@ impl Sessions for MemoryStore {
             }
         }
         Ok(revoked)
+    }
+
+    async fn rotate_user_key(
+        &self,
+        appid: &str,
+        openid: &str,
+        session_key: &str,
+        ttl_secs: u64,
+    ) -> Result<(), StoreError> {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        let user = inner.users.entry(user_key(appid, openid)).or_default();
+        if user.expires.is_some_and(|e| e <= now) {
+            *user = User::default();
+        }
+        if user.keys.first().map(String::as_str) != Some(session_key) {
+            user.keys.insert(0, session_key.to_owned());
+            user.keys.truncate(2);
+        }
+        user.expires = Some(now + Duration::from_secs(ttl_secs));
+        Ok(())
     }
 }
 

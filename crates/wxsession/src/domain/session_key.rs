@@ -1,0 +1,92 @@
+//! The user's `session_key` at WeChat: is the newest one we hold still WeChat's
+//! (`checkSessionKey`), and replacing it (`resetUserSessionKey`, an admin action).
+
+use secrecy::ExposeSecret as _;
+use wechat_crypto::SessionKey;
+
+use super::credentials::{self, CallError};
+use super::{Error, wechat};
+use crate::metrics::labels::{StoreOp, WechatApi};
+use crate::state::AppState;
+
+/// The user's newest key, as stored (opened with the key ring).
+async fn newest_key(state: &AppState, appid: &str, openid: &str) -> Result<SessionKey, Error> {
+    let keys = state
+        .timed(StoreOp::UserKeys, state.store.user_keys(appid, openid))
+        .await?;
+    let stored = keys.first().ok_or(Error::NotFound)?;
+    let text = state
+        .keyring
+        .open(stored, appid, openid)
+        .ok_or_else(|| anyhow::anyhow!("the user's session_key cannot be opened"))?;
+    SessionKey::from_base64(&text)
+        .map_err(|_| Error::Unexpected(anyhow::anyhow!("a stored session_key is malformed")))
+}
+
+/// What a failed call means for a client.
+fn failed(appid: &str, err: CallError<wechat_client::Error>) -> Error {
+    match err {
+        CallError::Token(err) => err,
+        CallError::Call(err) => {
+            tracing::warn!(appid, error = %crate::telemetry::error_chain(&err), "a session_key call failed");
+            wechat::client_error(appid, &err)
+        }
+    }
+}
+
+/// Whether WeChat still holds the user's newest key we know (`false`: the client should call
+/// `wx.login` before fetching encrypted data).
+pub async fn status(state: &AppState, appid: &str, openid: &str) -> Result<bool, Error> {
+    let key = newest_key(state, appid, openid).await?;
+    let signature = wechat_crypto::user_state_signature(&key, b"");
+    credentials::call(state, appid, |token| {
+        let signature = signature.clone();
+        async move {
+            let fut = state.wechat.check_session(&token, openid, &signature);
+            wechat::call(&state.metrics, WechatApi::CheckSession, fut).await
+        }
+    })
+    .await
+    .map_err(|err| failed(appid, err))
+}
+
+/// Has WeChat replace the user's key; the new key becomes the newest, the old one the
+/// previous (data fetched just before still decrypts).
+pub async fn reset(state: &AppState, appid: &str, openid: &str) -> Result<(), Error> {
+    for (value, field) in [(appid, "appid"), (openid, "openid")] {
+        if !super::ids::is_valid_id(value) {
+            return Err(Error::InvalidInput(format!("{field} is malformed")));
+        }
+    }
+    state.apps.get(appid).ok_or(Error::UnknownApp)?;
+    let key = newest_key(state, appid, openid).await?;
+    let signature = wechat_crypto::user_state_signature(&key, b"");
+    let fresh = credentials::call(state, appid, |token| {
+        let signature = signature.clone();
+        async move {
+            let fut = state
+                .wechat
+                .reset_user_session_key(&token, openid, &signature);
+            wechat::call(&state.metrics, WechatApi::ResetUserSessionKey, fut).await
+        }
+    })
+    .await
+    .map_err(|err| failed(appid, err))?;
+    let Ok(fresh) = SessionKey::from_base64(fresh.expose_secret()) else {
+        tracing::warn!(appid, "WeChat returned a malformed session_key");
+        return Err(Error::WechatError);
+    };
+    let sealed = state
+        .keyring
+        .seal(fresh.expose_base64(), appid, openid)
+        .ok_or_else(|| anyhow::anyhow!("sealing the session_key failed"))?;
+    state
+        .timed(
+            StoreOp::RotateUserKey,
+            state
+                .store
+                .rotate_user_key(appid, openid, &sealed, state.max_lifetime_secs),
+        )
+        .await?;
+    Ok(())
+}

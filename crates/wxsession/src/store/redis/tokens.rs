@@ -1,0 +1,79 @@
+//! Access tokens and locks in Redis.
+
+use redis::AsyncCommands as _;
+
+use super::{RedisStore, unavailable};
+use crate::store::{StoreError, Tokens};
+
+#[async_trait::async_trait]
+impl Tokens for RedisStore {
+    async fn access_token(&self, appid: &str) -> Result<Option<(String, u64)>, StoreError> {
+        let mut conn = self.conn().await?;
+        let key = self.keys.access_token(appid);
+        let (token, ttl): (Option<String>, i64) = redis::pipe()
+            .get(&key)
+            .ttl(&key)
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(token.map(|t| (t, ttl.max(0).unsigned_abs())))
+    }
+
+    async fn put_access_token(
+        &self,
+        appid: &str,
+        token: &str,
+        ttl_secs: u64,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        conn.set_ex(self.keys.access_token(appid), token, ttl_secs.max(1))
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn drop_access_token(
+        &self,
+        appid: &str,
+        token: &str,
+        dead_ttl_secs: u64,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        let dropped: i64 = self
+            .scripts
+            .drop_token
+            .key(self.keys.access_token(appid))
+            .key(self.keys.dead_access_token(appid))
+            .arg(token)
+            .arg(dead_ttl_secs.max(1))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(dropped == 1)
+    }
+
+    async fn dead_access_token(&self, appid: &str) -> Result<Option<String>, StoreError> {
+        let mut conn = self.conn().await?;
+        conn.get(self.keys.dead_access_token(appid))
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn try_lock(&self, name: &str, ttl_secs: u64) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        let taken: Option<String> = redis::cmd("SET")
+            .arg(self.keys.lock(name))
+            .arg(1)
+            .arg("NX")
+            .arg("EX")
+            .arg(ttl_secs.max(1))
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(taken.is_some())
+    }
+
+    async fn unlock(&self, name: &str) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        conn.del(self.keys.lock(name)).await.map_err(unavailable)
+    }
+}
