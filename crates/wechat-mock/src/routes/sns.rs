@@ -57,18 +57,8 @@ pub(super) async fn jscode2session(
             }
             Plan::User(user) => return login(&state, &appid, &code, &user),
             Plan::Errcode(code) => return errcode(code, "simulated error"),
-            Plan::Http(status) => {
-                let status = actix_web::http::StatusCode::from_u16(status)
-                    .unwrap_or(actix_web::http::StatusCode::BAD_GATEWAY);
-                return HttpResponse::build(status)
-                    .content_type("text/html")
-                    .body("<html><body>simulated upstream failure</body></html>");
-            }
-            Plan::Garbage(body) => {
-                return HttpResponse::Ok()
-                    .content_type("application/json")
-                    .body(body);
-            }
+            Plan::Http(status) => return http_failure(status),
+            Plan::Garbage(body) => return garbage(body),
             Plan::BadIdentity(openid) => {
                 return HttpResponse::Ok().json(Session {
                     openid: openid.to_owned(),
@@ -101,4 +91,20 @@ fn login(state: &State, appid: &str, code: &str, user: &str) -> HttpResponse {
         unionid: unionid_for(user),
         openid,
     })
+}
+
+/// An HTTP error page with `status`, as a proxy in front of WeChat would answer.
+pub(super) fn http_failure(status: u16) -> HttpResponse {
+    let status = actix_web::http::StatusCode::from_u16(status)
+        .unwrap_or(actix_web::http::StatusCode::BAD_GATEWAY);
+    HttpResponse::build(status)
+        .content_type("text/html")
+        .body("<html><body>simulated upstream failure</body></html>")
+}
+
+/// HTTP 200 with a body that is not the expected JSON.
+pub(super) fn garbage(body: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body)
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 use wechat_crypto::SessionKey;
 
-use super::sns::errcode;
+use super::sns::{errcode, garbage, http_failure};
 use crate::codes::{Plan, parse};
 use crate::state::{Counter, State, openid_for};
 
@@ -79,6 +79,8 @@ pub(super) async fn phone_number(
                 *rest
             }
             Plan::Errcode(code) => return errcode(code, "simulated error"),
+            Plan::Http(status) => return http_failure(status),
+            Plan::Garbage(body) => return garbage(body),
             Plan::Phone(user) => {
                 // A phone code is bound to its user: another openid gets "invalid code".
                 if req

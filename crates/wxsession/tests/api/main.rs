@@ -15,11 +15,13 @@ mod contract {
     mod requests;
 }
 
+mod access_token;
 mod admin;
 mod config;
 mod decrypt;
 mod limits;
 mod login;
+mod phone;
 mod process;
 mod sessions;
 mod store;

@@ -158,6 +158,36 @@ async fn logs_of_a_full_flow_hold_no_secret() {
         .await
         .expect("login");
     assert_eq!(login2.status().as_u16(), 201);
+    let token2 = login2.json::<serde_json::Value>().await.expect("json")["session"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    // The phone number and the access_token pass through this replica too.
+    let res = http
+        .post(format!("{}/v1/sessions/current/phone", server.address))
+        .bearer_auth(&token2)
+        .json(&json!({"code": crate::helpers::phone_code_for("quinn")}))
+        .send()
+        .await
+        .expect("phone");
+    assert_eq!(res.status().as_u16(), 200);
+    let phone = wechat_mock::phone_for("quinn");
+    let access_token: serde_json::Value = http
+        .get(format!(
+            "{}/v1/admin/apps/{APPID}/access-token",
+            server.address
+        ))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .expect("access token")
+        .json()
+        .await
+        .expect("json");
+    let access_token = access_token["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
     let session_key: String = redis::cmd("HGET")
         .arg(format!("{}:u:{{{APPID}:{openid}}}", env.prefix))
         .arg("k0")
@@ -187,6 +217,8 @@ async fn logs_of_a_full_flow_hold_no_secret() {
         ("session_key", session_key.as_str()),
         ("encryptedData", &enc_data[..32]),
         ("iv", enc["iv"].as_str().expect("iv")),
+        ("phone number", phone.as_str()),
+        ("access_token", access_token.as_str()),
     ] {
         assert!(!log.contains(needle), "{what} leaked into the log:\n{log}");
     }

@@ -85,14 +85,14 @@ pub async fn get(state: &AppState, appid: &str) -> Result<AccessToken, Error> {
         if let Some((token, ttl)) = stored {
             if ttl < AHEAD_SECS {
                 // Ahead of expiry: this request goes on with the current token.
-                tokio::spawn(Refresher::new(state, appid, app).refresh_if_free());
+                tokio::spawn(Refresher::new(state, appid, app).refresh_if_free(AHEAD_SECS));
             }
             return Ok(AccessToken {
                 token: SecretString::from(token),
                 expires_in: ttl,
             });
         }
-        if let Some(fetched) = Refresher::new(state, appid, app).fetch_if_free().await? {
+        if let Some(fetched) = Refresher::new(state, appid, app).fetch_if_free(1).await? {
             return Ok(fetched);
         }
         if Instant::now() >= deadline {

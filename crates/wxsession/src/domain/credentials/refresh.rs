@@ -59,8 +59,13 @@ impl Refresher {
         format!("at-refresh:{}", self.appid)
     }
 
-    /// Fetches and stores a token if no other replica is doing so; `None` if one is.
-    pub(super) async fn fetch_if_free(&self) -> Result<Option<AccessToken>, Error> {
+    /// Fetches and stores a token if no other replica is doing so (`None` if one is), unless
+    /// the store holds one with at least `enough_secs` left by the time the lock is taken (the
+    /// replica that held the lock before may just have stored it).
+    pub(super) async fn fetch_if_free(
+        &self,
+        enough_secs: u64,
+    ) -> Result<Option<AccessToken>, Error> {
         let lock = self.lock_name();
         let taken = self
             .timed
@@ -72,7 +77,11 @@ impl Refresher {
         if !taken {
             return Ok(None);
         }
-        let result = self.fetch_and_store().await;
+        let result = match self.stored(enough_secs).await {
+            Ok(Some(token)) => Ok(token),
+            Ok(None) => self.fetch_and_store().await,
+            Err(err) => Err(err),
+        };
         let _ = self
             .timed
             .run(StoreOp::AccessToken, self.store.unlock(&lock))
@@ -80,10 +89,24 @@ impl Refresher {
         result.map(Some)
     }
 
-    /// The background refresh ahead of expiry; failures are logged and counted, and the next
-    /// request tries again.
-    pub(super) async fn refresh_if_free(self) {
-        if let Err(err) = self.fetch_if_free().await {
+    /// The stored token, if it has at least `enough_secs` left.
+    async fn stored(&self, enough_secs: u64) -> Result<Option<AccessToken>, Error> {
+        let stored = self
+            .timed
+            .run(StoreOp::AccessToken, self.store.access_token(&self.appid))
+            .await?;
+        Ok(stored
+            .filter(|(_, ttl)| *ttl >= enough_secs)
+            .map(|(token, expires_in)| AccessToken {
+                token: SecretString::from(token),
+                expires_in,
+            }))
+    }
+
+    /// The background refresh ahead of expiry (unless another replica did it meanwhile);
+    /// failures are logged and counted, and the next request tries again.
+    pub(super) async fn refresh_if_free(self, ahead_secs: u64) {
+        if let Err(err) = self.fetch_if_free(ahead_secs).await {
             tracing::warn!(appid = %self.appid, error = %err, "refreshing the access_token ahead of expiry failed");
         }
     }

@@ -17,6 +17,13 @@ pub const SPEC_METRICS: &[&str] = &[
     "wxsession_http_requests_total",
     "wxsession_http_request_duration_seconds",
     "wxsession_http_requests_in_flight",
+    "wxsession_wechat_requests_total",
+    "wxsession_wechat_request_duration_seconds",
+    "wxsession_access_token_fetches_total",
+    "wxsession_access_token_invalidations_total",
+    "wxsession_phone_lookups_total",
+    "wxsession_wechat_calls_refused_total",
+    "wxsession_admin_actions_total",
     "process_resident_memory_bytes",
 ];
 

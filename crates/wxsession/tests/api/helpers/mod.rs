@@ -3,6 +3,7 @@
 
 mod assert;
 mod redis_server;
+mod sim;
 mod wait;
 
 pub use self::assert::{error_of, expect_error};
@@ -146,6 +147,11 @@ pub fn code_for(user: &str) -> String {
     format!("user:{user}:{}", uuid::Uuid::new_v4().simple())
 }
 
+/// A phone code (`getPhoneNumber`) the simulator accepts once, for `user`.
+pub fn phone_code_for(user: &str) -> String {
+    format!("phone:{user}:{}", uuid::Uuid::new_v4().simple())
+}
+
 impl TestApp {
     /// Another replica on the same Redis, prefix and simulator.
     pub async fn replica(&self) -> TestApp {
@@ -229,26 +235,6 @@ impl TestApp {
             .await;
         assert_eq!(res.status().as_u16(), 201, "login of {code}");
         res.json().await.expect("login body")
-    }
-
-    /// What `wx.getUserInfo` would hand the mini-program now: encrypted with the user's
-    /// current (or previous) session key.
-    pub async fn sim_encrypt(&self, appid: &str, user: &str, data: Value, key: &str) -> Value {
-        self.sim_encrypt_raw(json!({ "appid": appid, "user": user, "data": data, "key": key }))
-            .await
-    }
-
-    /// `POST /__sim/encrypt` with any request (by code, openid, watermark override, …).
-    pub async fn sim_encrypt_raw(&self, request: Value) -> Value {
-        let res = self
-            .http
-            .post(format!("{}/__sim/encrypt", self.env.sim.url))
-            .json(&request)
-            .send()
-            .await
-            .expect("simulator answers");
-        assert!(res.status().is_success(), "encrypt: {}", res.status());
-        res.json().await.expect("encrypt body")
     }
 
     /// Polls `GET /v1/auth` with `token` until it answers `status`, for at most `timeout`.

@@ -198,6 +198,8 @@ pub async fn suite(store: Arc<dyn Store>) {
         tokio::time::sleep(Duration::from_millis(1200)).await;
     }
     assert!(gone, "an idle session expires");
+
+    tokens(&*store).await;
 }
 
 #[tokio::test]
@@ -257,4 +259,60 @@ async fn redis_suite(pool: Option<usize>) {
     for (key, ttl) in keys {
         assert!(ttl > 0, "{key} has TTL {ttl}");
     }
+}
+
+/// Access tokens, compare-and-delete, refused tokens, locks.
+async fn tokens(store: &dyn Store) {
+    assert_eq!(store.access_token("wxapp").await.expect("get"), None);
+    store
+        .put_access_token("wxapp", "T1", 100)
+        .await
+        .expect("put");
+    let (token, ttl) = store
+        .access_token("wxapp")
+        .await
+        .expect("get")
+        .expect("stored");
+    assert_eq!(token, "T1");
+    assert!((99..=100).contains(&ttl), "{ttl}");
+    assert_eq!(store.dead_access_token("wxapp").await.expect("dead"), None);
+    // Only the current token is dropped; either way it is remembered as refused.
+    assert!(
+        !store
+            .drop_access_token("wxapp", "T0", 60)
+            .await
+            .expect("drop")
+    );
+    assert!(store.access_token("wxapp").await.expect("get").is_some());
+    assert!(
+        store
+            .drop_access_token("wxapp", "T1", 60)
+            .await
+            .expect("drop")
+    );
+    assert_eq!(store.access_token("wxapp").await.expect("get"), None);
+    assert_eq!(
+        store
+            .dead_access_token("wxapp")
+            .await
+            .expect("dead")
+            .as_deref(),
+        Some("T1")
+    );
+    // Locks: one holder at a time, released explicitly.
+    assert!(store.try_lock("l1", 10).await.expect("lock"));
+    assert!(!store.try_lock("l1", 10).await.expect("lock"));
+    assert!(store.try_lock("l2", 10).await.expect("lock"));
+    store.unlock("l1").await.expect("unlock");
+    assert!(store.try_lock("l1", 10).await.expect("lock"));
+    // A key issued outside a login becomes the newest, the newest so far the previous.
+    create(store, "o-reset", "key-A", 100, 3600).await;
+    store
+        .rotate_user_key("wxapp", "o-reset", "key-B", 3600)
+        .await
+        .expect("rotate");
+    assert_eq!(
+        store.user_keys("wxapp", "o-reset").await.expect("keys"),
+        vec!["key-B", "key-A"]
+    );
 }
