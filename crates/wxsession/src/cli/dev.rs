@@ -100,7 +100,8 @@ wxsession dev: {store}, built-in WeChat simulator, one demo app
   simulator  {sim}
   demo app   {DEMO_APPID}   admin token {admin_token}
 
-Paste into a shell (codes are user:<name>:<anything>, each usable once):
+Paste into a shell (login codes are user:<name>:<anything>, phone codes phone:<name>:<anything>,
+each usable once):
 
 TOKEN=$(curl -s -X POST {api}/v1/sessions -H 'content-type: application/json' \
   -d '{{"code":"user:alice:'"$(date +%s%N)"'"}}' | sed -E 's/.*"session":"([^"]+)".*/\1/'); echo "$TOKEN"
@@ -110,6 +111,9 @@ ENC=$(curl -s -X POST {sim}/__sim/encrypt -H 'content-type: application/json' \
 curl -s -X POST {api}/v1/sessions/current/decrypt -H "authorization: Bearer $TOKEN" \
   -H 'content-type: application/json' -d "$ENC"; echo
 curl -s -o /dev/null -D - {api}/v1/auth -H "authorization: Bearer $TOKEN"
+curl -s -X POST {api}/v1/sessions/current/phone -H "authorization: Bearer $TOKEN" \
+  -H 'content-type: application/json' -d '{{"code":"phone:alice:'"$(date +%s%N)"'"}}'; echo
+curl -s {api}/v1/sessions/current/key-status -H "authorization: Bearer $TOKEN"; echo
 curl -s -X DELETE {api}/v1/sessions/current -H "authorization: Bearer $TOKEN" -w '%{{http_code}}\n'
 curl -s {api}/v1/sessions/current -H "authorization: Bearer $TOKEN"; echo
 "#
