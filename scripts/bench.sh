@@ -173,6 +173,29 @@ crit_gib=$(awk '/aes_cbc_decrypt\/1KiB/ {f=1} f && /thrpt:/ {print $(NF-3), $(NF
 ossl_gib=$(openssl speed -decrypt -evp aes-128-cbc -seconds "$((dur > 3 ? 3 : 1))" -bytes 1024 2>/dev/null |
   awk '/^AES-128-CBC/ {v=$2; sub(/k$/,"",v); printf "%.2f\n", v*1000/1073741824}')
 
+echo "5c/7 phone-number lookups through the API (one token fetch for the run)" >&2
+cat >"$tmp/phone.lua" <<'LUA'
+local tokens = {}
+for line in io.lines(os.getenv("TOKENS")) do tokens[#tokens + 1] = line end
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local n = 0
+request = function()
+  n = n + 1
+  local k = (n % #tokens) + 1
+  return wrk.format("POST", "/v1/sessions/current/phone",
+    { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. tokens[k] },
+    '{"code":"phone:bench' .. k .. ':' .. os.getenv("RUN") .. '-' .. tid .. '-' .. n .. '"}')
+end
+LUA
+RUN=p$RANDOM TOKENS="$tmp/tokens" wrk -t2 -c64 -d"${dur}s" -s "$tmp/phone.lua" "$api" >"$tmp/wrk-phone.txt"
+phone_rps=$(wrk_ok_rps <"$tmp/wrk-phone.txt")
+phone_non2xx=$(awk '/Non-2xx/ {print $5}' "$tmp/wrk-phone.txt"); phone_non2xx=${phone_non2xx:-0}
+token_fetches=$(curl -sf "http://127.0.0.1:$mock_port/__sim/stats" | json_field token_fetches)
+
 echo "6/7 Redis memory per session ($sessions sessions of new users, then of existing users)" >&2
 mem() { redis-cli -p "$redis_port" info memory | tr -d '\r' | awk -F: '/^used_memory:/ {print $2}'; }
 redis-cli -p "$redis_port" flushall >/dev/null
@@ -215,7 +238,8 @@ r = dict(
   auth_rps=float("$auth_rps"), auth_p50_us=int("$auth_p50"), auth_p99_us=int("$auth_p99"), auth_non2xx=int("$auth_non2xx"),
   half_rate_rps=int("$half"), half_rate_done_rps=float("$half_done"), half_rate_p50_us=int("$half_p50"), half_rate_p99_us=int("$half_p99"),
   login_rps=float("$login_rps"), login_100ms_c256_rps=float("$login_slow_rps"), login_100ms_p99_us=int("$login_slow_p99"),
-  decrypt_1kib_rps=float("$decrypt_rps"), criterion_aes_cbc_1kib_gib_s=float("${crit_gib:-0}"),
+  decrypt_1kib_rps=float("$decrypt_rps"),
+  phone_rps=float("$phone_rps"), phone_non2xx=int("$phone_non2xx"), phone_token_fetches=int("$token_fetches"), criterion_aes_cbc_1kib_gib_s=float("${crit_gib:-0}"),
   openssl_aes_cbc_decrypt_1kib_gib_s=float("${ossl_gib:-0}"),
   sessions=$sessions, redis_bytes_per_session=$per_session, redis_bytes_per_session_steady=$per_session_steady,
   redis_bytes_per_extra_session=$per_session_existing, rss_kib_warm_process=int("$rss_warm"),
@@ -234,6 +258,7 @@ print(f"""
 | 4b | logins, simulator 100 ms, c=256 | {r['login_100ms_c256_rps']:,.0f} logins/s, p99 {r['login_100ms_p99_us']/1000:.0f} ms | 256 / 0.1 s = 2,560 ideal | {r['login_100ms_c256_rps']/2560:.2f} of ideal (target ≥ 2000/s) |
 | 5a | decrypt 1 KiB via API, c=64 | {r['decrypt_1kib_rps']:,.0f} rps | — | |
 | 5b | AES-128-CBC decrypt 1 KiB (criterion) | {r['criterion_aes_cbc_1kib_gib_s']:.2f} GiB/s | openssl {r['openssl_aes_cbc_decrypt_1kib_gib_s']:.2f} GiB/s | {r['crypto_ratio']:.2f} × (target ≥ 0.7) |
+| 5c | phone lookups via API, c=64 (simulator 0 ms) | {r['phone_rps']:,.0f} lookups/s, non-2xx {r['phone_non2xx']}, {r['phone_token_fetches']} access_token fetch(es) in the run | logins (4a) | {r['phone_rps']/r['login_rps']:.2f} × logins (target: 1 fetch) |
 | 6 | Redis memory per session ({r['sessions']:,}) | new users: {r['redis_bytes_per_session_steady']} B ({r['redis_bytes_per_session']} B while the 5-min code answers live); another session of an existing user: {r['redis_bytes_per_extra_session']} B | — | target ≤ 200 B |
 | 7 | RSS with {r['idle_connections']:,} idle keep-alive connections | {r['rss_kib_idle_conns']/1024:.1f} MiB (fresh replica {r['rss_kib_before']/1024:.1f} MiB; the replica that ran rows 2–6 held {r['rss_kib_warm_process']/1024:.1f} MiB) | — | target ≤ 50 MB |
 """)

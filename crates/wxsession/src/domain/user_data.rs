@@ -111,16 +111,18 @@ pub async fn decrypt_for(
     let (appid, openid) = (record.appid.as_str(), record.openid.as_str());
     let data = data.inspect_err(|_| count_bad_input(&state.metrics, appid))?;
     // The failure budget and the user's keys: two commands, pipelined on the connection.
-    let (claim, keys) = tokio::join!(
-        super::limits::claim_decrypt(state, &current.id),
+    let (budget, keys) = tokio::join!(
+        super::limits::decrypt_budget(state, &current.id),
         state.timed(StoreOp::UserKeys, state.store.user_keys(appid, openid)),
     );
-    let claim = claim?;
+    let budget = budget?;
     let keys: Vec<String> = keys?
         .iter()
         .filter_map(|stored| state.keyring.open(stored, appid, openid))
         .collect();
-    let value = data.decrypt(&state.metrics, appid, &keys)?;
-    claim.succeeded(state).await;
+    let value = match data.decrypt(&state.metrics, appid, &keys) {
+        Ok(value) => value,
+        Err(err) => return Err(budget.failed(state, err).await),
+    };
     Ok(value)
 }

@@ -118,8 +118,8 @@ pub trait Counters: Send + Sync {
     /// count.
     async fn hit(&self, key: &str, window_secs: u64) -> Result<u64, StoreError>;
 
-    /// Takes one back from a counter, if it still exists (never creating one).
-    async fn unhit(&self, key: &str) -> Result<(), StoreError>;
+    /// The current value of a counter (0 when absent).
+    async fn count(&self, key: &str) -> Result<u64, StoreError>;
 }
 
 /// An app's access_token, shared by every replica, and the locks that keep its refresh to one

@@ -39,37 +39,45 @@ pub async fn login_attempt(state: &AppState, ip: IpAddr) -> Result<(), Error> {
     Ok(())
 }
 
-/// A decrypt's claim on its session's failure budget: taken before the attempt (increment,
-/// then decide, so that concurrent attempts cannot all pass one check), given back when the
-/// attempt succeeds.
+/// A session's decrypt-failure budget for this minute, checked before an attempt.
 #[derive(Debug)]
 #[must_use]
-pub struct DecryptClaim(Option<String>);
+pub struct DecryptBudget(Option<(String, u64)>);
 
-/// Takes one unit of the session's failure budget; `429` when it is spent.
-pub async fn claim_decrypt(state: &AppState, id: &SessionId) -> Result<DecryptClaim, Error> {
+/// `429` when the session has used up its decrypt failures for this minute. The check is
+/// cheap and may race; [`DecryptBudget::failed`] decides for sure.
+pub async fn decrypt_budget(state: &AppState, id: &SessionId) -> Result<DecryptBudget, Error> {
     let limit = state.limits.decrypt_failures_per_session;
     if limit == 0 {
-        return Ok(DecryptClaim(None));
+        return Ok(DecryptBudget(None));
     }
     let (index, left) = window();
     let key = format!("df:{}:{index}", id.as_str());
     let count = state
-        .timed(StoreOp::RateLimit, state.store.hit(&key, WINDOW_SECS))
+        .timed(StoreOp::RateLimit, state.store.count(&key))
         .await?;
-    if count > limit {
+    if count >= limit {
         return Err(Error::RateLimited { retry_after: left });
     }
-    Ok(DecryptClaim(Some(key)))
+    Ok(DecryptBudget(Some((key, left))))
 }
 
-impl DecryptClaim {
-    /// The attempt succeeded: its unit goes back to the budget. Best effort.
-    pub async fn succeeded(self, state: &AppState) {
-        if let Some(key) = self.0 {
-            let _ = state
-                .timed(StoreOp::RateLimit, state.store.unhit(&key))
-                .await;
+impl DecryptBudget {
+    /// A failed attempt: counted (increment, then decide), so that however many attempts race
+    /// past the check, only `limit` failures per minute are ever answered as such; the rest
+    /// get `429`. Successes never touch the budget.
+    pub async fn failed(self, state: &AppState, err: Error) -> Error {
+        let Some((key, left)) = self.0 else {
+            return err;
+        };
+        let limit = state.limits.decrypt_failures_per_session;
+        match state
+            .timed(StoreOp::RateLimit, state.store.hit(&key, WINDOW_SECS))
+            .await
+        {
+            Ok(count) if count > limit => Error::RateLimited { retry_after: left },
+            Ok(_) => err,
+            Err(store) => store.into(),
         }
     }
 }

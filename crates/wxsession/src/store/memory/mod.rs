@@ -267,13 +267,13 @@ impl Counters for MemoryStore {
         Ok(entry.0)
     }
 
-    async fn unhit(&self, key: &str) -> Result<(), StoreError> {
+    async fn count(&self, key: &str) -> Result<u64, StoreError> {
         let now = Instant::now();
-        if let Some((n, exp)) = self.lock().counters.get_mut(key)
-            && *exp > now
-        {
-            *n = n.saturating_sub(1);
-        }
-        Ok(())
+        Ok(self
+            .lock()
+            .counters
+            .get(key)
+            .filter(|(_, exp)| *exp > now)
+            .map_or(0, |(n, _)| *n))
     }
 }

@@ -1,5 +1,7 @@
 //! Rate-limit counters in Redis.
 
+use redis::AsyncCommands as _;
+
 use super::{RedisStore, unavailable};
 use crate::store::{Counters, StoreError};
 
@@ -21,14 +23,12 @@ impl Counters for RedisStore {
         Ok(count)
     }
 
-    async fn unhit(&self, key: &str) -> Result<(), StoreError> {
+    async fn count(&self, key: &str) -> Result<u64, StoreError> {
         let mut conn = self.conn().await?;
-        self.scripts
-            .unhit
-            .key(self.keys.counter(key))
-            .invoke_async::<i64>(&mut conn)
+        let count: Option<u64> = conn
+            .get(self.keys.counter(key))
             .await
             .map_err(unavailable)?;
-        Ok(())
+        Ok(count.unwrap_or(0))
     }
 }

@@ -33,7 +33,6 @@ struct Scripts {
     register: redis::Script,
     evict: redis::Script,
     take_user: redis::Script,
-    unhit: redis::Script,
     rotate_key: redis::Script,
     drop_token: redis::Script,
 }
@@ -62,7 +61,6 @@ impl RedisStore {
                 register: redis::Script::new(include_str!("scripts/register.lua")),
                 evict: redis::Script::new(include_str!("scripts/evict.lua")),
                 take_user: redis::Script::new(include_str!("scripts/take_user.lua")),
-                unhit: redis::Script::new(include_str!("scripts/unhit.lua")),
                 rotate_key: redis::Script::new(include_str!("scripts/rotate_key.lua")),
                 drop_token: redis::Script::new(include_str!("scripts/drop_token.lua")),
             }),
