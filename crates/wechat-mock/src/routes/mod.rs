@@ -42,3 +42,31 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: Arc<State>) {
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
+
+/// Follows a code's plan through its delays, busy answers and failures; `Ok` is where it ends
+/// (a user, a phone, an identity WeChat would never issue, nothing), `Err` the answer to give.
+pub(super) async fn follow(
+    state: &crate::state::State,
+    code: &str,
+) -> Result<crate::codes::Plan, HttpResponse> {
+    use crate::codes::Plan;
+    let mut plan = crate::codes::parse(code);
+    loop {
+        plan = match plan {
+            Plan::Slow(delay, rest) => {
+                tokio::time::sleep(delay).await;
+                *rest
+            }
+            Plan::Busy(n, rest) => {
+                if state.previous_attempts(code) < n {
+                    return Err(sns::errcode(-1, "system error"));
+                }
+                *rest
+            }
+            Plan::Errcode(errcode) => return Err(sns::errcode(errcode, "simulated error")),
+            Plan::Http(status) => return Err(sns::http_failure(status)),
+            Plan::Garbage(body) => return Err(sns::garbage(body)),
+            end => return Ok(end),
+        };
+    }
+}

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::codes::{Plan, parse};
+use crate::codes::Plan;
 use crate::state::{State, openid_for, unionid_for};
 
 #[derive(Deserialize)]
@@ -42,32 +42,15 @@ pub(super) async fn jscode2session(
     let Some(code) = q.js_code.filter(|c| !c.is_empty()) else {
         return errcode(41008, "missing code");
     };
-    let mut plan = parse(&code);
-    loop {
-        plan = match plan {
-            Plan::Slow(delay, rest) => {
-                tokio::time::sleep(delay).await;
-                *rest
-            }
-            Plan::Busy(n, rest) => {
-                if state.previous_attempts(&code) < n {
-                    return errcode(-1, "system error");
-                }
-                *rest
-            }
-            Plan::User(user) => return login(&state, &appid, &code, &user),
-            Plan::Errcode(code) => return errcode(code, "simulated error"),
-            Plan::Http(status) => return http_failure(status),
-            Plan::Garbage(body) => return garbage(body),
-            Plan::BadIdentity(openid) => {
-                return HttpResponse::Ok().json(Session {
-                    openid: openid.to_owned(),
-                    session_key: STANDARD.encode([7u8; 16]),
-                    unionid: None,
-                });
-            }
-            Plan::Phone(_) | Plan::Invalid => return errcode(40029, "invalid code"),
-        };
+    match super::follow(&state, &code).await {
+        Ok(Plan::User(user)) => login(&state, &appid, &code, &user),
+        Ok(Plan::BadIdentity(openid)) => HttpResponse::Ok().json(Session {
+            openid: openid.to_owned(),
+            session_key: STANDARD.encode([7u8; 16]),
+            unionid: None,
+        }),
+        Ok(_) => errcode(40029, "invalid code"),
+        Err(answer) => answer,
     }
 }
 

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use serde_json::json;
 use wechat_crypto::SessionKey;
 
-use super::sns::{errcode, garbage, http_failure};
-use crate::codes::{Plan, parse};
+use super::sns::errcode;
+use crate::codes::Plan;
 use crate::state::{Counter, State, openid_for};
 
 #[derive(Deserialize)]
@@ -65,52 +65,36 @@ pub(super) async fn phone_number(
     let Some(code) = req.code.filter(|c| !c.is_empty()) else {
         return errcode(41008, "missing code");
     };
-    let mut plan = parse(&code);
-    loop {
-        plan = match plan {
-            Plan::Slow(delay, rest) => {
-                tokio::time::sleep(delay).await;
-                *rest
-            }
-            Plan::Busy(n, rest) => {
-                if state.previous_attempts(&code) < n {
-                    return errcode(-1, "system error");
-                }
-                *rest
-            }
-            Plan::Errcode(code) => return errcode(code, "simulated error"),
-            Plan::Http(status) => return http_failure(status),
-            Plan::Garbage(body) => return garbage(body),
-            Plan::Phone(user) => {
-                // A phone code is bound to its user: another openid gets "invalid code".
-                if req
-                    .openid
-                    .as_deref()
-                    .is_some_and(|o| o != openid_for(&appid, &user))
-                {
-                    return errcode(40029, "invalid code");
-                }
-                if !state.use_code(&code) {
-                    return errcode(40163, "code been used");
-                }
-                let phone = phone_for(&user);
-                let timestamp = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs());
-                return HttpResponse::Ok().json(json!({
-                    "errcode": 0,
-                    "errmsg": "ok",
-                    "phone_info": {
-                        "phoneNumber": phone,
-                        "purePhoneNumber": phone,
-                        "countryCode": "86",
-                        "watermark": { "timestamp": timestamp, "appid": appid }
-                    }
-                }));
-            }
-            _ => return errcode(40029, "invalid code"),
-        };
+    let user = match super::follow(&state, &code).await {
+        Ok(Plan::Phone(user)) => user,
+        Ok(_) => return errcode(40029, "invalid code"),
+        Err(answer) => return answer,
+    };
+    // A phone code is bound to its user: another openid gets "invalid code".
+    if req
+        .openid
+        .as_deref()
+        .is_some_and(|o| o != openid_for(&appid, &user))
+    {
+        return errcode(40029, "invalid code");
     }
+    if !state.use_code(&code) {
+        return errcode(40163, "code been used");
+    }
+    let phone = phone_for(&user);
+    let timestamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    HttpResponse::Ok().json(json!({
+        "errcode": 0,
+        "errmsg": "ok",
+        "phone_info": {
+            "phoneNumber": phone,
+            "purePhoneNumber": phone,
+            "countryCode": "86",
+            "watermark": { "timestamp": timestamp, "appid": appid }
+        }
+    }))
 }
 
 /// Checks `signature` against the user's current key.
@@ -131,18 +115,21 @@ fn signed_by_current_key(state: &State, appid: &str, q: &TokenQuery) -> Result<(
     }
 }
 
+/// The app of a request signed with the user's current key, or WeChat's refusal.
+fn signed_request(state: &State, q: &TokenQuery) -> Result<String, Refusal> {
+    state.count(Counter::Key);
+    let appid = app_of(state, q.access_token.as_deref())?;
+    signed_by_current_key(state, &appid, q)?;
+    Ok(appid)
+}
+
 /// `GET /wxa/checksession`: `0` when the signature is the user's current key's, else `87009`.
 pub(super) async fn check_session(
     state: web::Data<State>,
     query: web::Query<TokenQuery>,
 ) -> HttpResponse {
-    state.count(Counter::Key);
-    let appid = match app_of(&state, query.access_token.as_deref()) {
-        Ok(appid) => appid,
-        Err((code, message)) => return errcode(code, message),
-    };
-    match signed_by_current_key(&state, &appid, &query) {
-        Ok(()) => errcode(0, "ok"),
+    match signed_request(&state, &query) {
+        Ok(_) => errcode(0, "ok"),
         Err((code, message)) => errcode(code, message),
     }
 }
@@ -152,14 +139,10 @@ pub(super) async fn reset_session_key(
     state: web::Data<State>,
     query: web::Query<TokenQuery>,
 ) -> HttpResponse {
-    state.count(Counter::Key);
-    let appid = match app_of(&state, query.access_token.as_deref()) {
+    let appid = match signed_request(&state, &query) {
         Ok(appid) => appid,
         Err((code, message)) => return errcode(code, message),
     };
-    if let Err((code, message)) = signed_by_current_key(&state, &appid, &query) {
-        return errcode(code, message);
-    }
     let openid = query.openid.clone().unwrap_or_default();
     match state.replace_key(&appid, &openid) {
         Some(key) => HttpResponse::Ok().json(json!({
