@@ -91,6 +91,7 @@ pub fn build_state(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result
             trusted_proxies: settings.trusted_proxies()?,
         },
         keyring: settings.keyring()?,
+        eviction_policy: std::sync::Mutex::new(None),
     })
 }
 

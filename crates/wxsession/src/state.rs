@@ -43,6 +43,8 @@ pub struct AppState {
     pub code_wait: Duration,
     /// Rate limits.
     pub limits: crate::domain::limits::policy::Limits,
+    /// The store's eviction policy, as last seen (`domain::store_policy`).
+    pub eviction_policy: std::sync::Mutex<Option<String>>,
     /// Encryption of `session_key` at rest.
     pub keyring: crate::domain::keys::KeyRing,
 }

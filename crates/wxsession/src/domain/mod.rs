@@ -13,6 +13,7 @@ pub mod once;
 pub mod phone;
 pub mod session;
 pub mod session_key;
+pub mod store_policy;
 pub mod token;
 pub mod user_data;
 pub mod wechat;
@@ -71,13 +72,19 @@ pub enum Error {
     /// The store failed (already logged and counted where it happened).
     #[error("store unavailable")]
     StoreUnavailable,
+    /// The store refused a write for lack of memory; existing sessions keep working.
+    #[error("store full")]
+    StoreFull,
     /// A bug or an impossible state.
     #[error("unexpected: {0}")]
     Unexpected(#[from] anyhow::Error),
 }
 
 impl From<StoreError> for Error {
-    fn from(_: StoreError) -> Self {
-        Self::StoreUnavailable
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Full => Self::StoreFull,
+            _ => Self::StoreUnavailable,
+        }
     }
 }

@@ -54,6 +54,11 @@ impl Application {
     /// Builds the servers around a prepared state (tests inject stores this way).
     pub fn build_with_state(settings: &Settings, state: AppState) -> anyhow::Result<Self> {
         let state = web::Data::new(state);
+        // The eviction policy, checked once at start-up (and by every /readyz).
+        let check = state.clone();
+        tokio::spawn(async move {
+            let _ = crate::domain::store_policy::check(&check).await;
+        });
         let server = &settings.server;
         let listener = bind("server.bind", &server.bind)?;
         let port = listener.local_addr()?.port();

@@ -78,6 +78,41 @@ labels! {
 }
 
 labels! {
+    /// Redis' `maxmemory-policy` (`policy` of `store_eviction_policy`).
+    EvictionPolicy {
+        /// Writes fail at `maxmemory`; nothing is evicted. The one policy that logs no one out.
+        NoEviction = "noeviction",
+        /// `allkeys-lru`.
+        AllkeysLru = "allkeys-lru",
+        /// `allkeys-lfu`.
+        AllkeysLfu = "allkeys-lfu",
+        /// `allkeys-random`.
+        AllkeysRandom = "allkeys-random",
+        /// `volatile-lru`.
+        VolatileLru = "volatile-lru",
+        /// `volatile-lfu`.
+        VolatileLfu = "volatile-lfu",
+        /// `volatile-random`.
+        VolatileRandom = "volatile-random",
+        /// `volatile-ttl`.
+        VolatileTtl = "volatile-ttl",
+        /// Anything else Redis may report.
+        Other = "other",
+    }
+}
+
+impl EvictionPolicy {
+    /// The label of a policy Redis reported.
+    pub fn of(name: &str) -> Self {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|p| *p != Self::Other && p.as_str() == name)
+            .unwrap_or(Self::Other)
+    }
+}
+
+labels! {
     /// How a decrypt ended (`result` of `decrypt_total`).
     DecryptResult {
         /// Decrypted and checked.

@@ -6,7 +6,7 @@ pub mod labels;
 use prometheus::core::Collector;
 use prometheus::{
     Encoder as _, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
-    Registry, TextEncoder,
+    IntGaugeVec, Registry, TextEncoder,
 };
 
 use self::labels::{
@@ -39,6 +39,12 @@ impl Family for IntCounterVec {
 impl Family for IntGauge {
     fn make(opts: HistogramOpts, _: &[&str]) -> prometheus::Result<Self> {
         Self::with_opts(opts.common_opts)
+    }
+}
+
+impl Family for IntGaugeVec {
+    fn make(opts: HistogramOpts, labels: &[&str]) -> prometheus::Result<Self> {
+        Self::new(opts.common_opts, labels)
     }
 }
 
@@ -113,6 +119,11 @@ metrics! {
     sessions_revoked_total: IntCounter [] (&[]),
     /// Store operations that failed or timed out, by operation.
     store_errors_total: IntCounterVec ["op"] (&[]),
+    /// Store writes refused for lack of memory (Redis `OOM` at `maxmemory`), by operation.
+    store_full_total: IntCounterVec ["op"] (&[]),
+    /// Redis' eviction policy: 1 for the one in force (anything but noeviction logs users out
+    /// as memory fills).
+    store_eviction_policy: IntGaugeVec ["policy"] (&[]),
     /// Store operation latency, by operation.
     store_duration_seconds: HistogramVec ["op"] (FAST_BUCKETS),
     /// HTTP requests by method, route pattern and status.
@@ -199,6 +210,7 @@ impl Metrics {
     fn init(&self) {
         for op in StoreOp::ALL {
             self.store_errors_total.with_label_values(&[op.as_str()]);
+            self.store_full_total.with_label_values(&[op.as_str()]);
         }
         for result in LookupResult::ALL {
             self.session_lookups_total

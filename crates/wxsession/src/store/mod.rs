@@ -57,6 +57,10 @@ pub enum StoreError {
     /// The backend did not answer in time.
     #[error("store timed out")]
     Timeout,
+    /// The backend refused a write for lack of memory (Redis `OOM`: `maxmemory` reached under
+    /// `noeviction`). Reads, expiry changes and deletes still work.
+    #[error("store full")]
+    Full,
 }
 
 /// Sessions and the per-user hash (keys, session list). Every key written expires.
@@ -161,6 +165,10 @@ pub trait Tokens: Send + Sync {
 pub trait Store: Sessions + Codes + Counters + Tokens + std::fmt::Debug {
     /// Checks that the backend answers.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The backend's eviction policy (`maxmemory-policy`), where it has one. Every key has a
+    /// TTL, so any `volatile-*` or `allkeys-*` policy would log users out as memory fills.
+    async fn eviction_policy(&self) -> Result<Option<String>, StoreError>;
 }
 
 /// The marker value of a claimed code; sealed answers are always longer.

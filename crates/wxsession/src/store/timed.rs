@@ -37,16 +37,29 @@ impl Timed {
             .store_duration_seconds
             .with_label_values(&label)
             .observe(started.elapsed().as_secs_f64());
-        if let Err(err) = &result {
-            self.metrics
-                .store_errors_total
-                .with_label_values(&label)
-                .inc();
-            tracing::warn!(
-                op = op.as_str(),
-                error = %crate::telemetry::error_chain(err),
-                "store operation failed"
-            );
+        match &result {
+            Err(StoreError::Full) => {
+                self.metrics
+                    .store_full_total
+                    .with_label_values(&label)
+                    .inc();
+                tracing::warn!(
+                    op = op.as_str(),
+                    "Redis refused a write: maxmemory reached (existing sessions keep working)"
+                );
+            }
+            Err(err) => {
+                self.metrics
+                    .store_errors_total
+                    .with_label_values(&label)
+                    .inc();
+                tracing::warn!(
+                    op = op.as_str(),
+                    error = %crate::telemetry::error_chain(err),
+                    "store operation failed"
+                );
+            }
+            Ok(_) => {}
         }
         result
     }

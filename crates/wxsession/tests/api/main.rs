@@ -26,9 +26,10 @@ mod process;
 mod sessions;
 mod store;
 
-/// Redis topologies and failures: Cluster, Sentinel, AUTH/ACL, TLS, Redis down.
+/// Redis topologies and failures: Cluster, Sentinel, AUTH/ACL, TLS, Redis down, Redis full.
 mod topology {
     mod cluster;
     mod redis_auth_tls;
     mod redis_down;
+    mod redis_full;
 }

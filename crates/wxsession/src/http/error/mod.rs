@@ -103,6 +103,9 @@ error_codes! {
     /// The store is unreachable.
     StoreUnavailable = "store_unavailable", SERVICE_UNAVAILABLE, [RetryAfter],
         "the session store is unavailable: retry later";
+    /// Redis refused a write for lack of memory (`maxmemory` under `noeviction`).
+    StoreFull = "store_full", SERVICE_UNAVAILABLE, [RetryAfter],
+        "the session store is full: retry later";
     /// WeChat timed out.
     WechatTimeout = "wechat_timeout", GATEWAY_TIMEOUT, [], "WeChat did not answer in time";
     /// A bug or an impossible state; the cause goes to the log.
@@ -150,6 +153,7 @@ impl From<Error> for ApiError {
             Error::WechatUnavailable => Code::WechatUnavailable.into(),
             Error::WechatTimeout => Code::WechatTimeout.into(),
             Error::StoreUnavailable => Code::StoreUnavailable.into(),
+            Error::StoreFull => Code::StoreFull.into(),
             Error::Unexpected(cause) => Self {
                 cause: Some(cause),
                 ..Code::Internal.into()

@@ -26,6 +26,7 @@ const PINNED: &[(&str, u16, &str, &str)] = &[
     ("wechat_error", 502, "", r#"{"error":{"code":"wechat_error","message":"WeChat returned an error","request_id":""}}"#),
     ("wechat_unavailable", 503, "retry-after: 1", r#"{"error":{"code":"wechat_unavailable","message":"WeChat is unavailable: retry later","request_id":""}}"#),
     ("store_unavailable", 503, "retry-after: 1", r#"{"error":{"code":"store_unavailable","message":"the session store is unavailable: retry later","request_id":""}}"#),
+    ("store_full", 503, "retry-after: 1", r#"{"error":{"code":"store_full","message":"the session store is full: retry later","request_id":""}}"#),
     ("wechat_timeout", 504, "", r#"{"error":{"code":"wechat_timeout","message":"WeChat did not answer in time","request_id":""}}"#),
     ("internal", 500, "", r#"{"error":{"code":"internal","message":"internal error","request_id":""}}"#),
 ];

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 
+use crate::domain::store_policy;
 use crate::http::error::ApiError;
 use crate::metrics::labels::StoreOp;
 use crate::state::AppState;
@@ -11,13 +12,19 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
-/// 200 when the store answers a ping, else 503 `store_unavailable`.
+/// 200 when the store answers a ping, else 503 `store_unavailable`; with the store's eviction
+/// policy in the details (anything but `noeviction` is also a warning in the log and a metric).
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state
         .timed(StoreOp::Ping, state.store.ping())
         .await
         .map_err(crate::domain::Error::from)?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })))
+    // Readiness does not depend on the policy: a store that answers serves.
+    let policy = store_policy::check(&state).await.ok().flatten();
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "status": "ok",
+        "store": { "eviction_policy": policy },
+    })))
 }
 
 /// Registers the health routes.

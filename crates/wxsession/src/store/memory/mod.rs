@@ -80,6 +80,10 @@ impl Store for MemoryStore {
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
     }
+
+    async fn eviction_policy(&self) -> Result<Option<String>, StoreError> {
+        Ok(None)
+    }
 }
 
 #[async_trait::async_trait]

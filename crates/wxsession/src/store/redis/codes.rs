@@ -2,7 +2,7 @@
 
 use redis::AsyncCommands as _;
 
-use super::{RedisStore, unavailable};
+use super::{RedisStore, failed};
 use crate::store::{CodeClaim, Codes, PENDING, StoreError};
 
 #[async_trait::async_trait]
@@ -18,7 +18,7 @@ impl Codes for RedisStore {
             .arg(lock_ttl_secs)
             .query_async(&mut conn)
             .await
-            .map_err(unavailable)?;
+            .map_err(failed)?;
         Ok(match previous {
             None => CodeClaim::Acquired,
             Some(v) if v == PENDING => CodeClaim::Pending,
@@ -35,11 +35,11 @@ impl Codes for RedisStore {
         let mut conn = self.conn().await?;
         conn.set_ex(self.keys.code(code_id), sealed, ttl_secs)
             .await
-            .map_err(unavailable)
+            .map_err(failed)
     }
 
     async fn release_code(&self, code_id: &str) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
-        conn.del(self.keys.code(code_id)).await.map_err(unavailable)
+        conn.del(self.keys.code(code_id)).await.map_err(failed)
     }
 }

@@ -2,7 +2,7 @@
 
 use redis::AsyncCommands as _;
 
-use super::{RedisStore, unavailable};
+use super::{RedisStore, failed};
 use crate::store::{Counters, StoreError};
 
 #[async_trait::async_trait]
@@ -19,16 +19,13 @@ impl Counters for RedisStore {
             .ignore()
             .query_async(&mut conn)
             .await
-            .map_err(unavailable)?;
+            .map_err(failed)?;
         Ok(count)
     }
 
     async fn count(&self, key: &str) -> Result<u64, StoreError> {
         let mut conn = self.conn().await?;
-        let count: Option<u64> = conn
-            .get(self.keys.counter(key))
-            .await
-            .map_err(unavailable)?;
+        let count: Option<u64> = conn.get(self.keys.counter(key)).await.map_err(failed)?;
         Ok(count.unwrap_or(0))
     }
 }

@@ -41,6 +41,20 @@ fn unavailable(err: impl Into<anyhow::Error>) -> StoreError {
     StoreError::Unavailable(err.into())
 }
 
+/// A Redis error as a store error: `OOM` (a write refused at `maxmemory`), alone or inside a
+/// pipeline's errors, is `Full`.
+fn failed(err: redis::RedisError) -> StoreError {
+    let oom = err
+        .clone()
+        .into_server_errors()
+        .is_some_and(|errors| errors.iter().any(|(_, e)| e.code() == "OOM"));
+    if oom {
+        StoreError::Full
+    } else {
+        StoreError::Unavailable(err.into())
+    }
+}
+
 impl RedisStore {
     /// Builds the store; connections are opened lazily. With `pool_size` (standalone only), a
     /// pool of that many connections; without, one shared multiplexed connection, which may
@@ -91,7 +105,7 @@ impl RedisStore {
             let Some(key) = self.keys.session_of_field(field) else {
                 continue;
             };
-            if !conn.exists::<_, bool>(key).await.map_err(unavailable)? {
+            if !conn.exists::<_, bool>(key).await.map_err(failed)? {
                 dead.push(field);
             }
         }
@@ -104,7 +118,7 @@ impl RedisStore {
             .arg(dead)
             .invoke_async(conn)
             .await
-            .map_err(unavailable)?;
+            .map_err(failed)?;
         self.delete_sessions(conn, &evicted).await.map(|_| ())
     }
 
@@ -114,7 +128,7 @@ impl RedisStore {
     async fn delete_sessions(&self, conn: &mut Conn, fields: &[String]) -> Result<u64, StoreError> {
         let mut deleted = 0;
         for key in fields.iter().filter_map(|f| self.keys.session_of_field(f)) {
-            deleted += conn.del::<_, u64>(key).await.map_err(unavailable)?;
+            deleted += conn.del::<_, u64>(key).await.map_err(failed)?;
         }
         Ok(deleted)
     }
@@ -127,7 +141,21 @@ impl Store for RedisStore {
         redis::cmd("PING")
             .query_async::<String>(&mut conn)
             .await
-            .map_err(unavailable)?;
+            .map_err(failed)?;
         Ok(())
+    }
+
+    async fn eviction_policy(&self) -> Result<Option<String>, StoreError> {
+        let mut conn = self.conn().await?;
+        // `INFO memory` works where `CONFIG GET` is disabled (managed Redis).
+        let info: String = redis::cmd("INFO")
+            .arg("memory")
+            .query_async(&mut conn)
+            .await
+            .map_err(failed)?;
+        Ok(info
+            .lines()
+            .find_map(|l| l.strip_prefix("maxmemory_policy:"))
+            .map(|p| p.trim().to_owned()))
     }
 }

@@ -3,7 +3,7 @@
 use redis::AsyncCommands as _;
 
 use super::keys::session_field;
-use super::{RedisStore, unavailable};
+use super::{RedisStore, failed};
 use crate::domain::clock::now_unix;
 use crate::domain::token::SessionId;
 use crate::store::{NewSession, Sessions, StoreError, Touched};
@@ -17,7 +17,7 @@ impl Sessions for RedisStore {
         let ttl = new.idle_ttl_secs.min(self.max_lifetime_secs).max(1);
         conn.set_ex::<_, _, ()>(self.keys.session(new.id), new.record.encode(), ttl)
             .await
-            .map_err(unavailable)?;
+            .map_err(failed)?;
         let user = self.keys.user(&new.record.appid, &new.record.openid);
         let field = session_field(new.id);
         let crowded: Vec<String> = self
@@ -31,7 +31,7 @@ impl Sessions for RedisStore {
             .arg(new.max_sessions)
             .invoke_async(&mut conn)
             .await
-            .map_err(unavailable)?;
+            .map_err(failed)?;
         if crowded.is_empty() {
             return Ok(());
         }
@@ -52,7 +52,7 @@ impl Sessions for RedisStore {
             .arg(idle_ttl_secs)
             .query_async(&mut conn)
             .await
-            .map_err(unavailable)?;
+            .map_err(failed)?;
         let Some(record) = self.decode(value.as_deref()) else {
             return Ok(None);
         };
@@ -67,7 +67,7 @@ impl Sessions for RedisStore {
             // once per session lifetime's last stretch).
             conn.expire_at::<_, ()>(&key, record.deadline)
                 .await
-                .map_err(unavailable)?;
+                .map_err(failed)?;
             return Ok(Some(Touched {
                 record,
                 ttl_secs: left,
@@ -81,17 +81,14 @@ impl Sessions for RedisStore {
 
     async fn delete_session(&self, id: &SessionId) -> Result<bool, StoreError> {
         let mut conn = self.conn().await?;
-        let value: Option<String> = conn
-            .get_del(self.keys.session(id))
-            .await
-            .map_err(unavailable)?;
+        let value: Option<String> = conn.get_del(self.keys.session(id)).await.map_err(failed)?;
         let Some(record) = self.decode(value.as_deref()) else {
             return Ok(value.is_some());
         };
         let user = self.keys.user(&record.appid, &record.openid);
         conn.hdel::<_, _, ()>(user, session_field(id))
             .await
-            .map_err(unavailable)?;
+            .map_err(failed)?;
         Ok(true)
     }
 
@@ -104,7 +101,7 @@ impl Sessions for RedisStore {
             .arg("k1")
             .query_async(&mut conn)
             .await
-            .map_err(unavailable)?;
+            .map_err(failed)?;
         Ok(keys.into_iter().flatten().collect())
     }
 
@@ -116,7 +113,7 @@ impl Sessions for RedisStore {
             .key(self.keys.user(appid, openid))
             .invoke_async(&mut conn)
             .await
-            .map_err(unavailable)?;
+            .map_err(failed)?;
         self.delete_sessions(&mut conn, &fields).await
     }
 
@@ -135,7 +132,7 @@ impl Sessions for RedisStore {
             .arg(ttl_secs.max(1))
             .invoke_async::<i64>(&mut conn)
             .await
-            .map_err(unavailable)?;
+            .map_err(failed)?;
         Ok(())
     }
 }

@@ -2,7 +2,7 @@
 
 use redis::AsyncCommands as _;
 
-use super::{RedisStore, unavailable};
+use super::{RedisStore, failed};
 use crate::store::{StoreError, Tokens};
 
 #[async_trait::async_trait]
@@ -15,7 +15,7 @@ impl Tokens for RedisStore {
             .ttl(&key)
             .query_async(&mut conn)
             .await
-            .map_err(unavailable)?;
+            .map_err(failed)?;
         Ok(token.map(|t| (t, ttl.max(0).unsigned_abs())))
     }
 
@@ -28,7 +28,7 @@ impl Tokens for RedisStore {
         let mut conn = self.conn().await?;
         conn.set_ex(self.keys.access_token(appid), token, ttl_secs.max(1))
             .await
-            .map_err(unavailable)
+            .map_err(failed)
     }
 
     async fn drop_access_token(
@@ -47,7 +47,7 @@ impl Tokens for RedisStore {
             .arg(dead_ttl_secs.max(1))
             .invoke_async(&mut conn)
             .await
-            .map_err(unavailable)?;
+            .map_err(failed)?;
         Ok(dropped == 1)
     }
 
@@ -55,7 +55,7 @@ impl Tokens for RedisStore {
         let mut conn = self.conn().await?;
         conn.get(self.keys.dead_access_token(appid))
             .await
-            .map_err(unavailable)
+            .map_err(failed)
     }
 
     async fn try_lock(&self, name: &str, ttl_secs: u64) -> Result<bool, StoreError> {
@@ -68,12 +68,12 @@ impl Tokens for RedisStore {
             .arg(ttl_secs.max(1))
             .query_async(&mut conn)
             .await
-            .map_err(unavailable)?;
+            .map_err(failed)?;
         Ok(taken.is_some())
     }
 
     async fn unlock(&self, name: &str) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
-        conn.del(self.keys.lock(name)).await.map_err(unavailable)
+        conn.del(self.keys.lock(name)).await.map_err(failed)
     }
 }
