@@ -1,13 +1,15 @@
 //! Prometheus metrics on an owned registry, declared in one table: each family once, its doc
 //! comment its HELP text, its label values enums in [`labels`] (crates.io's `metrics!` shape).
 
+mod family;
 pub mod labels;
 
-use prometheus::core::Collector;
 use prometheus::{
-    Encoder as _, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
-    IntGaugeVec, Registry, TextEncoder,
+    Encoder as _, Histogram, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
+    Registry, TextEncoder,
 };
+
+use self::family::register;
 
 use self::labels::{
     AdminAction, AdminOutcome, DecryptResult, ExchangeResult, FailureReason, FetchResult,
@@ -18,62 +20,6 @@ const FAST_BUCKETS: &[f64] = &[
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
 const SLOW_BUCKETS: &[f64] = &[0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
-
-/// A kind of metric family the table can hold.
-trait Family: Clone + Collector + Sized + 'static {
-    fn make(opts: HistogramOpts, labels: &[&str]) -> prometheus::Result<Self>;
-}
-
-impl Family for IntCounter {
-    fn make(opts: HistogramOpts, _: &[&str]) -> prometheus::Result<Self> {
-        Self::with_opts(opts.common_opts)
-    }
-}
-
-impl Family for IntCounterVec {
-    fn make(opts: HistogramOpts, labels: &[&str]) -> prometheus::Result<Self> {
-        Self::new(opts.common_opts, labels)
-    }
-}
-
-impl Family for IntGauge {
-    fn make(opts: HistogramOpts, _: &[&str]) -> prometheus::Result<Self> {
-        Self::with_opts(opts.common_opts)
-    }
-}
-
-impl Family for IntGaugeVec {
-    fn make(opts: HistogramOpts, labels: &[&str]) -> prometheus::Result<Self> {
-        Self::new(opts.common_opts, labels)
-    }
-}
-
-impl Family for Histogram {
-    fn make(opts: HistogramOpts, _: &[&str]) -> prometheus::Result<Self> {
-        Self::with_opts(opts)
-    }
-}
-
-impl Family for HistogramVec {
-    fn make(opts: HistogramOpts, labels: &[&str]) -> prometheus::Result<Self> {
-        Self::new(opts, labels)
-    }
-}
-
-fn register<T: Family>(
-    registry: &Registry,
-    name: &str,
-    help: &str,
-    labels: &[&str],
-    buckets: &[f64],
-) -> prometheus::Result<T> {
-    let opts = HistogramOpts::new(name, help.trim())
-        .namespace("wxsession")
-        .buckets(buckets.to_vec());
-    let family = T::make(opts, labels)?;
-    registry.register(Box::new(family.clone()))?;
-    Ok(family)
-}
 
 /// The table: `/// HELP` then `name: Kind [labels] (buckets)`.
 macro_rules! metrics {
