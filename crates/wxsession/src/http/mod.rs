@@ -23,13 +23,15 @@ use crate::metrics::Audience;
 /// Registers the public API routes; the admin routes too unless they have their own listener.
 /// `/metrics` is added by the caller (it may live on its own port).
 pub fn configure(cfg: &mut web::ServiceConfig, with_admin: bool) {
+    // Resources match in registration order, and a path with `{…}` segments is a regex: the
+    // hot static paths come first, the admin patterns last.
+    routes::forward_auth::configure(cfg);
+    routes::sessions::configure(cfg);
+    routes::health::configure(cfg);
+    cfg.service(web::resource("/openapi.json").get(openapi::serve));
     if with_admin {
         routes::admin::configure(cfg);
     }
-    routes::sessions::configure(cfg);
-    routes::forward_auth::configure(cfg);
-    routes::health::configure(cfg);
-    cfg.service(web::resource("/openapi.json").get(openapi::serve));
 }
 
 /// The admin routes alone, for the admin listener (`server.admin_bind`).

@@ -32,7 +32,10 @@ pub async fn observe(
     // A client can send any method: only the standard ones become label values.
     let method = Method::of(req.method().as_str());
     let _in_flight = state.as_ref().map(|s| metrics::InFlight::enter(&s.metrics));
-    let span = tracing::info_span!("request", request_id = %id);
+    // A debug-level span: with RUST_LOG=debug every event of the request carries its id. At
+    // info an enabled span per request cost 5 % of /v1/auth (measured), and the one line per
+    // request below carries the id anyway.
+    let span = tracing::debug_span!("request", request_id = %id);
     // Handlers turn their errors into responses themselves; an `Err` here can only come from
     // inner middleware, of which there is none.
     let res = next.call(req).instrument(span).await?.map_into_boxed_body();

@@ -146,7 +146,8 @@ impl Store for RedisStore {
     }
 
     async fn eviction_policy(&self) -> Result<Option<String>, StoreError> {
-        let mut conn = self.conn().await?;
+        // Also asked at start-up: not through the shared connection (see `Connections::own`).
+        let mut conn = self.connections.own().await?;
         // `INFO memory` works where `CONFIG GET` is disabled (managed Redis).
         let info: String = redis::cmd("INFO")
             .arg("memory")
