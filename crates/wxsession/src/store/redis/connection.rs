@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use deadpool_redis::{Config, Pool, PoolConfig, Runtime, Timeouts};
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 
+use super::sentinel::SentinelShared;
 use super::unavailable;
 use crate::store::StoreError;
 
@@ -31,43 +32,6 @@ pub(super) enum Connections {
 pub(super) struct ClusterShared {
     client: redis::cluster::ClusterClient,
     connection: tokio::sync::OnceCell<redis::cluster_async::ClusterConnection>,
-}
-
-/// The sentinel client and the current master connection.
-pub(super) struct SentinelShared {
-    client: tokio::sync::Mutex<redis::sentinel::SentinelClient>,
-    master: tokio::sync::RwLock<Option<redis::aio::MultiplexedConnection>>,
-    config: redis::AsyncConnectionConfig,
-}
-
-impl SentinelShared {
-    async fn connection(&self) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
-        if let Some(conn) = self.master.read().await.clone() {
-            return Ok(conn);
-        }
-        let mut master = self.master.write().await;
-        if let Some(conn) = master.clone() {
-            return Ok(conn);
-        }
-        let client = self.client.lock().await.async_get_client().await?;
-        let conn = client
-            .get_multiplexed_async_connection_with_config(&self.config)
-            .await?;
-        *master = Some(conn.clone());
-        Ok(conn)
-    }
-
-    /// After a failure that may mean the master moved, forget the connection.
-    async fn check(&self, err: &redis::RedisError) {
-        if err.is_io_error()
-            || err.is_connection_dropped()
-            || err.is_connection_refusal()
-            || err.is_timeout()
-            || err.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ReadOnly)
-        {
-            self.master.write().await.take();
-        }
-    }
 }
 
 /// Where the data lives.
@@ -222,13 +186,9 @@ impl Connections {
                     redis::sentinel::SentinelServerType::Master,
                 )
                 .context("building the Redis Sentinel client")?;
-                return Ok(Self::Sentinel(std::sync::Arc::new(SentinelShared {
-                    client: tokio::sync::Mutex::new(client),
-                    master: tokio::sync::RwLock::new(None),
-                    config: redis::AsyncConnectionConfig::new()
-                        .set_connection_timeout(Some(timeout))
-                        .set_response_timeout(Some(timeout)),
-                })));
+                return Ok(Self::Sentinel(std::sync::Arc::new(SentinelShared::new(
+                    client, timeout,
+                ))));
             }
         };
         let connections = if let Some(pool_size) = pool_size {

@@ -5,6 +5,7 @@ mod codes;
 mod connection;
 mod counters;
 mod keys;
+mod sentinel;
 mod sessions;
 mod tokens;
 
