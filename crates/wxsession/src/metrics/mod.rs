@@ -12,8 +12,8 @@ use prometheus::{
 use self::family::register;
 
 use self::labels::{
-    AdminAction, AdminOutcome, DecryptResult, ExchangeResult, FailureReason, FetchResult,
-    LookupResult, PhoneResult, StoreOp, WechatApi, WechatResult,
+    AdminAction, AdminOutcome, DecryptResult, EvictionPolicy, ExchangeResult, FailureReason,
+    FetchResult, LookupResult, PhoneResult, StoreOp, WechatApi, WechatResult,
 };
 
 const FAST_BUCKETS: &[f64] = &[
@@ -157,6 +157,10 @@ impl Metrics {
         for op in StoreOp::ALL {
             self.store_errors_total.with_label_values(&[op.as_str()]);
             self.store_full_total.with_label_values(&[op.as_str()]);
+        }
+        for policy in EvictionPolicy::ALL {
+            self.store_eviction_policy
+                .with_label_values(&[policy.as_str()]);
         }
         for result in LookupResult::ALL {
             self.session_lookups_total
