@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# The soak: user cycles (simulator-encrypted data, login, 8 validations, decrypt, phone lookup,
+# logout) at about half of the measured capacity on three replicas sharing one Redis, for
+# MINUTES (default 10). Every 30 s: RSS and open fds of each replica, Redis' key count and
+# memory. Afterwards it waits for the TTLs and checks that the key count is back to its
+# baseline. Loopback only; starts and stops everything it uses. Not part of scripts/test.sh.
+#
+#   scripts/soak.sh [MINUTES]
+#
+# Passes when, after a one-minute warm-up, no replica's RSS grows more than 5 %, open fds stay
+# flat (within 4), no request fails, and the keys are back to the baseline after the TTLs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+minutes=${1:-10}
+secs=$((minutes * 60))
+
+need=()
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v redis-cli >/dev/null || need+=(redis-tools)
+if ((${#need[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+echo "building release binaries…" >&2
+gen=$(cargo build --release -p wxsession --bins --bench soakgen --message-format=json 2>/dev/null |
+  python3 -c 'import json,sys
+for l in sys.stdin:
+    m=json.loads(l)
+    if m.get("reason")=="compiler-artifact" and m["target"]["name"]=="soakgen" and m.get("executable"): print(m["executable"])' | tail -n1)
+bin=target/release/wxsession
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+appid=wx1234567890abcdef
+redis_port=$(free_port); mock_port=$(free_port)
+redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save "" --appendonly no \
+  --maxmemory-policy noeviction --logfile "$tmp/redis.log" &
+pids+=($!)
+"$bin" mock-wechat --bind "127.0.0.1:$mock_port" --app "$appid=soak-secret" --log-format json \
+  >/dev/null 2>&1 &
+pids+=($!)
+wait_port "$redis_port"; wait_port "$mock_port"
+rcli() { redis-cli -p "$redis_port" "$@"; }
+keys() { rcli dbsize; }
+mem() { rcli info memory | tr -d '\r' | awk -F: '/^used_memory:/ {print $2}'; }
+
+# Short lifetimes, so that everything a cycle leaves behind expires within minutes: sessions
+# are logged out, user hashes live max_lifetime (120 s), code and phone answers 300 s.
+apis=(); replica_pids=()
+for i in 1 2 3; do
+  port=$(free_port)
+  cat >"$tmp/r$i.toml" <<TOML
+[server]
+bind = "127.0.0.1:$port"
+shutdown_timeout_secs = 2
+workers = 1
+[store]
+url = "redis://127.0.0.1:$redis_port/0"
+[wechat]
+api_base = "http://127.0.0.1:$mock_port"
+allow_insecure_http = true
+[session]
+idle_ttl_secs = 60
+max_lifetime_secs = 120
+[limits]
+login_per_ip_per_minute = 0
+[[apps]]
+appid = "$appid"
+secret = "soak-secret"
+TOML
+  "$bin" serve --config "$tmp/r$i.toml" >"$tmp/r$i.log" 2>&1 &
+  replica_pids+=($!); pids+=($!); apis+=("127.0.0.1:$port")
+  wait_port "$port"
+done
+api_list=$(IFS=,; echo "${apis[*]}")
+baseline=$(keys)
+
+echo "capacity: 15 s at an unreachable rate" >&2
+"$gen" mix "$api_list" "127.0.0.1:$mock_port" "$appid" 100000 15 48 probe >"$tmp/probe.json"
+capacity=$(python3 -c "import json; print(json.load(open('$tmp/probe.json'))['cycles_per_sec'])")
+rate=$(python3 -c "print(round($capacity / 2, 1))")
+echo "capacity $capacity cycles/s (12 requests each); soaking at $rate cycles/s for $minutes min" >&2
+sleep 2
+
+"$gen" mix "$api_list" "127.0.0.1:$mock_port" "$appid" "$rate" "$secs" 24 soak >"$tmp/soak.json" &
+gen_pid=$!; pids+=($gen_pid)
+sample() { # elapsed seconds → one CSV row
+  local row="$1"
+  for pid in "${replica_pids[@]}"; do
+    row="$row,$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status"),$(ls "/proc/$pid/fd" | wc -l)"
+  done
+  echo "$row,$(keys),$(mem)"
+}
+echo "t_s,rss1_kib,fds1,rss2_kib,fds2,rss3_kib,fds3,redis_keys,redis_bytes" >"$tmp/samples.csv"
+start=$(date +%s)
+while kill -0 "$gen_pid" 2>/dev/null; do
+  sleep 30
+  kill -0 "$gen_pid" 2>/dev/null || break
+  sample $(($(date +%s) - start)) | tee -a "$tmp/samples.csv" >&2
+done
+wait "$gen_pid"
+
+echo "waiting for the TTLs (up to 7 min) for the keys to return to $baseline" >&2
+drained=""
+for _ in $(seq 84); do
+  if (($(keys) <= baseline)); then drained=$(($(date +%s) - start - secs)); break; fi
+  sleep 5
+done
+
+python3 - "$tmp/samples.csv" "$tmp/soak.json" "$baseline" "$(keys)" "${drained:-never}" "$rate" "$capacity" <<'PY'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+soak = json.load(open(sys.argv[2]))
+baseline, keys_after, drained, rate, capacity = sys.argv[3:8]
+warm = [r for r in rows if int(r["t_s"]) >= 60] or rows
+ok = True
+print(f"\n| replica | RSS after warm-up | RSS at the end | growth | open fds (min–max) |")
+print("| --- | --- | --- | --- | --- |")
+for i in (1, 2, 3):
+    first, last = int(warm[0][f"rss{i}_kib"]), int(warm[-1][f"rss{i}_kib"])
+    growth = (last - first) / first * 100
+    fds = [int(r[f"fds{i}"]) for r in warm]
+    print(f"| {i} | {first/1024:.1f} MiB | {last/1024:.1f} MiB | {growth:+.1f} % | {min(fds)}–{max(fds)} |")
+    ok &= growth <= 5 and max(fds) - min(fds) <= 4
+keys = [int(r["redis_keys"]) for r in rows]
+mem = [int(r["redis_bytes"]) for r in rows]
+print(f"\ncapacity {capacity} cycles/s (12 requests each), soaked at {rate} cycles/s: "
+      f"{soak['cycles']:,} cycles, {soak['requests']:,} requests, {soak['failed']} failed {soak['failures']}")
+print(f"Redis during the soak: keys {min(keys):,}–{max(keys):,}, memory {min(mem)/2**20:.1f}–{max(mem)/2**20:.1f} MiB; "
+      f"after: {keys_after} keys (baseline {baseline}), back {drained} s after the load stopped")
+ok &= soak["failed"] == 0 and drained != "never"
+print("PASS" if ok else "FAIL")
+sys.exit(0 if ok else 1)
+PY
