@@ -70,6 +70,13 @@ pool_size = 64
 [wechat]
 api_base = "http://127.0.0.1:$mock_port"
 allow_insecure_http = true
+# Row 4b keeps 256 logins in flight against a 100 ms WeChat: above the default bound of 64
+# concurrent WeChat calls per app, which would answer the excess with 503 (by design).
+max_concurrent_calls_per_app = 1024
+[session]
+# Row 6 gives each user 100 sessions: above the default bound of 32 per user, which would evict
+# the older ones and make the memory per further session look smaller than it is.
+max_sessions_per_user = 1000
 [limits]
 # The load generator is one address: the per-address login limit would measure itself.
 login_per_ip_per_minute = 0

@@ -134,7 +134,8 @@ async fn mix(
             let mut tally = Tally::default();
             let mut next = start + interval.mul_f64(c as f64 / conns as f64);
             let mut n = 0u64;
-            while next < end {
+            // On schedule, and never past the end (a saturated run falls behind its schedule).
+            while next < end && Instant::now() < end {
                 tokio::time::sleep_until(next.into()).await;
                 let user = format!("soak{c}x{}", n % 50);
                 let failed_before: u64 = tally.failures.values().sum();
