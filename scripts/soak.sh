@@ -7,8 +7,10 @@
 #
 #   scripts/soak.sh [MINUTES]
 #
-# Passes when, after a one-minute warm-up, no replica's RSS grows more than 5 %, open fds stay
-# flat (within 4), no request fails, and the keys are back to the baseline after the TTLs.
+# Passes when, after a one-minute warm-up, no replica's RSS grows more than 5 %, open fds do not
+# trend up (the last three samples' median within 4 of the first three's: idle connections to
+# Redis and WeChat come and go), no request fails, and the keys (all but the access_token, meant
+# to outlive the soak) are back to the baseline after the TTLs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -50,7 +52,8 @@ pids+=($!)
 pids+=($!)
 wait_port "$redis_port"; wait_port "$mock_port"
 rcli() { redis-cli -p "$redis_port" "$@"; }
-keys() { rcli dbsize; }
+# Every key but the app's access_token, which is meant to outlive the soak (~2 h).
+keys() { echo $(($(rcli dbsize) - $(rcli --scan --pattern '*:at:*' | wc -l))); }
 mem() { rcli info memory | tr -d '\r' | awk -F: '/^used_memory:/ {print $2}'; }
 
 # Short lifetimes, so that everything a cycle leaves behind expires within minutes: sessions
@@ -129,8 +132,10 @@ for i in (1, 2, 3):
     first, last = int(warm[0][f"rss{i}_kib"]), int(warm[-1][f"rss{i}_kib"])
     growth = (last - first) / first * 100
     fds = [int(r[f"fds{i}"]) for r in warm]
-    print(f"| {i} | {first/1024:.1f} MiB | {last/1024:.1f} MiB | {growth:+.1f} % | {min(fds)}–{max(fds)} |")
-    ok &= growth <= 5 and max(fds) - min(fds) <= 4
+    median = lambda xs: sorted(xs)[len(xs) // 2]
+    trend = median(fds[-3:]) - median(fds[:3])
+    print(f"| {i} | {first/1024:.1f} MiB | {last/1024:.1f} MiB | {growth:+.1f} % | {min(fds)}–{max(fds)} (trend {trend:+d}) |")
+    ok &= growth <= 5 and trend <= 4
 keys = [int(r["redis_keys"]) for r in rows]
 mem = [int(r["redis_bytes"]) for r in rows]
 print(f"\ncapacity {capacity} cycles/s (12 requests each), soaked at {rate} cycles/s: "
