@@ -8,6 +8,7 @@
 #   scripts/bench.sh --smoke   a few seconds per row, small counts: keeps the suite from rotting
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 smoke=false
 [[ ${1:-} == --smoke ]] && smoke=true
 if $smoke; then
@@ -28,12 +29,7 @@ fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 echo "building release binaries…" >&2
-# One build for the binary and the load generator (one feature set, one compile).
-loadgen=$(cargo build --release -p wxsession --bins --bench loadgen --message-format=json 2>/dev/null |
-  python3 -c 'import json,sys
-for l in sys.stdin:
-    m=json.loads(l)
-    if m.get("reason")=="compiler-artifact" and m["target"]["name"]=="loadgen" and m.get("executable"): print(m["executable"])' | tail -n1)
+loadgen=$(release_with_bench loadgen)
 bin=target/release/wxsession
 out=target/bench
 mkdir -p "$out"
@@ -45,7 +41,6 @@ cleanup() {
   [[ -n ${KEEP_BENCH_TMP:-} ]] || rm -rf "$tmp"
 }
 trap cleanup EXIT
-. scripts/lib.sh
 json_field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read())['$1'])"; }
 
 appid=wx1234567890abcdef

@@ -21,3 +21,15 @@ extract_token() { sed -E 's/.*"session":"([^"]+)".*/\1/'; }
 render_nginx() {
   envsubst '${NGINX_LISTEN} ${DEMO_LISTEN} ${WXSESSION_SERVERS}' <deploy/nginx/wxsession.conf.template
 }
+
+# Builds the release `wxsession` binary and the bench target $1 in one compile (one feature
+# set) and prints the bench executable's path.
+release_with_bench() {
+  cargo build --release -p wxsession --bins --bench "$1" --message-format=json 2>/dev/null |
+    python3 -c 'import json,sys
+name = sys.argv[1]
+for l in sys.stdin:
+    m = json.loads(l)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == name and m.get("executable"):
+        print(m["executable"])' "$1" | tail -n1
+}

@@ -27,11 +27,7 @@ fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 echo "building release binaries…" >&2
-gen=$(cargo build --release -p wxsession --bins --bench soakgen --message-format=json 2>/dev/null |
-  python3 -c 'import json,sys
-for l in sys.stdin:
-    m=json.loads(l)
-    if m.get("reason")=="compiler-artifact" and m["target"]["name"]=="soakgen" and m.get("executable"): print(m["executable"])' | tail -n1)
+gen=$(release_with_bench soakgen)
 bin=target/release/wxsession
 tmp=$(mktemp -d)
 pids=()
