@@ -4,6 +4,21 @@
 
 /// Declares a label enum: its variants, their label text, and `ALL`.
 macro_rules! labels {
+    // An open set: outside values map to `Other`, through a generated `of`.
+    (open $(#[$meta:meta])* $name:ident { $($body:tt)+ }) => {
+        labels! { $(#[$meta])* $name { $($body)+ } }
+
+        impl $name {
+            /// The label of an outside value: a known one, else `Other`.
+            pub fn of(text: &str) -> Self {
+                Self::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| *v != Self::Other && v.as_str() == text)
+                    .unwrap_or(Self::Other)
+            }
+        }
+    };
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +93,7 @@ labels! {
 }
 
 labels! {
+    open
     /// Redis' `maxmemory-policy` (`policy` of `store_eviction_policy`).
     EvictionPolicy {
         /// Writes fail at `maxmemory`; nothing is evicted. The one policy that logs no one out.
@@ -98,17 +114,6 @@ labels! {
         VolatileTtl = "volatile-ttl",
         /// Anything else Redis may report.
         Other = "other",
-    }
-}
-
-impl EvictionPolicy {
-    /// The label of a policy Redis reported.
-    pub fn of(name: &str) -> Self {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|p| *p != Self::Other && p.as_str() == name)
-            .unwrap_or(Self::Other)
     }
 }
 
@@ -245,6 +250,7 @@ labels! {
 }
 
 labels! {
+    open
     /// An HTTP method (`method` of `http_requests_total`).
     Method {
         /// GET.
@@ -267,17 +273,6 @@ labels! {
         Connect = "CONNECT",
         /// Anything else a client made up.
         Other = "other",
-    }
-}
-
-impl Method {
-    /// The label of a request's method, by its name.
-    pub fn of(name: &str) -> Self {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|m| *m != Self::Other && m.as_str() == name)
-            .unwrap_or(Self::Other)
     }
 }
 
