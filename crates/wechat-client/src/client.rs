@@ -41,6 +41,20 @@ impl Default for ClientConfig {
     }
 }
 
+/// Whether a failed call may be sent again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Repeat {
+    /// Repeating it changes nothing at WeChat (reads, token fetches): every retryable failure
+    /// is retried.
+    Safe,
+    /// It spends a one-time code: sent again only when the first request certainly did not
+    /// reach WeChat (no connection) or WeChat said it did nothing (`-1`). After a reset, a
+    /// gateway's 5xx or a timeout the code may be spent already; a second request would only
+    /// earn `40163` and hide what happened, so the failure is reported and the caller (who
+    /// holds the code) decides.
+    Unsent,
+}
+
 /// An async WeChat server API client. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -83,8 +97,9 @@ impl Client {
         &self,
         path: &str,
         query: &[(&str, &str)],
+        repeat: Repeat,
     ) -> Result<T, Error> {
-        self.call(Method::GET, path, query, None).await
+        self.call(Method::GET, path, query, None, repeat).await
     }
 
     /// Like [`Client::get_json`], then checks `errcode` before decoding the success fields.
@@ -93,7 +108,10 @@ impl Client {
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<T, Error> {
-        checked(self.call(Method::GET, path, query, None).await?)
+        checked(
+            self.call(Method::GET, path, query, None, Repeat::Safe)
+                .await?,
+        )
     }
 
     /// POSTs a JSON body to `path` with `query`; `errcode` is checked before the success
@@ -103,8 +121,12 @@ impl Client {
         path: &str,
         query: &[(&str, &str)],
         body: &serde_json::Value,
+        repeat: Repeat,
     ) -> Result<T, Error> {
-        checked(self.call(Method::POST, path, query, Some(body)).await?)
+        checked(
+            self.call(Method::POST, path, query, Some(body), repeat)
+                .await?,
+        )
     }
 
     async fn call<T: DeserializeOwned>(
@@ -113,6 +135,7 @@ impl Client {
         path: &str,
         query: &[(&str, &str)],
         body: Option<&serde_json::Value>,
+        repeat: Repeat,
     ) -> Result<T, Error> {
         let url = format!("{}{}", self.config.base_url, path);
         let mut attempt = 0;
@@ -128,7 +151,8 @@ impl Client {
                 },
                 Err(err) => err,
             };
-            if !err.is_retryable() || attempt >= self.config.retries {
+            let unsafe_to_repeat = repeat == Repeat::Unsent && err.may_have_reached_wechat();
+            if !err.is_retryable() || unsafe_to_repeat || attempt >= self.config.retries {
                 return Err(err);
             }
             tracing::debug!(path, attempt, error = %err, "retrying WeChat call");

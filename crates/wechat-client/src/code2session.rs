@@ -3,6 +3,7 @@
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
+use crate::client::Repeat;
 use crate::{Client, Error};
 
 /// A successful `jscode2session` answer.
@@ -72,7 +73,9 @@ impl Client {
             ("js_code", js_code),
             ("grant_type", "authorization_code"),
         ];
-        let raw: Raw = self.get_json("/sns/jscode2session", &query).await?;
+        let raw: Raw = self
+            .get_json("/sns/jscode2session", &query, Repeat::Unsent)
+            .await?;
         if raw.errcode != 0 {
             return Err(Error::from_errcode(raw.errcode, raw.errmsg).into());
         }

@@ -4,6 +4,7 @@
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
+use crate::client::Repeat;
 use crate::{Client, Error};
 
 /// An access_token and its lifetime. The token is redacted in `Debug`.
@@ -45,7 +46,7 @@ impl Client {
             "force_refresh": force_refresh,
         });
         let raw: Raw = self
-            .post_checked("/cgi-bin/stable_token", &[], &body)
+            .post_checked("/cgi-bin/stable_token", &[], &body, Repeat::Safe)
             .await?;
         Ok(raw.into())
     }

@@ -65,6 +65,16 @@ impl Error {
         }
     }
 
+    /// Whether the request may have reached WeChat and been acted on: anything but a
+    /// connection that was never made and WeChat's own "busy, did nothing" (`-1`).
+    pub fn may_have_reached_wechat(&self) -> bool {
+        match self {
+            Self::SystemBusy | Self::InsecureBaseUrl => false,
+            Self::Transport(err) => !err.is_connect(),
+            _ => true,
+        }
+    }
+
     /// Whether another attempt may succeed: `-1`, HTTP 5xx and connection errors only.
     pub fn is_retryable(&self) -> bool {
         match self {

@@ -4,6 +4,7 @@
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
+use crate::client::Repeat;
 use crate::{Client, Error};
 
 /// The phone number WeChat confirmed for a phone code.
@@ -81,7 +82,12 @@ impl Client {
         let query = [("access_token", access_token.expose_secret())];
         let body = serde_json::json!({ "code": code, "openid": openid });
         let raw: RawPhone = self
-            .post_checked("/wxa/business/getuserphonenumber", &query, &body)
+            .post_checked(
+                "/wxa/business/getuserphonenumber",
+                &query,
+                &body,
+                Repeat::Unsent,
+            )
             .await?;
         Ok(raw.phone_info)
     }

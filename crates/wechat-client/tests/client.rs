@@ -141,10 +141,18 @@ async fn retries_busy_then_succeeds_but_never_retries_final_errors() {
 }
 
 #[tokio::test]
-async fn retries_5xx_and_reports_timeouts() {
+async fn retries_5xx_only_where_repeating_is_harmless_and_reports_timeouts() {
     let server = MockServer::start().await;
+    // A gateway's 503 may come after WeChat spent the code: a code is sent once.
     Mock::given(method("GET"))
         .and(path("/sns/jscode2session"))
+        .respond_with(ResponseTemplate::new(503))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // A token fetch changes nothing at WeChat: retried.
+    Mock::given(method("GET"))
+        .and(path("/cgi-bin/token"))
         .respond_with(ResponseTemplate::new(503))
         .expect(3)
         .mount(&server)
@@ -155,6 +163,8 @@ async fn retries_5xx_and_reports_timeouts() {
         .await
         .expect_err("5xx");
     assert!(matches!(err, E::Wechat(Error::HttpStatus(503))), "{err:?}");
+    let err = c.token(APPID, &secret()).await.expect_err("5xx");
+    assert!(matches!(err, Error::HttpStatus(503)), "{err:?}");
     server.verify().await;
 
     let slow = MockServer::start().await;
@@ -187,6 +197,49 @@ async fn connection_refused_is_transport_and_hides_the_secret() {
     let text = format!("{err} {err:?}");
     assert!(!text.contains("s3cr3t"), "{text}");
     assert!(!text.contains("code-value"), "{text}");
+}
+
+/// A server that reads each request and closes the connection without answering (as a
+/// partition or a crashing proxy would, after the request left); counts the requests.
+async fn hang_up_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::AsyncReadExt as _;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            if stream.read(&mut buf).await.is_ok_and(|n| n > 0) {
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    });
+    (url, count)
+}
+
+#[tokio::test]
+async fn a_code_whose_request_left_is_never_sent_again() {
+    let (url, requests) = hang_up_server().await;
+    let c = client(&url);
+    let err = c
+        .code2session(APPID, &secret(), "user:zed:1")
+        .await
+        .expect_err("no answer");
+    assert!(matches!(err, E::Wechat(Error::Transport(_))), "{err:?}");
+    assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let err = c
+        .get_phone_number(&SecretString::from("at"), "phone:zed:1", "o")
+        .await
+        .expect_err("no answer");
+    assert!(format!("{err:?}").contains("Transport"), "{err:?}");
+    assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 2);
+    // A read is repeated: two retries.
+    let err = c.token(APPID, &secret()).await.expect_err("no answer");
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 5);
 }
 
 #[tokio::test]

@@ -26,9 +26,11 @@ mod process;
 mod sessions;
 mod store;
 
-/// Redis topologies and failures: Cluster, Sentinel, AUTH/ACL, TLS, Redis down, Redis full.
+/// Redis topologies and failures: Cluster, Sentinel, AUTH/ACL, TLS, Redis down, Redis full,
+/// and real network partitions (Redis, the simulator).
 mod topology {
     mod cluster;
+    mod partition;
     mod redis_auth_tls;
     mod redis_down;
     mod redis_full;

@@ -107,7 +107,7 @@ error_codes! {
     StoreFull = "store_full", SERVICE_UNAVAILABLE, [RetryAfter],
         "the session store is full: retry later";
     /// WeChat timed out.
-    WechatTimeout = "wechat_timeout", GATEWAY_TIMEOUT, [], "WeChat did not answer in time";
+    WechatTimeout = "wechat_timeout", GATEWAY_TIMEOUT, [RetryAfter], "WeChat did not answer in time";
     /// A bug or an impossible state; the cause goes to the log.
     Internal = "internal", INTERNAL_SERVER_ERROR, [], "internal error";
 }

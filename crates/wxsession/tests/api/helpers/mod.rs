@@ -2,11 +2,13 @@
 //! processes (`redis`), error assertions (`assert`), deadlines instead of sleeps (`wait`).
 
 mod assert;
+mod netns;
 mod redis_server;
 mod sim;
 mod wait;
 
 pub use self::assert::{error_of, expect_error};
+pub use self::netns::Netns;
 pub use self::redis_server::{RedisHandle, RedisServer, free_port, keys_with_ttl};
 pub use self::wait::{eventually, port_opens, wait_until};
 
