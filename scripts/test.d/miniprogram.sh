@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# The mini-program client's tests (Node's built-in runner): unit tests with a fake `wx`, and an
-# integration test against `wxsession dev` (built by the cargo tests before this runs).
+# The mini-program SDK's tests (clients/miniprogram): dev dependencies from the lockfile
+# (npm ci), the typed usage file compiled against the official miniprogram-api-typings
+# (tsc --noEmit), then Node's test runner: unit tests with fakes of wx, uni and Taro, the example
+# page under miniprogram-simulate, and integration tests through each adapter against a live
+# `wxsession dev` (built by the cargo tests before this runs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build -q -p wxsession
-WXSESSION_BIN="$PWD/target/debug/wxsession" node --test clients/miniprogram/test/*.test.js
+cd clients/miniprogram
+npm ci --no-audit --no-fund --loglevel=error
+echo "tsc --noEmit against miniprogram-api-typings"
+npx --no-install tsc -p test/types
+WXSESSION_BIN="$PWD/../../target/debug/wxsession" node --test test/*.test.js

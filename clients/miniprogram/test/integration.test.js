@@ -1,13 +1,15 @@
 'use strict'
-// The client against a real `wxsession dev` (in-memory store, built-in simulator) over HTTP.
+// The client against a real `wxsession dev` (in-memory store, built-in simulator) over HTTP,
+// through each platform adapter: wx (callbacks), uni (callbacks and [err, res] promises), Taro
+// (promises only).
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const { spawn } = require('node:child_process')
 const net = require('node:net')
 const path = require('node:path')
 const fs = require('node:fs')
-const { createSession } = require('../wxsession')
-const { createFakeWx, httpHandler } = require('./fake-wx')
+const { createSession } = require('..')
+const { KINDS, createFake, httpHandler } = require('./fakes')
 
 const APPID = 'wx1234567890abcdef'
 const ADMIN = 'integration-test-admin-token-0123'
@@ -41,60 +43,86 @@ async function waitFor(port, deadlineMs) {
   }
 }
 
-test('the full seed flow against wxsession dev', { timeout: 60000 }, async (t) => {
+let service = null
+let child = null
+
+// One `wxsession dev` for the file: its API and simulator URLs.
+test.before(async () => {
   assert.ok(fs.existsSync(bin), `build the service first (cargo build -p wxsession): ${bin}`)
   const [api, sim] = [await freePort(), await freePort()]
-  const child = spawn(bin, ['dev', '--bind', `127.0.0.1:${api}`, '--mock-bind', `127.0.0.1:${sim}`, '--admin-token', ADMIN], {
+  child = spawn(bin, ['dev', '--bind', `127.0.0.1:${api}`, '--mock-bind', `127.0.0.1:${sim}`, '--admin-token', ADMIN], {
     stdio: ['ignore', 'ignore', 'inherit'],
   })
-  t.after(() => child.kill('SIGTERM'))
   await waitFor(api, 20000)
-  const baseUrl = `http://127.0.0.1:${api}`
-  const simUrl = `http://127.0.0.1:${sim}`
-  const user = `node${Date.now()}`
-
-  const encrypt = async (body) => {
-    const res = await fetch(`${simUrl}/__sim/encrypt`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(Object.assign({ appid: APPID }, body)),
-    })
-    assert.equal(res.status, 200)
-    return res.json()
-  }
-  let n = 0
-  const wx = createFakeWx({ handler: httpHandler, codes: () => `user:${user}:${++n}` })
-  // wx.getUserInfo after wx.login: data encrypted with the key that login's code carries.
-  wx.userInfo = (code) => encrypt({ code, data: { nickName: 'Node' } })
-  const session = createSession({ baseUrl, wx })
-
-  const login = await session.login({ withUserInfo: true })
-  assert.match(login.session, /^wxs_[A-Za-z0-9_-]{43}$/)
-  assert.equal(login.user.nickName, 'Node')
-  assert.equal(login.user.watermark.appid, APPID)
-
-  const me = await session.whoami()
-  assert.equal(me.appid, APPID)
-  assert.equal(me.openid, login.openid)
-
-  const enc = await encrypt({ user, data: { phoneNumber: '+8613800000000' } })
-  const data = await session.decrypt(enc)
-  assert.equal(data.phoneNumber, '+8613800000000')
-
-  // Revoked through the admin API: the next request logs in again by itself.
-  const revoke = await fetch(`${baseUrl}/v1/admin/apps/${APPID}/users/${login.openid}/sessions`, {
-    method: 'DELETE',
-    headers: { authorization: `Bearer ${ADMIN}` },
-  })
-  assert.deepEqual(await revoke.json(), { revoked: 1 })
-  const before = session.getToken()
-  const again = await session.whoami()
-  assert.equal(again.openid, login.openid)
-  assert.notEqual(session.getToken(), before)
-  assert.equal(wx.loginCount, 2)
-
-  await session.logout()
-  assert.equal(session.getToken(), '')
-  const dead = await fetch(`${baseUrl}/v1/auth`, { headers: { authorization: `Bearer ${before}` } })
-  assert.equal(dead.status, 401)
+  service = { baseUrl: `http://127.0.0.1:${api}`, simUrl: `http://127.0.0.1:${sim}` }
 })
+test.after(() => child && child.kill('SIGTERM'))
+
+for (const kind of KINDS) {
+  test(`${kind}: login, decrypt, phone, re-login after a revoke, logout against wxsession dev`, { timeout: 60000 }, async () => {
+    const { baseUrl, simUrl } = service
+    const user = `${kind}${Date.now()}`
+
+    const encrypt = async (body) => {
+      const res = await fetch(`${simUrl}/__sim/encrypt`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(Object.assign({ appid: APPID }, body)),
+      })
+      assert.equal(res.status, 200)
+      return res.json()
+    }
+    let n = 0
+    const api = createFake(kind, { handler: httpHandler, codes: () => `user:${user}:${++n}` })
+    // getUserInfo after login: data encrypted with the key that login's code carries.
+    api.userInfo = (code) => encrypt({ code, data: { nickName: 'Node' } })
+    const session = createSession({ baseUrl, api })
+
+    const login = await session.login({ withUserInfo: true })
+    assert.match(login.session, /^wxs_[A-Za-z0-9_-]{43}$/)
+    assert.equal(login.user.nickName, 'Node')
+    assert.equal(login.user.watermark.appid, APPID)
+    assert.equal(api.getStorageSync('wxsession_token'), login.session, 'kept in the platform storage')
+
+    const me = await session.whoami()
+    assert.equal(me.appid, APPID)
+    assert.equal(me.openid, login.openid)
+
+    const enc = await encrypt({ user, data: { phoneNumber: '+8613800000000' } })
+    const data = await session.decrypt(enc)
+    assert.equal(data.phoneNumber, '+8613800000000')
+
+    // The phone number button: a code the simulator issues for this user.
+    const phone = await session.phoneNumberFromEvent({
+      type: 'getphonenumber',
+      detail: { errMsg: 'getPhoneNumber:ok', code: `phone:${user}:${Date.now()}` },
+    })
+    assert.match(phone.purePhoneNumber, /^\d{11}$/)
+    assert.equal(phone.countryCode, '86')
+    await assert.rejects(
+      session.phoneNumberFromEvent({ detail: { errMsg: 'getPhoneNumber:fail user deny' } }),
+      { code: 'phone_declined' },
+    )
+    assert.deepEqual(await session.keyStatus(), { valid: true })
+
+    // Revoked through the admin API: the next request logs in again by itself.
+    const revoke = await fetch(`${baseUrl}/v1/admin/apps/${APPID}/users/${login.openid}/sessions`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${ADMIN}` },
+    })
+    assert.deepEqual(await revoke.json(), { revoked: 1 })
+    const before = session.getToken()
+    const again = await session.request({ url: '/v1/sessions/current' })
+    assert.equal(again.data.openid, login.openid)
+    assert.notEqual(session.getToken(), before)
+    assert.equal(api.loginCount, 2)
+
+    const current = session.getToken()
+    await session.logout()
+    assert.equal(session.getToken(), '')
+    for (const token of [before, current]) {
+      const dead = await fetch(`${baseUrl}/v1/auth`, { headers: { authorization: `Bearer ${token}` } })
+      assert.equal(dead.status, 401)
+    }
+  })
+}

@@ -1,12 +1,17 @@
 /**
- * wxsession mini-program client: login, auto re-login and decrypt against a wxsession service.
- * Dependency-free; CommonJS so that the mini-program runtime (and Node, for tests) can load it.
+ * wxsession mini-program client: login, auto re-login, decrypt and the phone number against a
+ * wxsession service, on raw `wx`, uni-app (`uni`) or Taro (`Taro`). Dependency-free; CommonJS
+ * so that the mini-program runtime, DevTools' npm build and Node (tests) all load it.
  *
- *   const { createSession } = require('./wxsession')
- *   const session = createSession({ baseUrl: 'https://login.example.com' })
+ *   const { createSession } = require('wxsession-miniprogram')
+ *   const session = createSession({ baseUrl: 'https://login.example.com' })      // wx
+ *   const session = createSession({ baseUrl: 'https://login.example.com', api: uni })
+ *   const session = createSession({ baseUrl: 'https://login.example.com', api: Taro })
  *   const res = await session.request({ url: '/api/orders' })   // logs in when needed
  */
 'use strict'
+
+const { invoke, storage } = require('./platform')
 
 /** An error carrying the service's error `code` (see SPEC section 5). */
 class WxSessionError extends Error {
@@ -31,45 +36,26 @@ function errorFromResponse(res) {
   return new WxSessionError('http_error', `HTTP ${res.statusCode}`, { status: res.statusCode })
 }
 
-function promisify(fn, options) {
-  return new Promise((resolve, reject) => {
-    fn(Object.assign({}, options, {
-      success: resolve,
-      fail: (e) => reject(e),
-    }))
-  })
-}
-
 /**
  * Creates a session client.
- * @param {{baseUrl: string, appid?: string, storageKey?: string, wx?: object}} options
+ * @param {{baseUrl: string, appid?: string, storageKey?: string, api?: object, wx?: object}} options
  */
 function createSession(options) {
   const opts = options || {}
   if (!opts.baseUrl) throw new TypeError('createSession: baseUrl is required')
   const baseUrl = String(opts.baseUrl).replace(/\/+$/, '')
-  const storageKey = opts.storageKey || 'wxsession_token'
   const appid = opts.appid
-  const wxApi = () => opts.wx || globalThis.wx
+  // The platform object, looked up at each call so that a global defined later is found.
+  const api = () => opts.api || opts.wx || globalThis.wx
+  const token = storage(api, opts.storageKey || 'wxsession_token')
+  const getToken = token.get
+  const setToken = token.set
   let inflight = null
 
-  function getToken() {
-    try {
-      return wxApi().getStorageSync(storageKey) || ''
-    } catch (e) {
-      return ''
-    }
-  }
-
-  function setToken(token) {
-    if (token) wxApi().setStorageSync(storageKey, token)
-    else wxApi().removeStorageSync(storageKey)
-  }
-
-  function call(method, url, data, token) {
+  function call(method, url, data, bearer) {
     const header = { 'content-type': 'application/json' }
-    if (token) header.Authorization = `Bearer ${token}`
-    return promisify(wxApi().request, {
+    if (bearer) header.Authorization = `Bearer ${bearer}`
+    return invoke(api(), 'request', {
       url: /^https?:\/\//.test(url) ? url : baseUrl + url,
       method,
       data,
@@ -82,14 +68,15 @@ function createSession(options) {
   async function doLogin(withUserInfo) {
     let code
     try {
-      code = (await promisify(wxApi().login, {})).code
+      code = (await invoke(api(), 'login', {})).code
     } catch (e) {
-      throw new WxSessionError('wx_login_failed', (e && e.errMsg) || 'wx.login failed', { cause: e })
+      throw new WxSessionError('wx_login_failed', (e && e.errMsg) || 'login failed', { cause: e })
     }
+    if (!code) throw new WxSessionError('wx_login_failed', 'login gave no code')
     const body = { code }
     if (appid) body.appid = appid
     if (withUserInfo) {
-      const info = await promisify(wxApi().getUserInfo, { withCredentials: true })
+      const info = await invoke(api(), 'getUserInfo', { withCredentials: true })
       body.encryptedData = info.encryptedData
       body.iv = info.iv
       if (info.rawData && info.signature) {
@@ -133,25 +120,53 @@ function createSession(options) {
   async function request(reqOptions) {
     const o = reqOptions || {}
     const method = (o.method || 'GET').toUpperCase()
-    let token = await ensureToken()
-    let res = await call(method, o.url, o.data, token)
+    let sent = await ensureToken()
+    let res = await call(method, o.url, o.data, sent)
     if (isInvalidSession(res)) {
       // Log in again unless another caller already did (then its fresh token is used); callers
       // that arrive while a login is in flight join it.
       const current = getToken()
-      if (current === token) setToken('')
-      if (current === token || !current) await login()
-      token = getToken()
-      res = await call(method, o.url, o.data, token)
+      if (current === sent) setToken('')
+      if (current === sent || !current) await login()
+      sent = getToken()
+      res = await call(method, o.url, o.data, sent)
     }
     if (res.statusCode < 200 || res.statusCode >= 300) throw errorFromResponse(res)
     return res
+  }
+
+  /** The phone number for a `getPhoneNumber` code (one WeChat call per code, server-side). */
+  async function getPhoneNumber(phoneOptions) {
+    const code = phoneOptions && phoneOptions.code
+    if (typeof code !== 'string' || !code) {
+      throw new WxSessionError('invalid_request', 'getPhoneNumber needs the code from the button event')
+    }
+    const res = await request({ url: '/v1/sessions/current/phone', method: 'POST', data: { code } })
+    return res.data
   }
 
   return {
     login,
     request,
     getToken,
+    getPhoneNumber,
+    /**
+     * Takes the event of `<button open-type="getPhoneNumber" bindgetphonenumber="…">`: the phone
+     * number when the user allowed it, `WxSessionError('phone_declined')` when they did not
+     * (no `e.detail.code`; `errMsg` says why, e.g. "getPhoneNumber:fail user deny").
+     */
+    async phoneNumberFromEvent(e) {
+      const detail = (e && e.detail) || {}
+      if (!detail.code) {
+        throw new WxSessionError('phone_declined', detail.errMsg || 'getPhoneNumber gave no code')
+      }
+      return getPhoneNumber({ code: detail.code })
+    },
+    /** Whether WeChat still holds the session's key (`{valid}`); false: log in again before
+     * fetching encrypted data. */
+    async keyStatus() {
+      return (await request({ url: '/v1/sessions/current/key-status' })).data
+    },
     /** Decrypts data from wx.getUserInfo, getPhoneNumber, getWeRunData, … */
     async decrypt(data) {
       const res = await request({ url: '/v1/sessions/current/decrypt', method: 'POST', data })
@@ -163,10 +178,10 @@ function createSession(options) {
     },
     /** Logs out on the server and forgets the token. */
     async logout() {
-      const token = getToken()
+      const current = getToken()
       setToken('')
-      if (!token) return
-      const res = await call('DELETE', '/v1/sessions/current', undefined, token)
+      if (!current) return
+      const res = await call('DELETE', '/v1/sessions/current', undefined, current)
       if (res.statusCode !== 204 && !isInvalidSession(res)) throw errorFromResponse(res)
     },
   }
