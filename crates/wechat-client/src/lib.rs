@@ -5,11 +5,13 @@ mod client;
 mod code2session;
 mod credentials;
 mod error;
+mod oauth;
 mod wxa;
 
 pub use client::{Client, ClientConfig};
 pub use code2session::{Code2Session, Code2SessionError};
 pub use credentials::AccessToken;
 pub use error::Error;
+pub use oauth::{OAuthToken, UserInfo};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use wxa::{PhoneError, PhoneInfo, Watermark};

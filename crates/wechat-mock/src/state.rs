@@ -44,6 +44,12 @@ pub struct Stats {
     pub phone_requests: u64,
     /// `checksession` and `resetusersessionkey` requests.
     pub key_requests: u64,
+    /// `sns/oauth2/access_token` requests.
+    pub oauth_requests: u64,
+    /// Successful `sns/oauth2/access_token` exchanges.
+    pub oauth_exchanges: u64,
+    /// `sns/userinfo` requests.
+    pub userinfo_requests: u64,
 }
 
 /// What the simulator counts.
@@ -53,6 +59,17 @@ pub(crate) enum Counter {
     ForcedRefresh,
     Phone,
     Key,
+    OAuth,
+    OAuthExchange,
+    UserInfo,
+}
+
+/// What an OAuth access token the simulator issued stands for.
+#[derive(Debug, Clone)]
+pub(crate) struct Grant {
+    pub(crate) openid: String,
+    pub(crate) user: String,
+    pub(crate) scope: String,
 }
 
 #[derive(Debug)]
@@ -64,7 +81,7 @@ pub(crate) struct State {
     pub(crate) token_ttl: Duration,
     requests: AtomicU64,
     exchanges: AtomicU64,
-    counters: [AtomicU64; 4],
+    counters: [AtomicU64; 7],
     inner: Mutex<Inner>,
 }
 
@@ -77,6 +94,10 @@ struct Inner {
     attempts: HashMap<String, u32>,
     keys: HashMap<(String, String), UserKeys>,
     pub(crate) tokens: crate::tokens::Tokens,
+    /// The scope an authorize or QR page granted with each code it issued.
+    code_scopes: HashMap<String, String>,
+    /// The users' OAuth access tokens.
+    grants: HashMap<String, Grant>,
 }
 
 /// The stable openid of `user` in `appid` (28 characters, like WeChat's).
@@ -135,6 +156,9 @@ impl State {
             forced_refreshes: self.counted(Counter::ForcedRefresh),
             phone_requests: self.counted(Counter::Phone),
             key_requests: self.counted(Counter::Key),
+            oauth_requests: self.counted(Counter::OAuth),
+            oauth_exchanges: self.counted(Counter::OAuthExchange),
+            userinfo_requests: self.counted(Counter::UserInfo),
         }
     }
 
@@ -233,5 +257,35 @@ impl State {
         let inner = self.lock();
         let (current, prev) = inner.keys.get(&(appid.to_owned(), openid.to_owned()))?;
         if previous { *prev } else { Some(*current) }
+    }
+
+    /// Remembers the scope a page granted with `code`.
+    pub(crate) fn issue_code(&self, code: &str, scope: &str) {
+        self.lock()
+            .code_scopes
+            .insert(code.to_owned(), scope.to_owned());
+    }
+
+    /// The scope of `code`: what its page granted, else a mobile app's (`snsapi_userinfo`).
+    pub(crate) fn code_scope(&self, code: &str) -> String {
+        self.lock()
+            .code_scopes
+            .get(code)
+            .cloned()
+            .unwrap_or_else(|| "snsapi_userinfo".to_owned())
+    }
+
+    /// Issues a user's OAuth access token for `grant`.
+    pub(crate) fn grant(&self, grant: Grant) -> String {
+        let mut raw = [0u8; 24];
+        let _ = getrandom::fill(&mut raw);
+        let token = URL_SAFE_NO_PAD.encode(raw);
+        self.lock().grants.insert(token.clone(), grant);
+        token
+    }
+
+    /// What a user's OAuth access token stands for.
+    pub(crate) fn granted(&self, token: &str) -> Option<Grant> {
+        self.lock().grants.get(token).cloned()
     }
 }

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+mod connect;
+mod oauth;
 mod sim;
 mod sns;
 mod token;
@@ -29,6 +31,20 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: Arc<State>) {
             "/wxa/resetusersessionkey",
             web::get().to(wxa::reset_session_key),
         )
+        .route(
+            "/sns/oauth2/access_token",
+            web::get().to(oauth::access_token),
+        )
+        .route("/sns/userinfo", web::get().to(oauth::userinfo))
+        .route(
+            "/connect/qrconnect",
+            web::get().to(|s, q| connect::page(s, connect::Page::Qr, q)),
+        )
+        .route(
+            "/connect/oauth2/authorize",
+            web::get().to(|s, q| connect::page(s, connect::Page::Authorize, q)),
+        )
+        .route("/connect/confirm", web::get().to(connect::confirm))
         .route("/__sim/encrypt", web::post().to(sim::encrypt))
         .route(
             "/__sim/invalidate-token",
