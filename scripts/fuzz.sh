@@ -40,7 +40,7 @@ dev=$!
 trap 'kill $dev 2>/dev/null || true' EXIT
 for _ in $(seq 200); do curl -sf "http://127.0.0.1:$api/healthz" >/dev/null && break; sleep 0.05; done
 token=$(curl -sf -X POST "http://127.0.0.1:$api/v1/sessions" -H 'content-type: application/json' \
-  -d '{"code":"user:schemathesis:1"}' | extract_token)
+  -d '{"appid":"wx1234567890abcdef","code":"user:schemathesis:1"}' | extract_token)
 if "$venv/bin/schemathesis" --config-file deploy/schemathesis/schemathesis.toml run \
     "http://127.0.0.1:$api/openapi.json" --checks all --max-examples 100 \
     -H "Authorization: Bearer $token" >target/schemathesis.log 2>&1; then

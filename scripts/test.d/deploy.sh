@@ -142,7 +142,7 @@ api=$(free_port); sim=$(free_port); ops=$(free_port)
 dev_pid=$!
 for _ in $(seq 200); do curl -sf "http://127.0.0.1:$api/healthz" >/dev/null && break; sleep 0.05; done
 token=$(curl -sf -X POST "http://127.0.0.1:$api/v1/sessions" -H 'content-type: application/json' \
-  -d '{"code":"user:metrics:1"}' | extract_token)
+  -d '{"appid":"wx1234567890abcdef","code":"user:metrics:1"}' | extract_token)
 enc=$(curl -sf -X POST "http://127.0.0.1:$sim/__sim/encrypt" -H 'content-type: application/json' \
   -d '{"appid":"wx1234567890abcdef","user":"metrics","data":{"a":1}}')
 curl -sf -X POST "http://127.0.0.1:$api/v1/sessions/current/decrypt" -H "authorization: Bearer $token" \

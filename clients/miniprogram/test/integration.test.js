@@ -76,7 +76,7 @@ for (const kind of KINDS) {
     const api = createFake(kind, { handler: httpHandler, codes: () => `user:${user}:${++n}` })
     // getUserInfo after login: data encrypted with the key that login's code carries.
     api.userInfo = (code) => encrypt({ code, data: { nickName: 'Node' } })
-    const session = createSession({ baseUrl, api })
+    const session = createSession({ baseUrl, api, appid: APPID })
 
     const login = await session.login({ withUserInfo: true })
     assert.match(login.session, /^wxs_[A-Za-z0-9_-]{43}$/)

@@ -65,6 +65,9 @@ pub fn build_state(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result
     let metrics = Metrics::new();
     for app in &apps {
         metrics.init_app(&app.appid);
+        if app.kind.is_web() {
+            metrics.init_web_app(&app.appid);
+        }
     }
     Ok(AppState {
         store,
@@ -73,8 +76,8 @@ pub fn build_state(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result
         apps: apps
             .into_iter()
             .map(|a| {
-                let entry = AppEntry::new(a.secret, a.access_token, w.max_concurrent_calls_per_app);
-                (a.appid, entry)
+                let appid = a.appid.clone();
+                (appid, AppEntry::new(a, w.max_concurrent_calls_per_app))
             })
             .collect(),
         admin_token: settings.admin_token()?,
@@ -92,7 +95,24 @@ pub fn build_state(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result
         },
         keyring: settings.keyring()?,
         eviction_policy: std::sync::Mutex::new(None),
+        web: web_config(settings),
     })
+}
+
+/// The browser logins' settings: the allowed origins include the service's own.
+fn web_config(settings: &Settings) -> crate::state::WebConfig {
+    let public = settings.server.public_url();
+    let mut allowed_origins = settings.web.origins();
+    if let Some((_, own)) = &public {
+        allowed_origins.push(own.clone());
+    }
+    crate::state::WebConfig {
+        public_url: public.map(|(url, _)| url),
+        allowed_origins,
+        open_base: settings.wechat.open_base.trim_end_matches('/').to_owned(),
+        secure_cookies: !settings.web.insecure_cookies,
+        demo_page: settings.web.demo_page,
+    }
 }
 
 /// Builds everything from settings: store, state, servers.

@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use crate::domain::Error;
 use crate::metrics::Metrics;
 use crate::metrics::labels::StoreOp;
-use crate::settings::AccessTokenMode;
+use crate::settings::{AccessTokenMode, App, AppKind};
 use crate::store::timed::Timed;
 use crate::store::{Store, StoreError};
 
@@ -47,6 +47,25 @@ pub struct AppState {
     pub eviction_policy: std::sync::Mutex<Option<String>>,
     /// Encryption of `session_key` at rest.
     pub keyring: crate::domain::keys::KeyRing,
+    /// Browser logins.
+    pub web: WebConfig,
+}
+
+/// What the browser logins need (`domain::web`).
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// `server.public_url` without a trailing slash: callbacks go to
+    /// `{public_url}/v1/web/{appid}/callback`.
+    pub public_url: Option<String>,
+    /// Origins that `return_to` may lead to and that may send cookie-authenticated state
+    /// changes: `web.allowed_origins` and the service's own.
+    pub allowed_origins: Vec<String>,
+    /// WeChat's OAuth pages (`wechat.open_base`).
+    pub open_base: String,
+    /// `Secure` on cookies (off only in `dev`).
+    pub secure_cookies: bool,
+    /// `GET /` serves the demo page (`dev` only).
+    pub demo_page: bool,
 }
 
 /// A configured app.
@@ -56,16 +75,22 @@ pub struct AppEntry {
     pub secret: SecretString,
     /// How its access_token is fetched.
     pub access_token: AccessTokenMode,
+    /// What kind of app.
+    pub kind: AppKind,
+    /// The OAuth scope of its browser logins.
+    pub scope: &'static str,
     /// Permits for WeChat calls in flight on this replica.
     calls: tokio::sync::Semaphore,
 }
 
 impl AppEntry {
     /// An app allowing `max_calls` WeChat calls at once.
-    pub fn new(secret: SecretString, access_token: AccessTokenMode, max_calls: usize) -> Self {
+    pub fn new(app: App, max_calls: usize) -> Self {
         Self {
-            secret,
-            access_token,
+            secret: app.secret,
+            access_token: app.access_token,
+            kind: app.kind,
+            scope: app.scope,
             calls: tokio::sync::Semaphore::new(max_calls),
         }
     }
@@ -97,6 +122,15 @@ impl AppState {
             .get_key_value(appid)
             .map(|(k, v)| (k.as_str(), v))
             .ok_or(Error::UnknownApp)
+    }
+
+    /// Refuses what needs a `session_key` (decrypt, phone, key status) on a session of an app
+    /// kind that has none.
+    pub fn require_session_key(&self, appid: &str) -> Result<(), Error> {
+        match self.apps.get(appid) {
+            Some(app) if !app.kind.has_session_key() => Err(Error::UnsupportedForApp),
+            _ => Ok(()),
+        }
     }
 
     /// `expires_in` of a fresh session.

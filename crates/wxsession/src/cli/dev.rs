@@ -7,12 +7,43 @@ use anyhow::Context as _;
 use secrecy::SecretString;
 use wechat_mock::{MockApp, MockConfig, MockWechat};
 
-use crate::settings::{AppSettings, Backend, Settings};
+use crate::settings::{AppKind, AppSettings, Backend, Settings};
 
-/// The demo app of `dev` mode.
+/// The demo mini-program of `dev` mode.
 pub const DEMO_APPID: &str = "wx1234567890abcdef";
 /// Its secret (known to the built-in simulator only).
 pub const DEMO_SECRET: &str = "dev-secret";
+
+/// The other demo apps, one of each kind: (appid, kind); each secret is `dev-secret-<kind>`.
+pub const DEMO_WEB_APPS: [(&str, AppKind); 3] = [
+    ("wxdemowebsite0001", AppKind::Website),
+    ("wxdemoofficial001", AppKind::OfficialAccount),
+    ("wxdemomobileapp01", AppKind::Mobile),
+];
+
+fn demo_secret(kind: AppKind) -> String {
+    format!("dev-secret-{}", kind.as_str())
+}
+
+/// One app of each kind, as settings.
+fn demo_apps() -> Vec<AppSettings> {
+    let app = |appid: &str, secret: String, kind: AppKind| AppSettings {
+        appid: appid.into(),
+        secret: Some(SecretString::from(secret)),
+        secret_file: None,
+        secret_env: None,
+        access_token: None,
+        kind,
+        scope: None,
+    };
+    let mut apps = vec![app(DEMO_APPID, DEMO_SECRET.into(), AppKind::Miniprogram)];
+    apps.extend(
+        DEMO_WEB_APPS
+            .iter()
+            .map(|(appid, kind)| app(appid, demo_secret(*kind), *kind)),
+    );
+    apps
+}
 
 /// What `wxsession dev` was asked for.
 #[derive(Debug)]
@@ -47,11 +78,31 @@ pub async fn run_dev(options: DevOptions) -> anyhow::Result<()> {
             format!("dev-{}", hex::encode(bytes))
         }
     };
+    // The browser comes back to this exact origin: a free port is chosen now when asked for 0.
+    let bind = if bind.port() == 0 {
+        std::net::TcpListener::bind(bind)?.local_addr()?
+    } else {
+        bind
+    };
+    let host = if bind.ip().is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else {
+        bind.ip().to_string()
+    };
+    let public_url = format!("http://{host}:{}", bind.port());
+    let apps = demo_apps();
     let mock = MockWechat::new(MockConfig {
-        apps: vec![MockApp {
-            appid: DEMO_APPID.into(),
-            secret: DEMO_SECRET.into(),
-        }],
+        apps: apps
+            .iter()
+            .map(|a| MockApp {
+                appid: a.appid.clone(),
+                secret: a
+                    .secret
+                    .as_ref()
+                    .map(|s| secrecy::ExposeSecret::expose_secret(s).to_owned())
+                    .unwrap_or_default(),
+            })
+            .collect(),
         base_latency: Duration::ZERO,
         ..MockConfig::default()
     })
@@ -62,6 +113,10 @@ pub async fn run_dev(options: DevOptions) -> anyhow::Result<()> {
     settings.server.shutdown_timeout_secs = 2;
     settings.server.metrics_bind = metrics_bind.map(|a| a.to_string());
     settings.wechat.api_base = mock.url.clone();
+    settings.wechat.open_base = mock.url.clone();
+    settings.server.public_url = Some(public_url.clone());
+    settings.web.insecure_cookies = true;
+    settings.web.demo_page = true;
     settings.wechat.allow_insecure_http = true;
     settings.wechat.timeout_ms = 2000;
     match redis {
@@ -69,16 +124,10 @@ pub async fn run_dev(options: DevOptions) -> anyhow::Result<()> {
         None => settings.store.backend = Backend::Memory,
     }
     settings.admin.token = Some(SecretString::from(admin_token.clone()));
-    settings.apps = vec![AppSettings {
-        appid: DEMO_APPID.into(),
-        secret: Some(SecretString::from(DEMO_SECRET)),
-        secret_file: None,
-        secret_env: None,
-        access_token: Default::default(),
-    }];
+    settings.apps = apps;
     settings.validate()?;
     let app = crate::startup::build(&settings)?;
-    let api = format!("http://{}:{}", bind.ip(), app.port());
+    let api = public_url;
     println!(
         "{}",
         banner(&api, &mock.url, settings.store.backend, &admin_token)
@@ -89,22 +138,27 @@ pub async fn run_dev(options: DevOptions) -> anyhow::Result<()> {
 }
 
 fn banner(api: &str, sim: &str, backend: Backend, admin_token: &str) -> String {
+    let [(web, _), (oa, _), (mobile, _)] = DEMO_WEB_APPS;
     let store = match backend {
         Backend::Memory => "in-memory store",
         Backend::Redis => "Redis store",
     };
     format!(
         r#"
-wxsession dev: {store}, built-in WeChat simulator, one demo app
+wxsession dev: {store}, built-in WeChat simulator, one demo app of each kind
+  demo page  {api}/   <- open it in a browser: "Log in with WeChat" (website QR or official
+                         account), pick a simulated user, Allow; it shows appid, openid, unionid
   API        {api}   (GET /openapi.json, GET /metrics)
   simulator  {sim}
-  demo app   {DEMO_APPID}   admin token {admin_token}
+  apps       {DEMO_APPID} (miniprogram)  {web} (website)
+             {oa} (official_account)  {mobile} (mobile)
+  admin token {admin_token}
 
 Paste into a shell (login codes are user:<name>:<anything>, phone codes phone:<name>:<anything>,
-each usable once):
+each usable once; with several apps, a login names its appid):
 
 TOKEN=$(curl -s -X POST {api}/v1/sessions -H 'content-type: application/json' \
-  -d '{{"code":"user:alice:'"$(date +%s%N)"'"}}' | sed -E 's/.*"session":"([^"]+)".*/\1/'); echo "$TOKEN"
+  -d '{{"appid":"{DEMO_APPID}","code":"user:alice:'"$(date +%s%N)"'"}}' | sed -E 's/.*"session":"([^"]+)".*/\1/'); echo "$TOKEN"
 curl -s {api}/v1/sessions/current -H "authorization: Bearer $TOKEN"; echo
 ENC=$(curl -s -X POST {sim}/__sim/encrypt -H 'content-type: application/json' \
   -d '{{"appid":"{DEMO_APPID}","user":"alice","data":{{"nickName":"Alice","city":"Guangzhou"}}}}')
@@ -116,6 +170,12 @@ curl -s -X POST {api}/v1/sessions/current/phone -H "authorization: Bearer $TOKEN
 curl -s {api}/v1/sessions/current/key-status -H "authorization: Bearer $TOKEN"; echo
 curl -s -X DELETE {api}/v1/sessions/current -H "authorization: Bearer $TOKEN" -w '%{{http_code}}\n'
 curl -s {api}/v1/sessions/current -H "authorization: Bearer $TOKEN"; echo
+# one person across apps: the same user's mobile login, then every account with their unionid
+curl -s -X POST {api}/v1/sessions -H 'content-type: application/json' \
+  -d '{{"appid":"{mobile}","code":"user:alice:'"$(date +%s%N)"'"}}'; echo
+UNIONID=$(curl -s -X POST {api}/v1/sessions -H 'content-type: application/json' \
+  -d '{{"appid":"{DEMO_APPID}","code":"user:alice:'"$(date +%s%N)"'"}}' | sed -E 's/.*"unionid":"([^"]+)".*/\1/')
+curl -s {api}/v1/admin/unions/$UNIONID -H "authorization: Bearer {admin_token}"; echo
 "#
     )
 }

@@ -18,6 +18,8 @@ pub struct Audit<'a> {
     pub appid: &'a str,
     /// The target user, when the action has one.
     pub openid: Option<&'a str>,
+    /// The target person across apps, for the unionid actions.
+    pub unionid: Option<&'a str>,
     /// The client's address.
     pub client: Option<IpAddr>,
 }
@@ -37,6 +39,7 @@ impl Audit<'_> {
             outcome = outcome.as_str(),
             appid = valid(self.appid),
             openid = self.openid.and_then(valid),
+            unionid = self.unionid.and_then(valid),
             credential = self.credential,
             client = self.client.map(|ip| ip.to_string()),
             "admin action"

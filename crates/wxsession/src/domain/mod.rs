@@ -15,7 +15,9 @@ pub mod session;
 pub mod session_key;
 pub mod store_policy;
 pub mod token;
+pub mod unions;
 pub mod user_data;
+pub mod web;
 pub mod wechat;
 
 use crate::store::StoreError;
@@ -45,6 +47,12 @@ pub enum Error {
     /// WeChat refused the phone code (40029, 40163).
     #[error("invalid phone code")]
     InvalidPhoneCode,
+    /// The operation needs a `session_key` (or a browser flow) this app kind does not have.
+    #[error("unsupported for this app")]
+    UnsupportedForApp,
+    /// A web login's `state` is bad, missing, expired or reused.
+    #[error("invalid state")]
+    InvalidState,
     /// No such user (no key to act on).
     #[error("not found")]
     NotFound,

@@ -1,6 +1,7 @@
-//! Who is asking, as extractors: [`CurrentSession`] (a bearer token, validated and slid),
-//! [`Bearer`] (the token alone, for logout), [`Admin`] (the admin credential) and [`ClientIp`]
-//! (the client's address through trusted proxies). Handlers never read these headers themselves.
+//! Who is asking, as extractors: [`CurrentSession`] (a bearer token or the web session cookie,
+//! validated and slid), [`Bearer`] (the token alone, for logout), [`Admin`] (the admin
+//! credential) and [`ClientIp`] (the client's address through trusted proxies). Handlers never
+//! read these headers themselves.
 
 use std::future::{Ready, ready};
 use std::net::IpAddr;
@@ -38,7 +39,36 @@ fn bearer_text(req: &HttpRequest) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// The well-formed session token of a request, if any (not yet looked up).
+/// The cookie of a web session (`domain::web`).
+pub const SESSION_COOKIE: &str = "wxs_session";
+
+/// The session token of a request: the bearer header, else the web session cookie. A state
+/// change authenticated by the cookie must come from an allowed origin (`Origin` in
+/// `web.allowed_origins` or the service's own): a cross-site form or script gets `403`, as the
+/// browser would attach the cookie to it.
+fn session_token(req: &HttpRequest, state: &AppState) -> Result<Option<Token>, ApiError> {
+    if let Some(text) = bearer_text(req) {
+        return Ok(Token::parse(text));
+    }
+    let Some(cookie) = req.cookie(SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let safe = matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+    if !safe {
+        let origin = req
+            .headers()
+            .get(actix_web::http::header::ORIGIN)
+            .and_then(|o| o.to_str().ok());
+        let allowed = origin.is_some_and(|o| state.web.allowed_origins.iter().any(|a| a == o));
+        if !allowed {
+            return Err(Code::Forbidden.into());
+        }
+    }
+    Ok(Token::parse(cookie.value()))
+}
+
+/// The well-formed session token of a request, if any (not yet looked up): the bearer header
+/// or the web session cookie (with the origin check of a state change).
 #[derive(Debug)]
 pub struct Bearer(pub Option<Token>);
 
@@ -47,12 +77,12 @@ impl FromRequest for Bearer {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(Self(bearer_text(req).and_then(Token::parse))))
+        ready(state(req).and_then(|state| session_token(req, &state).map(Self)))
     }
 }
 
-/// The session of a request: its bearer token, validated in one store round trip, its idle
-/// expiry slid. `401 invalid_session` otherwise.
+/// The session of a request: its bearer token or web session cookie, validated in one store
+/// round trip, its idle expiry slid. `401 invalid_session` otherwise.
 #[derive(Debug)]
 pub struct CurrentSession(pub Current);
 
@@ -61,10 +91,9 @@ impl FromRequest for CurrentSession {
     type Future = LocalFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer_text(req).and_then(Token::parse);
-        let state = state(req);
+        let found = state(req).and_then(|state| Ok((session_token(req, &state)?, state)));
         Box::pin(async move {
-            let state = state?;
+            let (token, state) = found?;
             Ok(Self(session::authenticate(&state, token).await?))
         })
     }

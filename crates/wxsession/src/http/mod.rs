@@ -28,10 +28,16 @@ pub fn configure(cfg: &mut web::ServiceConfig, with_admin: bool) {
     routes::forward_auth::configure(cfg);
     routes::sessions::configure(cfg);
     routes::health::configure(cfg);
+    routes::web::configure(cfg);
     cfg.service(web::resource("/openapi.json").get(openapi::serve));
     if with_admin {
         routes::admin::configure(cfg);
     }
+}
+
+/// `GET /`, the demo page of `dev`.
+pub fn configure_demo(cfg: &mut web::ServiceConfig) {
+    routes::demo::configure(cfg);
 }
 
 /// The admin routes alone, for the admin listener (`server.admin_bind`).

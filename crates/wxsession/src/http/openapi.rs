@@ -22,6 +22,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ),
     ("get", "/v1/admin/apps/{appid}/access-token"),
     ("post", "/v1/admin/apps/{appid}/access-token/invalidate"),
+    ("get", "/v1/admin/unions/{unionid}"),
+    ("delete", "/v1/admin/unions/{unionid}/sessions"),
+    ("get", "/v1/web/{appid}/login"),
+    ("get", "/v1/web/{appid}/callback"),
+    ("post", "/v1/web/logout"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -65,7 +70,13 @@ const B64_BLOCKS: &str = "^(?:[A-Za-z0-9+/]{64})*(?:[A-Za-z0-9+/]{64}|[A-Za-z0-9
 
 /// The document; `appids` are the configured apps.
 pub fn document(appids: &[&str]) -> Value {
-    let bearer = json!([{ "bearer": [] }]);
+    let bearer = json!([{ "bearer": [] }, { "cookie": [] }]);
+    let appid_param =
+        json!({ "name": "appid", "in": "path", "required": true, "schema": { "type": "string" } });
+    let return_to = json!({ "name": "return_to", "in": "query", "required": false,
+        "description": "a path on this service, or a URL on an origin in web.allowed_origins (default /)",
+        "schema": { "type": "string" } });
+    let unionid_param = json!({ "name": "unionid", "in": "path", "required": true, "schema": { "type": "string" } });
     let json_body = |schema: &str| {
         json!({ "required": true, "content": { "application/json": {
             "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
@@ -76,14 +87,15 @@ pub fn document(appids: &[&str]) -> Value {
         "info": {
             "title": "wxsession",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Login and session service for WeChat mini-programs."
+            "description": "Login and session service for WeChat mini-programs, mobile apps, websites and official accounts."
         },
         "paths": {
             "/v1/sessions": { "post": {
-                "summary": "Log in with a wx.login code",
+                "summary": "Log in with a wx.login code (mini-program) or a mobile app's WeChat SDK code",
                 "requestBody": json_body("LoginRequest"),
                 "responses": with(errors(&[
-                    Code::InvalidRequest, Code::UnknownApp, Code::InvalidCode, Code::CodeUsed,
+                    Code::InvalidRequest, Code::UnknownApp, Code::UnsupportedForApp,
+                    Code::InvalidCode, Code::CodeUsed,
                     Code::UserBlocked, Code::RequestTimeout, Code::PayloadTooLarge,
                     Code::UnsupportedMediaType, Code::RateLimited, Code::WechatError,
                     Code::WechatUnavailable, Code::StoreUnavailable, Code::WechatTimeout]),
@@ -97,9 +109,10 @@ pub fn document(appids: &[&str]) -> Value {
                         ok_json("The session", json!({"$ref": "#/components/schemas/Session"})))
                 },
                 "delete": {
-                    "summary": "Log out",
+                    "summary": "Log out (with the cookie: from an allowed Origin only)",
                     "security": bearer,
-                    "responses": with(errors(AUTH_ERRORS), "204", json!({"description": "Logged out"}))
+                    "responses": with(errors(&[Code::InvalidSession, Code::Forbidden, Code::StoreUnavailable]),
+                        "204", json!({"description": "Logged out"}))
                 }
             },
             "/v1/sessions/current/decrypt": { "post": {
@@ -107,7 +120,8 @@ pub fn document(appids: &[&str]) -> Value {
                 "security": bearer,
                 "requestBody": json_body("DecryptRequest"),
                 "responses": with(errors(&[
-                    Code::InvalidRequest, Code::InvalidSession, Code::RequestTimeout,
+                    Code::InvalidRequest, Code::UnsupportedForApp, Code::InvalidSession,
+                    Code::Forbidden, Code::RequestTimeout,
                     Code::PayloadTooLarge, Code::UnsupportedMediaType, Code::DecryptFailed,
                     Code::SignatureMismatch, Code::RateLimited, Code::StoreUnavailable]),
                     "200", ok_json("Decrypted data", json!({
@@ -119,7 +133,8 @@ pub fn document(appids: &[&str]) -> Value {
                 "security": bearer,
                 "requestBody": json_body("PhoneRequest"),
                 "responses": with(errors(&[
-                    Code::InvalidRequest, Code::InvalidSession, Code::RequestTimeout,
+                    Code::InvalidRequest, Code::UnsupportedForApp, Code::InvalidSession,
+                    Code::Forbidden, Code::RequestTimeout,
                     Code::PayloadTooLarge, Code::UnsupportedMediaType, Code::InvalidPhoneCode,
                     Code::RateLimited, Code::WechatError, Code::WechatUnavailable,
                     Code::StoreUnavailable, Code::WechatTimeout]),
@@ -129,9 +144,9 @@ pub fn document(appids: &[&str]) -> Value {
                 "summary": "Whether WeChat still holds the user's newest session_key (checkSessionKey)",
                 "security": bearer,
                 "responses": with(errors(&[
-                    Code::InvalidRequest, Code::InvalidSession, Code::RateLimited,
-                    Code::WechatError, Code::WechatUnavailable, Code::StoreUnavailable,
-                    Code::WechatTimeout]),
+                    Code::InvalidRequest, Code::UnsupportedForApp, Code::InvalidSession,
+                    Code::RateLimited, Code::WechatError, Code::WechatUnavailable,
+                    Code::StoreUnavailable, Code::WechatTimeout]),
                     "200", ok_json("Key status", json!({
                         "type": "object", "required": ["valid"],
                         "properties": { "valid": { "type": "boolean" } } })))
@@ -207,6 +222,53 @@ pub fn document(appids: &[&str]) -> Value {
                     Code::UnsupportedMediaType, Code::StoreUnavailable]),
                     "204", json!({"description": "Invalidated (or no longer current)"}))
             }},
+            "/v1/admin/unions/{unionid}": { "get": {
+                "summary": "One person across the team's apps: the accounts a unionid links and their live sessions",
+                "security": [{ "admin": [] }],
+                "parameters": [unionid_param.clone()],
+                "responses": with(errors(&[
+                    Code::InvalidRequest, Code::InvalidSession, Code::Forbidden, Code::NotFound,
+                    Code::StoreUnavailable]),
+                    "200", ok_json("The person", json!({"$ref": "#/components/schemas/Union"})))
+            }},
+            "/v1/admin/unions/{unionid}/sessions": { "delete": {
+                "summary": "Log the person out of every app",
+                "security": [{ "admin": [] }],
+                "parameters": [unionid_param],
+                "responses": with(errors(&[
+                    Code::InvalidRequest, Code::InvalidSession, Code::Forbidden, Code::NotFound,
+                    Code::StoreUnavailable]),
+                    "200", ok_json("Revoked", json!({
+                        "type": "object", "required": ["revoked"],
+                        "properties": { "revoked": { "type": "integer", "minimum": 0 } } })))
+            }},
+            "/v1/web/{appid}/login": { "get": {
+                "summary": "Start a browser login (website: QR; official account: in-WeChat page): 302 to WeChat, state bound to this browser by a cookie",
+                "parameters": [appid_param.clone(), return_to.clone()],
+                "responses": with(errors(&[
+                    Code::InvalidRequest, Code::UnknownApp, Code::UnsupportedForApp,
+                    Code::StoreUnavailable]),
+                    "302", json!({"description": "To WeChat's page; Set-Cookie: wxs_state"}))
+            }},
+            "/v1/web/{appid}/callback": { "get": {
+                "summary": "Where WeChat sends the browser back: 303 to return_to with the wxs_session cookie",
+                "parameters": [appid_param,
+                    { "name": "code", "in": "query", "required": false, "schema": { "type": "string" } },
+                    { "name": "state", "in": "query", "required": true, "schema": { "type": "string" } }],
+                "responses": with(errors(&[
+                    Code::InvalidRequest, Code::UnknownApp, Code::UnsupportedForApp,
+                    Code::InvalidState, Code::InvalidCode, Code::CodeUsed, Code::UserBlocked,
+                    Code::RateLimited, Code::WechatError, Code::WechatUnavailable,
+                    Code::StoreUnavailable, Code::WechatTimeout]),
+                    "303", json!({"description": "To return_to (with wx_error=access_denied when the user declined)"}))
+            }},
+            "/v1/web/logout": { "post": {
+                "summary": "Log the browser out: revokes the cookie's session, clears the cookie, 303 to return_to",
+                "security": [{ "cookie": [] }],
+                "parameters": [return_to],
+                "responses": with(errors(&[Code::InvalidRequest, Code::Forbidden, Code::StoreUnavailable]),
+                    "303", json!({"description": "To return_to"}))
+            }},
             "/healthz": { "get": { "summary": "Liveness", "responses": {
                 "200": ok_json("Serving", json!({"type": "object"})) } } },
             "/readyz": { "get": { "summary": "Readiness: the store answers", "responses": with(
@@ -220,7 +282,9 @@ pub fn document(appids: &[&str]) -> Value {
         "components": {
             "securitySchemes": {
                 "bearer": { "type": "http", "scheme": "bearer", "description": "wxs_ + 43 base64url characters" },
-                "admin": { "type": "http", "scheme": "bearer", "description": "the admin token" }
+                "admin": { "type": "http", "scheme": "bearer", "description": "the admin token" },
+                "cookie": { "type": "apiKey", "in": "cookie", "name": "wxs_session",
+                    "description": "a web session; state changes need an allowed Origin" }
             },
             "schemas": schemas(appids)
         }
@@ -315,6 +379,21 @@ fn schemas(appids: &[&str]) -> Value {
                 "session": s, "expires_in": { "type": "integer" }, "appid": s, "openid": s,
                 "unionid": s, "user": { "type": "object" },
                 "user_error": { "type": "object", "properties": { "code": s, "message": s } }
+            }
+        },
+        "Union": {
+            "type": "object", "required": ["unionid", "accounts", "sessions"],
+            "properties": {
+                "unionid": s,
+                "accounts": { "type": "array", "items": {
+                    "type": "object", "required": ["appid", "kind", "openid", "last_login"],
+                    "properties": {
+                        "appid": s,
+                        "kind": { "type": "string", "nullable": true,
+                                  "enum": ["miniprogram", "mobile", "website", "official_account", null] },
+                        "openid": s,
+                        "last_login": { "type": "integer", "description": "unix seconds" } } } },
+                "sessions": { "type": "integer", "minimum": 0 }
             }
         },
         "Session": {

@@ -70,6 +70,7 @@ impl Application {
         let deadline = ReadDeadline(Duration::from_millis(server.request_read_timeout_ms));
         let shutdown = server.shutdown_timeout_secs;
         let api_state = state.clone();
+        let demo = state.web.demo_page;
         let mut api = HttpServer::new(move || {
             App::new()
                 .app_data(api_state.clone())
@@ -77,6 +78,9 @@ impl Application {
                 .wrap(from_fn(middleware::observe))
                 .configure(|cfg| super::configure(cfg, admin_here))
                 .configure(|cfg| {
+                    if demo {
+                        super::configure_demo(cfg);
+                    }
                     if metrics_here {
                         super::configure_metrics(cfg, Audience::Public);
                     }

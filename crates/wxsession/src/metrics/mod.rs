@@ -13,7 +13,7 @@ use self::family::register;
 
 use self::labels::{
     AdminAction, AdminOutcome, DecryptResult, EvictionPolicy, ExchangeResult, FailureReason,
-    FetchResult, LookupResult, PhoneResult, StoreOp, WechatApi, WechatResult,
+    FetchResult, LookupResult, PhoneResult, StoreOp, WebLoginResult, WechatApi, WechatResult,
 };
 
 const FAST_BUCKETS: &[f64] = &[
@@ -92,6 +92,8 @@ metrics! {
     access_token_invalidations_total: IntCounterVec ["appid"] (&[]),
     /// Phone-number lookups, by app and result.
     phone_lookups_total: IntCounterVec ["appid", "result"] (&[]),
+    /// Browser logins (website, official account), by app and result.
+    web_logins_total: IntCounterVec ["appid", "result"] (&[]),
 }
 
 /// Who reads a rendering of the metrics.
@@ -148,6 +150,14 @@ impl Metrics {
             .with_label_values(&[appid]);
         for result in PhoneResult::ALL {
             self.phone_lookups_total
+                .with_label_values(&[appid, result.as_str()]);
+        }
+    }
+
+    /// Creates a web app's browser-login series at zero.
+    pub fn init_web_app(&self, appid: &str) {
+        for result in WebLoginResult::ALL {
+            self.web_logins_total
                 .with_label_values(&[appid, result.as_str()]);
         }
     }

@@ -8,6 +8,7 @@ mod secrets;
 mod server;
 mod session;
 mod store;
+mod web;
 mod wechat;
 
 use std::net::SocketAddr;
@@ -18,12 +19,13 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 pub use self::admin::{AdminSettings, CredentialReaderSettings};
-pub use self::apps::{AccessTokenMode, App, AppSettings};
+pub use self::apps::{AccessTokenMode, App, AppKind, AppSettings, OAuthScope};
 pub use self::limits::LimitsSettings;
 pub use self::secrets::redact_url_text;
 pub use self::server::ServerSettings;
 pub use self::session::SessionSettings;
 pub use self::store::{Backend, Connection, Mode, StoreSettings};
+pub use self::web::WebSettings;
 pub use self::wechat::WechatSettings;
 
 /// Everything `wxsession serve` reads. Unknown keys are errors.
@@ -48,7 +50,10 @@ pub struct Settings {
     /// Rate limits.
     #[serde(default)]
     pub limits: LimitsSettings,
-    /// The mini-programs served.
+    /// Browser logins.
+    #[serde(default)]
+    pub web: WebSettings,
+    /// The apps served: mini-programs, official accounts, websites, mobile apps.
     #[serde(default)]
     pub apps: Vec<AppSettings>,
 }
@@ -105,7 +110,22 @@ impl Settings {
         self.session.validate()?;
         self.store.validate_files()?;
         self.admin.validate()?;
-        self.apps()?;
+        self.web.validate()?;
+        let apps = self.apps()?;
+        if let Some(web_app) = apps.iter().position(|a| a.kind.is_web())
+            && self.server.public_url.is_none()
+        {
+            {
+                return Err(invalid(
+                    "server.public_url",
+                    format!(
+                        "required: apps[{web_app}] is a {} app, and WeChat sends its logins back \
+                         to {{server.public_url}}/v1/web/{{appid}}/callback",
+                        apps.get(web_app).map_or("web", |a| a.kind.as_str())
+                    ),
+                ));
+            }
+        }
         self.trusted_proxies()?;
         Ok(())
     }

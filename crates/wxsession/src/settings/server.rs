@@ -21,6 +21,10 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     /// HTTP worker threads; default: one per core.
     pub workers: Option<usize>,
+    /// The service's public origin (and path prefix, if any) as browsers reach it, e.g.
+    /// `https://login.example.com`: WeChat sends web logins back to
+    /// `{public_url}/v1/web/{appid}/callback`. Required when a web app is configured.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerSettings {
@@ -32,6 +36,7 @@ impl Default for ServerSettings {
             request_read_timeout_ms: 10_000,
             shutdown_timeout_secs: 20,
             workers: None,
+            public_url: None,
         }
     }
 }
@@ -52,6 +57,33 @@ impl ServerSettings {
         if self.workers == Some(0) {
             return Err(invalid("server.workers", "must be at least 1"));
         }
+        if let Some(url) = &self.public_url {
+            self::public_origin(url).ok_or_else(|| {
+                invalid(
+                    "server.public_url",
+                    "must be an absolute http(s) URL without query or fragment",
+                )
+            })?;
+        }
         Ok(())
     }
+
+    /// `public_url` without a trailing slash, and its origin (`scheme://host[:port]`).
+    pub fn public_url(&self) -> Option<(String, String)> {
+        let url = self.public_url.as_deref()?;
+        let origin = public_origin(url)?;
+        Some((url.trim_end_matches('/').to_owned(), origin))
+    }
+}
+
+/// The origin of an absolute http(s) URL without query or fragment.
+fn public_origin(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    let ok = matches!(parsed.scheme(), "http" | "https")
+        && parsed.host().is_some()
+        && parsed.query().is_none()
+        && parsed.fragment().is_none()
+        && parsed.username().is_empty()
+        && parsed.password().is_none();
+    ok.then(|| parsed.origin().ascii_serialization())
 }

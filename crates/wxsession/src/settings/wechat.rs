@@ -10,6 +10,9 @@ use super::{ConfigError, invalid, positive};
 pub struct WechatSettings {
     /// WeChat's API base URL (the simulator's in tests).
     pub api_base: String,
+    /// Where browsers are sent for WeChat's OAuth pages (`connect/qrconnect`,
+    /// `connect/oauth2/authorize`): the simulator's in tests and `dev`.
+    pub open_base: String,
     /// Timeout for one attempt.
     pub timeout_ms: u64,
     /// Connect timeout.
@@ -26,6 +29,7 @@ impl Default for WechatSettings {
     fn default() -> Self {
         Self {
             api_base: "https://api.weixin.qq.com".into(),
+            open_base: "https://open.weixin.qq.com".into(),
             timeout_ms: 3000,
             connect_timeout_ms: 1000,
             retries: 2,
@@ -37,17 +41,21 @@ impl Default for WechatSettings {
 
 impl WechatSettings {
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
-        let api = &self.api_base;
-        if !(api.starts_with("http://") || api.starts_with("https://"))
-            || reqwest_url_ok(api).is_none()
-        {
-            return Err(invalid("wechat.api_base", "must be an http(s) URL"));
-        }
-        if api.starts_with("http://") && !self.allow_insecure_http {
-            return Err(invalid(
-                "wechat.api_base",
-                "must be https (set wechat.allow_insecure_http = true for a local simulator)",
-            ));
+        for (key, base) in [
+            ("wechat.api_base", &self.api_base),
+            ("wechat.open_base", &self.open_base),
+        ] {
+            if !(base.starts_with("http://") || base.starts_with("https://"))
+                || reqwest_url_ok(base).is_none()
+            {
+                return Err(invalid(key, "must be an http(s) URL"));
+            }
+            if base.starts_with("http://") && !self.allow_insecure_http {
+                return Err(invalid(
+                    key,
+                    "must be https (set wechat.allow_insecure_http = true for a local simulator)",
+                ));
+            }
         }
         if self.max_concurrent_calls_per_app == 0 {
             return Err(invalid(

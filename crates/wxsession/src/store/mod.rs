@@ -29,8 +29,9 @@ pub struct NewSession<'a> {
     pub id: &'a SessionId,
     /// What to remember.
     pub record: &'a SessionRecord,
-    /// The `session_key` WeChat issued at this login (base64 text, or its sealed form).
-    pub session_key: &'a str,
+    /// The `session_key` WeChat issued at this login (base64 text, or its sealed form); `None`
+    /// for the app kinds that have none (mobile, web): the user's keys are left as they are.
+    pub session_key: Option<&'a str>,
     /// The first idle TTL.
     pub idle_ttl_secs: u64,
     /// The most sessions the user may have; the oldest beyond it are revoked.
@@ -113,6 +114,10 @@ pub trait Codes: Send + Sync {
 
     /// Drops the claim so that the code can be tried again (after a transient failure).
     async fn release_code(&self, code_id: &str) -> Result<(), StoreError>;
+
+    /// Takes a value stored with [`Codes::finish_code`] and deletes it, atomically (`GETDEL`):
+    /// single-use values such as a web login's `state`. `None` when absent or expired.
+    async fn take_code(&self, code_id: &str) -> Result<Option<Vec<u8>>, StoreError>;
 }
 
 /// Rate-limit counters in fixed windows.
@@ -160,9 +165,44 @@ pub trait Tokens: Send + Sync {
     async fn unlock(&self, name: &str) -> Result<(), StoreError>;
 }
 
+/// One of a person's accounts, as the unionid index holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnionAccount {
+    /// The app.
+    pub appid: String,
+    /// The person's openid in it.
+    pub openid: String,
+    /// The last login there, unix seconds.
+    pub last_login: i64,
+}
+
+/// The unionid index: which accounts `(appid, openid)` are one person. Small (one entry per
+/// app at most), one key per unionid, expiring `ttl_secs` after the person's newest login.
+#[async_trait::async_trait]
+pub trait Unions: Send + Sync {
+    /// Records a login of `(appid, openid)` as `unionid`'s at `at` (unix seconds); the entry
+    /// and the index live `ttl_secs` from now.
+    async fn link_account(
+        &self,
+        unionid: &str,
+        account: &UnionAccount,
+        ttl_secs: u64,
+    ) -> Result<(), StoreError>;
+
+    /// The person's accounts, newest login first; entries older than `ttl_secs` are pruned.
+    async fn union_accounts(
+        &self,
+        unionid: &str,
+        ttl_secs: u64,
+    ) -> Result<Vec<UnionAccount>, StoreError>;
+
+    /// How many sessions of `(appid, openid)` are alive.
+    async fn live_sessions(&self, appid: &str, openid: &str) -> Result<u64, StoreError>;
+}
+
 /// Everything the service keeps, plus a health check.
 #[async_trait::async_trait]
-pub trait Store: Sessions + Codes + Counters + Tokens + std::fmt::Debug {
+pub trait Store: Sessions + Codes + Counters + Tokens + Unions + std::fmt::Debug {
     /// Checks that the backend answers.
     async fn ping(&self) -> Result<(), StoreError>;
 

@@ -204,7 +204,7 @@ async fn other_backends_read_and_invalidate_the_token_with_least_privilege() {
 async fn classic_tokens_work_the_same() {
     let env = Env::new();
     let app = spawn_on(env.clone(), |s| {
-        s.apps[0].access_token = AccessTokenMode::Classic
+        s.apps[0].access_token = Some(AccessTokenMode::Classic)
     })
     .await;
     let token = app.token("classic").await;

@@ -154,7 +154,7 @@ async fn key_status_follows_wechat_and_an_admin_reset_issues_a_new_key() {
 #[tokio::test]
 async fn apps_without_an_access_token_refuse_phone_lookups() {
     let app = spawn_app_with(|s| {
-        s.apps[0].access_token = wxsession::settings::AccessTokenMode::Off;
+        s.apps[0].access_token = Some(wxsession::settings::AccessTokenMode::Off);
     })
     .await;
     let token = app.token("off").await;

@@ -1,6 +1,7 @@
-//! The login rules: a `wx.login` code is exchanged once however often it is presented
-//! ([`super::once`]); the newest `session_key` wins and the previous one is kept; the optional
-//! one-request decrypt never fails the login.
+//! The login rules: a code (`wx.login`, or a mobile app's, website's or official account's
+//! OAuth code) is exchanged once however often it is presented ([`super::once`]); the newest
+//! `session_key` wins and the previous one is kept; the optional one-request decrypt never fails
+//! the login; a login with a unionid is recorded in the unionid index.
 
 use std::time::Instant;
 
@@ -8,17 +9,20 @@ use secrecy::ExposeSecret as _;
 use wechat_client::{Code2SessionError as Refusal, Error as WxError};
 
 mod answer;
+mod identify;
 
 use self::answer::Outcome;
 pub use self::answer::{LoginAnswer, UserDataError};
+pub use self::identify::Identity;
+use self::identify::identify;
 use super::Error;
 use super::clock::now_unix;
 use super::once::{Answer, Done, Purpose, once};
 use super::token::Token;
 use super::user_data::{UserData, count_bad_input};
-use crate::metrics::labels::{ExchangeResult, StoreOp, WechatApi};
+use crate::metrics::labels::{ExchangeResult, StoreOp};
 use crate::state::{AppEntry, AppState};
-use crate::store::{NewSession, SessionRecord};
+use crate::store::{NewSession, SessionRecord, UnionAccount};
 
 /// Codes from WeChat are short (32 characters); anything over this many characters is not one.
 const MAX_CODE_LEN: usize = 256;
@@ -111,10 +115,7 @@ async fn exchange(state: &AppState, req: &LoginRequest<'_>) -> Result<Exchanged,
         return Err(Error::WechatUnavailable);
     };
     let started = Instant::now();
-    let fut = state
-        .wechat
-        .code2session(req.appid, &req.app.secret, req.code);
-    let result = super::wechat::call(&state.metrics, WechatApi::Code2Session, fut).await;
+    let result = identify(state, req.appid, req.app, req.code).await;
     drop(permit);
     state
         .metrics
@@ -140,12 +141,16 @@ async fn exchange(state: &AppState, req: &LoginRequest<'_>) -> Result<Exchanged,
 async fn create(
     state: &AppState,
     req: &LoginRequest<'_>,
-    session: &wechat_client::Code2Session,
+    session: &Identity,
 ) -> Result<LoginAnswer, Error> {
-    let key_text = session.session_key.expose_secret();
-    let Ok(key) = wechat_crypto::SessionKey::from_base64(key_text) else {
-        tracing::warn!(appid = req.appid, "WeChat returned a malformed session_key");
-        return Err(Error::WechatError);
+    let key_text = session.session_key.as_ref().map(|k| k.expose_secret());
+    let key = match key_text.map(wechat_crypto::SessionKey::from_base64) {
+        None => None,
+        Some(Ok(key)) => Some(key),
+        Some(Err(_)) => {
+            tracing::warn!(appid = req.appid, "WeChat returned a malformed session_key");
+            return Err(Error::WechatError);
+        }
     };
     let now = now_unix();
     let record = SessionRecord {
@@ -164,14 +169,19 @@ async fn create(
     }
     let token = Token::mint().map_err(|e| anyhow::anyhow!("OS random source failed: {e}"))?;
     let id = token.id();
-    let stored_key = state
-        .keyring
-        .seal(key.expose_base64(), &record.appid, &record.openid)
-        .ok_or_else(|| anyhow::anyhow!("sealing the session_key failed"))?;
+    let stored_key = match &key {
+        Some(key) => Some(
+            state
+                .keyring
+                .seal(key.expose_base64(), &record.appid, &record.openid)
+                .ok_or_else(|| anyhow::anyhow!("sealing the session_key failed"))?,
+        ),
+        None => None,
+    };
     let new = NewSession {
         id: &id,
         record: &record,
-        session_key: &stored_key,
+        session_key: stored_key.as_deref(),
         idle_ttl_secs: state.idle_ttl_secs,
         max_sessions: state.max_sessions_per_user,
     };
@@ -183,13 +193,16 @@ async fn create(
         .sessions_created_total
         .with_label_values(&[req.appid])
         .inc();
-    let decrypted = match &req.user_data {
-        Ok(None) => Ok(None),
-        Ok(Some(data)) => data
+    link_union(state, &record).await;
+    let decrypted = match (&req.user_data, key_text) {
+        (Ok(None), _) => Ok(None),
+        (Ok(Some(data)), Some(key_text)) => data
             .decrypt(&state.metrics, req.appid, &[key_text.to_owned()])
             .map(Some)
             .map_err(|err| UserDataError::of(&err)),
-        Err(err) => {
+        // No key to decrypt with (the routes refuse user data for these app kinds).
+        (Ok(Some(_)), None) => Err(UserDataError::of(&Error::UnsupportedForApp)),
+        (Err(err), _) => {
             count_bad_input(&state.metrics, req.appid);
             Err(UserDataError::of(err))
         }
@@ -207,6 +220,30 @@ async fn create(
         user,
         user_error,
     })
+}
+
+/// Records the login in the person's unionid index. The session stands whatever happens here:
+/// a failure is logged, and the next login records it again.
+async fn link_union(state: &AppState, record: &SessionRecord) {
+    let Some(unionid) = &record.unionid else {
+        return;
+    };
+    let account = UnionAccount {
+        appid: record.appid.clone(),
+        openid: record.openid.clone(),
+        last_login: record.created_at,
+    };
+    let linked = state
+        .timed(
+            StoreOp::Union,
+            state
+                .store
+                .link_account(unionid, &account, state.max_lifetime_secs),
+        )
+        .await;
+    if linked.is_err() {
+        tracing::warn!(appid = %record.appid, "the login was not recorded in the unionid index");
+    }
 }
 
 /// Maps a WeChat failure and counts it: a final one is sealed as the code's answer, a

@@ -19,6 +19,8 @@ pub enum Purpose {
     Login,
     /// A phone-number code (scope: the session that presented it).
     Phone,
+    /// A web login's `state` (scope: the appid); what is sealed is where to return.
+    WebState,
 }
 
 impl Purpose {
@@ -27,6 +29,7 @@ impl Purpose {
         match self {
             Self::Login => ("wxsession/code-seal/v1", "wxsession/code-id/v1"),
             Self::Phone => ("wxsession/phone-seal/v1", "wxsession/phone-id/v1"),
+            Self::WebState => ("wxsession/web-state-seal/v1", "wxsession/web-state-id/v1"),
         }
     }
 }

@@ -59,6 +59,13 @@ error_codes! {
     InvalidRequest = "invalid_request", BAD_REQUEST, [], "the request is malformed";
     /// The appid is not configured, or omitted while several are.
     UnknownApp = "unknown_app", BAD_REQUEST, [], "unknown or missing appid";
+    /// Decrypt, phone or key status on a session of an app kind without a `session_key`, or a
+    /// login route of another app kind.
+    UnsupportedForApp = "unsupported_for_app", BAD_REQUEST, [],
+        "this app kind does not support the operation";
+    /// A web login callback with a bad, missing, expired or reused `state`.
+    InvalidState = "invalid_state", BAD_REQUEST, [],
+        "the login state is invalid, expired or used: start the login again";
     /// WeChat 40029.
     InvalidCode = "invalid_code", UNAUTHORIZED, [Bearer],
         "the login code is invalid or expired: call wx.login again";
@@ -143,6 +150,8 @@ impl From<Error> for ApiError {
             Error::UserBlocked => Code::UserBlocked.into(),
             Error::InvalidPhoneCode => Code::InvalidPhoneCode.into(),
             Error::NotFound => Code::NotFound.into(),
+            Error::UnsupportedForApp => Code::UnsupportedForApp.into(),
+            Error::InvalidState => Code::InvalidState.into(),
             Error::DecryptFailed => Code::DecryptFailed.into(),
             Error::SignatureMismatch => Code::SignatureMismatch.into(),
             Error::RateLimited { retry_after } => Self {

@@ -9,6 +9,8 @@ use super::*;
 const PINNED: &[(&str, u16, &str, &str)] = &[
     ("invalid_request", 400, "", r#"{"error":{"code":"invalid_request","message":"the request is malformed","request_id":""}}"#),
     ("unknown_app", 400, "", r#"{"error":{"code":"unknown_app","message":"unknown or missing appid","request_id":""}}"#),
+    ("unsupported_for_app", 400, "", r#"{"error":{"code":"unsupported_for_app","message":"this app kind does not support the operation","request_id":""}}"#),
+    ("invalid_state", 400, "", r#"{"error":{"code":"invalid_state","message":"the login state is invalid, expired or used: start the login again","request_id":""}}"#),
     ("invalid_code", 401, "www-authenticate: Bearer", r#"{"error":{"code":"invalid_code","message":"the login code is invalid or expired: call wx.login again","request_id":""}}"#),
     ("code_used", 401, "www-authenticate: Bearer", r#"{"error":{"code":"code_used","message":"the login code was already used: call wx.login again","request_id":""}}"#),
     ("invalid_session", 401, "www-authenticate: Bearer", r#"{"error":{"code":"invalid_session","message":"the session is missing, invalid or expired: log in again","request_id":""}}"#),
@@ -27,7 +29,7 @@ const PINNED: &[(&str, u16, &str, &str)] = &[
     ("wechat_unavailable", 503, "retry-after: 1", r#"{"error":{"code":"wechat_unavailable","message":"WeChat is unavailable: retry later","request_id":""}}"#),
     ("store_unavailable", 503, "retry-after: 1", r#"{"error":{"code":"store_unavailable","message":"the session store is unavailable: retry later","request_id":""}}"#),
     ("store_full", 503, "retry-after: 1", r#"{"error":{"code":"store_full","message":"the session store is full: retry later","request_id":""}}"#),
-    ("wechat_timeout", 504, "", r#"{"error":{"code":"wechat_timeout","message":"WeChat did not answer in time","request_id":""}}"#),
+    ("wechat_timeout", 504, "retry-after: 1", r#"{"error":{"code":"wechat_timeout","message":"WeChat did not answer in time","request_id":""}}"#),
     ("internal", 500, "", r#"{"error":{"code":"internal","message":"internal error","request_id":""}}"#),
 ];
 

@@ -1,16 +1,15 @@
 //! The in-memory store: one process only, for `wxsession dev` and tests. Same semantics as
 //! Redis, expiry included.
 
+mod codes;
 mod tokens;
+mod unions;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::{
-    CodeClaim, Codes, Counters, NewSession, PENDING, SessionRecord, Sessions, Store, StoreError,
-    Touched,
-};
+use super::{Counters, NewSession, SessionRecord, Sessions, Store, StoreError, Touched};
 use crate::domain::clock::now_unix;
 use crate::domain::token::SessionId;
 
@@ -32,6 +31,8 @@ struct Inner {
     tokens: HashMap<String, (String, Instant)>,
     dead_tokens: HashMap<String, (String, Instant)>,
     locks: HashMap<String, Instant>,
+    /// unionid → (accounts, expiry).
+    unions: HashMap<String, (Vec<super::UnionAccount>, Instant)>,
     writes: u64,
 }
 
@@ -47,6 +48,7 @@ impl Inner {
         self.counters.retain(|_, (_, exp)| *exp > now);
         self.locks.retain(|_, exp| *exp > now);
         self.users.retain(|_, u| u.expires.is_none_or(|e| e > now));
+        self.unions.retain(|_, (_, exp)| *exp > now);
     }
 }
 
@@ -101,8 +103,10 @@ impl Sessions for MemoryStore {
         if user.expires.is_some_and(|e| e <= now) {
             *user = User::default();
         }
-        if user.keys.first().map(String::as_str) != Some(new.session_key) {
-            user.keys.insert(0, new.session_key.to_owned());
+        if let Some(key) = new.session_key
+            && user.keys.first().map(String::as_str) != Some(key)
+        {
+            user.keys.insert(0, key.to_owned());
             user.keys.truncate(2);
         }
         // Forget sessions that have died, so the list does not grow with every login; then
@@ -208,48 +212,6 @@ impl Sessions for MemoryStore {
             user.keys.truncate(2);
         }
         user.expires = Some(now + Duration::from_secs(ttl_secs));
-        Ok(())
-    }
-}
-
-#[async_trait::async_trait]
-impl Codes for MemoryStore {
-    async fn claim_code(&self, code_id: &str, lock_ttl_secs: u64) -> Result<CodeClaim, StoreError> {
-        let now = Instant::now();
-        let mut inner = self.lock();
-        inner.sweep(now);
-        match inner.codes.get(code_id) {
-            Some((value, expires)) if *expires > now => {
-                return Ok(if value == PENDING {
-                    CodeClaim::Pending
-                } else {
-                    CodeClaim::Done(value.clone())
-                });
-            }
-            _ => {}
-        }
-        let expires = now + Duration::from_secs(lock_ttl_secs);
-        inner
-            .codes
-            .insert(code_id.to_owned(), (PENDING.to_vec(), expires));
-        Ok(CodeClaim::Acquired)
-    }
-
-    async fn finish_code(
-        &self,
-        code_id: &str,
-        sealed: &[u8],
-        ttl_secs: u64,
-    ) -> Result<(), StoreError> {
-        let expires = Instant::now() + Duration::from_secs(ttl_secs);
-        self.lock()
-            .codes
-            .insert(code_id.to_owned(), (sealed.to_vec(), expires));
-        Ok(())
-    }
-
-    async fn release_code(&self, code_id: &str) -> Result<(), StoreError> {
-        self.lock().codes.remove(code_id);
         Ok(())
     }
 }

@@ -42,4 +42,9 @@ impl Codes for RedisStore {
         let mut conn = self.conn().await?;
         conn.del(self.keys.code(code_id)).await.map_err(failed)
     }
+
+    async fn take_code(&self, code_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut conn = self.conn().await?;
+        conn.get_del(self.keys.code(code_id)).await.map_err(failed)
+    }
 }

@@ -12,6 +12,8 @@
 //! - `{prefix}:rl:<what>:<minute>` → rate-limit counters, expiring with their window
 //! - `{prefix}:at:{appid}` → the app's access_token (TTL: its life minus a 300 s margin), and
 //!   `{prefix}:at:{appid}:dead` → the last token WeChat refused (5 minutes)
+//! - `{prefix}:un:{unionid}` → hash: one field `appid:openid` → last login (unix s) per account
+//!   of the person; TTL: max lifetime from the newest login; entries older than that pruned
 //! - `{prefix}:lk:<name>` → locks: one access_token refresher per app, the per-app budget of
 //!   `force_refresh` (30 s)
 
@@ -59,6 +61,11 @@ impl Keys {
     /// returns it again is known to need `force_refresh`.
     pub(super) fn dead_access_token(&self, appid: &str) -> String {
         format!("{}:at:{{{appid}}}:dead", self.prefix)
+    }
+
+    /// `{prefix}:un:{unionid}`: the person's accounts.
+    pub(super) fn union(&self, unionid: &str) -> String {
+        format!("{}:un:{{{unionid}}}", self.prefix)
     }
 
     /// `{prefix}:lk:<name>`: a lock (`SET NX EX`), e.g. one refresher per app.

@@ -8,6 +8,7 @@ mod keys;
 mod sentinel;
 mod sessions;
 mod tokens;
+mod unions;
 
 use std::sync::Arc;
 use std::time::Duration;

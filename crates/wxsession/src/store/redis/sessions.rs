@@ -24,7 +24,7 @@ impl Sessions for RedisStore {
             .scripts
             .register
             .key(&user)
-            .arg(new.session_key)
+            .arg(new.session_key.unwrap_or(""))
             .arg(&field)
             .arg(self.max_lifetime_secs)
             .arg(born_millis(new.record.created_at))

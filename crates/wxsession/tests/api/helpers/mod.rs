@@ -90,7 +90,9 @@ pub fn app(appid: &str, secret: &str) -> AppSettings {
         secret: Some(SecretString::from(secret)),
         secret_file: None,
         secret_env: None,
-        access_token: Default::default(),
+        access_token: None,
+        kind: Default::default(),
+        scope: None,
     }
 }
 

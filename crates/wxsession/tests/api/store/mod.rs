@@ -30,7 +30,7 @@ async fn create(store: &dyn Store, openid: &str, key: &str, idle: u64, lifetime:
         .create_session(NewSession {
             id: &token.id(),
             record: &record(openid, lifetime),
-            session_key: key,
+            session_key: Some(key),
             idle_ttl_secs: idle,
             max_sessions: 32,
         })

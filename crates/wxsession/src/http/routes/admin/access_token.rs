@@ -20,6 +20,7 @@ fn audit(action: AdminAction, appid: &str, client: ClientIp) -> Audit<'_> {
         credential: None,
         appid,
         openid: None,
+        unionid: None,
         client: client.0,
     }
 }

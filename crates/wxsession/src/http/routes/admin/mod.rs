@@ -2,6 +2,7 @@
 //! audited, whatever its outcome.
 
 mod access_token;
+mod unions;
 mod users;
 
 use std::future::Future;
@@ -30,7 +31,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/v1/admin/apps/{appid}/access-token/invalidate")
             .post(access_token::invalidate),
-    );
+    )
+    .service(web::resource("/v1/admin/unions/{unionid}").get(unions::read))
+    .service(web::resource("/v1/admin/unions/{unionid}/sessions").delete(unions::revoke_all));
 }
 
 /// Runs an admin action once its credential (`Ok(id)`) is accepted, and audits it either way.

@@ -16,6 +16,7 @@ fn audit<'a>(action: AdminAction, path: &'a (String, String), client: ClientIp) 
         credential: None,
         appid: &path.0,
         openid: Some(&path.1),
+        unionid: None,
         client: client.0,
     }
 }

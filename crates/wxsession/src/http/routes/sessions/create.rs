@@ -1,4 +1,5 @@
-//! `POST /v1/sessions`: log in with a `wx.login` code.
+//! `POST /v1/sessions`: log in with a `wx.login` code (mini-program) or a mobile app's WeChat
+//! SDK code; bearer tokens. Website and official-account logins go through `/v1/web/…`.
 
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -53,11 +54,17 @@ pub async fn login(
     let b = body.0;
     let code = b.code()?;
     let (appid, app) = state.resolve_app(b.appid.as_deref())?;
+    let user_data = b.user_data();
+    // Browser apps log in through /v1/web; apps without a session_key cannot decrypt.
+    let has_user_data = matches!(user_data, Ok(Some(_)) | Err(_));
+    if app.kind.is_web() || (!app.kind.has_session_key() && has_user_data) {
+        return Err(Error::UnsupportedForApp.into());
+    }
     let request = LoginRequest {
         appid,
         app,
         code,
-        user_data: b.user_data(),
+        user_data,
     };
     let answer = login::login(&state, request).await?;
     Ok(HttpResponse::Created().json(render(answer)))

@@ -14,6 +14,7 @@ pub async fn key_status(
     current: CurrentSession,
 ) -> Result<HttpResponse, ApiError> {
     let record = &current.0.touched.record;
+    state.require_session_key(&record.appid)?;
     let valid = session_key::status(&state, &record.appid, &record.openid).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "valid": valid })))
 }

@@ -3,8 +3,11 @@
 -- lifetime are pruned; when more than ARGV[5] sessions remain, their fields and creation times
 -- are returned so that the caller can check which are still alive (their keys live in other
 -- cluster slots) and call `EVICT`.
+-- An empty ARGV[1] is a login without a session_key (mobile and web apps): keys stay as they are.
 local cur = redis.call('HGET', KEYS[1], 'k0')
-if cur and cur ~= ARGV[1] then
+if ARGV[1] == '' then
+  redis.call('HSET', KEYS[1], ARGV[2], ARGV[4])
+elseif cur and cur ~= ARGV[1] then
   redis.call('HSET', KEYS[1], 'k0', ARGV[1], 'k1', cur, ARGV[2], ARGV[4])
 else
   redis.call('HSET', KEYS[1], 'k0', ARGV[1], ARGV[2], ARGV[4])

@@ -40,6 +40,10 @@ macro_rules! labels {
     };
 }
 
+mod http;
+
+pub use self::http::{Method, WebLoginResult};
+
 labels! {
     /// A store operation (`op`).
     StoreOp {
@@ -67,6 +71,10 @@ labels! {
         AccessToken = "access_token",
         /// A user's key set outside a login.
         RotateUserKey = "rotate_user_key",
+        /// The unionid index: a login recorded, an admin listing, live sessions counted.
+        Union = "union",
+        /// A web login's `state`: stored, then taken once.
+        WebState = "web_state",
     }
 }
 
@@ -166,6 +174,10 @@ labels! {
         ReadAccessToken = "read_access_token",
         /// `POST /v1/admin/apps/{appid}/access-token/invalidate`.
         InvalidateAccessToken = "invalidate_access_token",
+        /// `GET /v1/admin/unions/{unionid}`.
+        ReadUnion = "read_union",
+        /// `DELETE /v1/admin/unions/{unionid}/sessions`.
+        RevokeUnionSessions = "revoke_union_sessions",
     }
 }
 
@@ -184,6 +196,10 @@ labels! {
         CheckSession = "checksession",
         /// `wxa/resetusersessionkey`.
         ResetUserSessionKey = "resetusersessionkey",
+        /// `sns/oauth2/access_token`.
+        OAuth2 = "oauth2",
+        /// `sns/userinfo`.
+        UserInfo = "userinfo",
     }
 }
 
@@ -246,46 +262,5 @@ labels! {
         Invalid = "invalid",
         /// The store or an upstream failed.
         Failed = "failed",
-    }
-}
-
-labels! {
-    open
-    /// An HTTP method (`method` of `http_requests_total`).
-    Method {
-        /// GET.
-        Get = "GET",
-        /// HEAD.
-        Head = "HEAD",
-        /// POST.
-        Post = "POST",
-        /// PUT.
-        Put = "PUT",
-        /// DELETE.
-        Delete = "DELETE",
-        /// OPTIONS.
-        Options = "OPTIONS",
-        /// PATCH.
-        Patch = "PATCH",
-        /// TRACE.
-        Trace = "TRACE",
-        /// CONNECT.
-        Connect = "CONNECT",
-        /// Anything else a client made up.
-        Other = "other",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn methods_outside_the_standard_set_are_other() {
-        assert_eq!(Method::of("GET"), Method::Get);
-        assert_eq!(Method::of("PATCH"), Method::Patch);
-        for made_up in ["FOO", "get", "other", ""] {
-            assert_eq!(Method::of(made_up), Method::Other, "{made_up}");
-        }
     }
 }

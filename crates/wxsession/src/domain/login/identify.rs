@@ -1,0 +1,66 @@
+//! Whose code it is, per app kind: `jscode2session` for a mini-program (ids and a
+//! `session_key`), the OAuth exchange for the other kinds (ids only), with `sns/userinfo` when
+//! the exchange left out a unionid the granted scope allows.
+
+use secrecy::SecretString;
+use wechat_client::Code2SessionError as Refusal;
+
+use crate::domain::wechat::call;
+use crate::metrics::labels::WechatApi;
+use crate::settings::AppKind;
+use crate::state::{AppEntry, AppState};
+
+/// The user a code belongs to.
+#[derive(Debug)]
+pub struct Identity {
+    /// The user's id in the app.
+    pub openid: String,
+    /// The user's id across the team's apps.
+    pub unionid: Option<String>,
+    /// The mini-program's `session_key`; the other kinds have none.
+    pub session_key: Option<SecretString>,
+}
+
+/// Exchanges `code` of `appid` at WeChat: one call (two with `userinfo`).
+pub async fn identify(
+    state: &AppState,
+    appid: &str,
+    app: &AppEntry,
+    code: &str,
+) -> Result<Identity, Refusal> {
+    if app.kind == AppKind::Miniprogram {
+        let fut = state.wechat.code2session(appid, &app.secret, code);
+        let session = call(&state.metrics, WechatApi::Code2Session, fut).await?;
+        return Ok(Identity {
+            openid: session.openid,
+            unionid: session.unionid,
+            session_key: Some(session.session_key),
+        });
+    }
+    let fut = state.wechat.oauth2_access_token(appid, &app.secret, code);
+    let token = call(&state.metrics, WechatApi::OAuth2, fut).await?;
+    let mut unionid = token.unionid;
+    let profile_granted = token
+        .scope
+        .split(',')
+        .any(|s| matches!(s.trim(), "snsapi_userinfo" | "snsapi_login"));
+    if unionid.is_none() && profile_granted {
+        // The user's OAuth token is used here once and dropped. Failing to read the profile
+        // does not fail the login (the code is spent): the session goes on without a unionid.
+        let fut = state.wechat.userinfo(&token.access_token, &token.openid);
+        match call(&state.metrics, WechatApi::UserInfo, fut).await {
+            Ok(info) if info.openid == token.openid => unionid = info.unionid,
+            Ok(_) => tracing::warn!(appid, "sns/userinfo answered for another openid"),
+            Err(err) => tracing::warn!(
+                appid,
+                error = %crate::telemetry::error_chain(&err),
+                "sns/userinfo failed; the session has no unionid"
+            ),
+        }
+    }
+    Ok(Identity {
+        openid: token.openid,
+        unionid,
+        session_key: None,
+    })
+}

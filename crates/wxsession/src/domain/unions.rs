@@ -1,0 +1,57 @@
+//! One person across the team's WeChat apps: the accounts a unionid links (from the index each
+//! login with a unionid updates), their live sessions, and logging the person out everywhere.
+
+use super::Error;
+use super::ids::is_valid_id;
+use crate::metrics::labels::StoreOp;
+use crate::settings::AppKind;
+use crate::state::AppState;
+use crate::store::UnionAccount;
+
+/// A person's accounts.
+#[derive(Debug)]
+pub struct Person {
+    /// Each account, newest login first, with its app's kind (`None`: the app is no longer
+    /// configured).
+    pub accounts: Vec<(UnionAccount, Option<AppKind>)>,
+    /// Live sessions across all of them.
+    pub sessions: u64,
+}
+
+fn check(unionid: &str) -> Result<(), Error> {
+    if is_valid_id(unionid) {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput("unionid is malformed".into()))
+    }
+}
+
+async fn accounts(state: &AppState, unionid: &str) -> Result<Vec<UnionAccount>, Error> {
+    check(unionid)?;
+    let fut = state.store.union_accounts(unionid, state.max_lifetime_secs);
+    Ok(state.timed(StoreOp::Union, fut).await?)
+}
+
+/// The person's accounts and live sessions.
+pub async fn person(state: &AppState, unionid: &str) -> Result<Person, Error> {
+    let mut out = Person {
+        accounts: Vec::new(),
+        sessions: 0,
+    };
+    for account in accounts(state, unionid).await? {
+        let fut = state.store.live_sessions(&account.appid, &account.openid);
+        out.sessions += state.timed(StoreOp::Union, fut).await?;
+        let kind = state.apps.get(&account.appid).map(|a| a.kind);
+        out.accounts.push((account, kind));
+    }
+    Ok(out)
+}
+
+/// Logs the person out of every app; how many sessions died.
+pub async fn revoke(state: &AppState, unionid: &str) -> Result<u64, Error> {
+    let mut revoked = 0;
+    for account in accounts(state, unionid).await? {
+        revoked += super::session::revoke_user(state, &account.appid, &account.openid).await?;
+    }
+    Ok(revoked)
+}

@@ -1,0 +1,77 @@
+//! One person across apps: list the accounts a unionid links, log the person out everywhere.
+
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+
+use super::audited;
+use crate::domain::audit::Audit;
+use crate::domain::unions;
+use crate::http::error::ApiError;
+use crate::http::extract::{Admin, ClientIp};
+use crate::metrics::labels::AdminAction;
+use crate::state::AppState;
+
+fn audit(action: AdminAction, unionid: &str, client: ClientIp) -> Audit<'_> {
+    Audit {
+        action,
+        credential: None,
+        appid: "",
+        openid: None,
+        unionid: Some(unionid),
+        client: client.0,
+    }
+}
+
+#[derive(Serialize)]
+struct Account {
+    appid: String,
+    kind: Option<&'static str>,
+    openid: String,
+    last_login: i64,
+}
+
+/// `GET /v1/admin/unions/{unionid}`: the person's accounts and live sessions.
+pub async fn read(
+    state: web::Data<AppState>,
+    admin: Result<Admin, ApiError>,
+    client: ClientIp,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let unionid = path.into_inner();
+    let audit = audit(AdminAction::ReadUnion, &unionid, client);
+    let person = audited(&state, audit, admin.map(|a| a.id), || {
+        unions::person(&state, &unionid)
+    })
+    .await?;
+    let accounts: Vec<Account> = person
+        .accounts
+        .into_iter()
+        .map(|(a, kind)| Account {
+            appid: a.appid,
+            kind: kind.map(|k| k.as_str()),
+            openid: a.openid,
+            last_login: a.last_login,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "unionid": unionid,
+        "accounts": accounts,
+        "sessions": person.sessions,
+    })))
+}
+
+/// `DELETE /v1/admin/unions/{unionid}/sessions`: logs the person out of every app.
+pub async fn revoke_all(
+    state: web::Data<AppState>,
+    admin: Result<Admin, ApiError>,
+    client: ClientIp,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let unionid = path.into_inner();
+    let audit = audit(AdminAction::RevokeUnionSessions, &unionid, client);
+    let revoked = audited(&state, audit, admin.map(|a| a.id), || {
+        unions::revoke(&state, &unionid)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "revoked": revoked })))
+}
