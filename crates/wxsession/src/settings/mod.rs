@@ -115,16 +115,14 @@ impl Settings {
         if let Some(web_app) = apps.iter().position(|a| a.kind.is_web())
             && self.server.public_url.is_none()
         {
-            {
-                return Err(invalid(
-                    "server.public_url",
-                    format!(
-                        "required: apps[{web_app}] is a {} app, and WeChat sends its logins back \
-                         to {{server.public_url}}/v1/web/{{appid}}/callback",
-                        apps.get(web_app).map_or("web", |a| a.kind.as_str())
-                    ),
-                ));
-            }
+            return Err(invalid(
+                "server.public_url",
+                format!(
+                    "required: apps[{web_app}] is a {} app, and WeChat sends its logins back \
+                     to {{server.public_url}}/v1/web/{{appid}}/callback",
+                    apps.get(web_app).map_or("web", |a| a.kind.as_str())
+                ),
+            ));
         }
         self.trusted_proxies()?;
         Ok(())

@@ -151,6 +151,35 @@ fn invalid_configs_name_the_key() {
             "[store]\npool_size = 0\n[[apps]]\nappid=\"wxa\"\nsecret=\"s\"\n",
             "store.pool_size",
         ),
+        // A web app needs the URL WeChat sends its users back to.
+        (
+            "[[apps]]\nappid=\"wxa\"\nsecret=\"s\"\nkind=\"website\"\n",
+            "server.public_url",
+        ),
+        (
+            "[server]\npublic_url=\"login.example.com\"\n[[apps]]\nappid=\"wxa\"\nsecret=\"s\"\n",
+            "server.public_url",
+        ),
+        (
+            "[[apps]]\nappid=\"wxa\"\nsecret=\"s\"\nkind=\"pager\"\n",
+            "kind",
+        ),
+        (
+            "[[apps]]\nappid=\"wxa\"\nsecret=\"s\"\nkind=\"mobile\"\nscope=\"snsapi_base\"\n",
+            "apps[0].scope",
+        ),
+        (
+            "[[apps]]\nappid=\"wxa\"\nsecret=\"s\"\nkind=\"mobile\"\naccess_token=\"stable\"\n",
+            "apps[0].access_token",
+        ),
+        (
+            "[web]\nallowed_origins=[\"https://app.example.com/path\"]\n[[apps]]\nappid=\"wxa\"\nsecret=\"s\"\n",
+            "web.allowed_origins[0]",
+        ),
+        (
+            "[wechat]\nopen_base=\"http://open.example\"\n[[apps]]\nappid=\"wxa\"\nsecret=\"s\"\n",
+            "wechat.open_base",
+        ),
     ];
     for (toml, key) in cases {
         let (ok, _, err) = check(toml, &[]);

@@ -17,6 +17,7 @@ mod contract {
 
 mod access_token;
 mod admin;
+mod apps;
 mod config;
 mod decrypt;
 mod limits;

@@ -2,12 +2,14 @@
 //! processes (`redis`), error assertions (`assert`), deadlines instead of sleeps (`wait`).
 
 mod assert;
+mod browser;
 mod netns;
 mod redis_server;
 mod sim;
 mod wait;
 
 pub use self::assert::{error_of, expect_error};
+pub use self::browser::{location, set_cookie};
 pub use self::netns::Netns;
 pub use self::redis_server::{RedisHandle, RedisServer, free_port, keys_with_ttl};
 pub use self::wait::{eventually, port_opens, wait_until};
@@ -27,6 +29,18 @@ pub const OTHER_APPID: &str = "wxfedcba0987654321";
 pub const SECRET: &str = "app-secret-1";
 pub const OTHER_SECRET: &str = "app-secret-2";
 pub const ADMIN_TOKEN: &str = "admin-token-for-tests-0123456789";
+/// The other kinds of app, known to every test's simulator; [`with_every_kind`] configures them.
+pub const MOBILE_APPID: &str = "wxmobile000000001";
+pub const WEBSITE_APPID: &str = "wxwebsite00000001";
+pub const OFFICIAL_APPID: &str = "wxofficial0000001";
+/// The service's public URL in tests (callbacks are followed by hand, to the real address).
+pub const PUBLIC_URL: &str = "https://login.test";
+/// An origin allowed in `web.allowed_origins`.
+pub const ALLOWED_ORIGIN: &str = "https://app.test";
+
+fn kind_secret(appid: &str) -> String {
+    format!("secret-of-{appid}")
+}
 
 /// What several replicas share: a simulator, a Redis, a key prefix.
 pub struct Env {
@@ -42,16 +56,21 @@ impl Env {
 
     pub fn with_redis(redis: RedisHandle) -> Arc<Self> {
         let sim = MockWechat::new(MockConfig {
-            apps: vec![
-                MockApp {
-                    appid: APPID.into(),
-                    secret: SECRET.into(),
-                },
-                MockApp {
-                    appid: OTHER_APPID.into(),
-                    secret: OTHER_SECRET.into(),
-                },
-            ],
+            apps: [
+                (APPID, SECRET.to_owned()),
+                (OTHER_APPID, OTHER_SECRET.to_owned()),
+            ]
+            .into_iter()
+            .chain(
+                [MOBILE_APPID, WEBSITE_APPID, OFFICIAL_APPID]
+                    .into_iter()
+                    .map(|a| (a, kind_secret(a))),
+            )
+            .map(|(appid, secret)| MockApp {
+                appid: appid.into(),
+                secret,
+            })
+            .collect(),
             base_latency: Duration::ZERO,
             ..MockConfig::default()
         })
@@ -94,6 +113,25 @@ pub fn app(appid: &str, secret: &str) -> AppSettings {
         kind: Default::default(),
         scope: None,
     }
+}
+
+/// Adds a mobile app, a website and an official account (`snsapi_userinfo`) to the
+/// mini-program, with the public URL, the simulator's OAuth pages and an allowed origin.
+pub fn with_every_kind(s: &mut Settings) {
+    use wxsession::settings::AppKind;
+    for (appid, kind) in [
+        (MOBILE_APPID, AppKind::Mobile),
+        (WEBSITE_APPID, AppKind::Website),
+        (OFFICIAL_APPID, AppKind::OfficialAccount),
+    ] {
+        s.apps.push(AppSettings {
+            kind,
+            ..app(appid, &kind_secret(appid))
+        });
+    }
+    s.wechat.open_base = s.wechat.api_base.clone();
+    s.server.public_url = Some(PUBLIC_URL.into());
+    s.web.allowed_origins = vec![ALLOWED_ORIGIN.into()];
 }
 
 /// A running replica.
