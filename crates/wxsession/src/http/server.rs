@@ -20,6 +20,7 @@ use crate::state::AppState;
 pub struct Application {
     api: Server,
     extra: Vec<Server>,
+    shutdown: Duration,
     port: u16,
     metrics_port: Option<u16>,
     admin_port: Option<u16>,
@@ -107,6 +108,8 @@ impl Application {
                 })
                 .workers(1)
                 .shutdown_timeout(shutdown)
+                // Only the API server answers signals; these stop with it (below).
+                .disable_signals()
                 .listen(listener)?
                 .run(),
             );
@@ -124,6 +127,8 @@ impl Application {
                 .client_request_timeout(deadline.0)
                 .workers(1)
                 .shutdown_timeout(shutdown)
+                // Only the API server answers signals; these stop with it (below).
+                .disable_signals()
                 .listen(listener)?
                 .run(),
             );
@@ -131,6 +136,7 @@ impl Application {
         Ok(Self {
             api,
             extra,
+            shutdown: Duration::from_secs(shutdown),
             port,
             metrics_port,
             admin_port,
@@ -163,11 +169,13 @@ impl Application {
         let handles: Vec<ServerHandle> = self.extra.iter().map(Server::handle).collect();
         let tasks: Vec<_> = self.extra.into_iter().map(tokio::spawn).collect();
         let result = self.api.await;
+        // The other listeners drain for as long as the API did, and never hold the process.
+        let grace = self.shutdown + Duration::from_secs(1);
         for handle in handles {
-            handle.stop(true).await;
+            let _ = tokio::time::timeout(grace, handle.stop(true)).await;
         }
         for task in tasks {
-            let _ = task.await;
+            let _ = tokio::time::timeout(grace, task).await;
         }
         result
     }
