@@ -8,6 +8,9 @@
 //!   spread over USERS users; prints logins/s.
 //! - `conns ADDR COUNT HOLD_SECS`: opens COUNT keep-alive connections, one request each, holds
 //!   them for HOLD_SECS; prints when they are all open.
+//! - `web ADDR SIM_ADDR APPID COUNT CONCURRENCY`: COUNT browser logins of a website app, each
+//!   the whole way (login → the simulator's consent → callback with the state cookie); prints
+//!   logins/s.
 //!
 //! Loopback only, bounded in count and time.
 
@@ -17,7 +20,7 @@ use std::time::{Duration, Instant};
 #[path = "support/http.rs"]
 mod http;
 
-use self::http::{Conn, get, post};
+use self::http::{Conn, get, get_with, post};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -135,6 +138,80 @@ async fn mint(
     Ok(())
 }
 
+/// One browser login of a website app, the whole way: `/v1/web/{appid}/login` (302 and the
+/// state cookie), the simulator's consent (`/connect/confirm`, 302 to the callback), then the
+/// callback with the cookie (303 and the session cookie).
+async fn web_login(api: &mut Conn, sim: &mut Conn, appid: &str, user: &str) -> Result<bool> {
+    let status = api
+        .send(&get_with(&format!("/v1/web/{appid}/login?return_to=/"), ""))
+        .await?;
+    let (Some(location), Some(cookie)) = (api.header("location"), api.header("set-cookie")) else {
+        return Ok(false);
+    };
+    let state_cookie = cookie.split(';').next().unwrap_or_default().to_owned();
+    let query = location
+        .split_once('?')
+        .map(|(_, q)| q.split('#').next().unwrap_or_default())
+        .unwrap_or_default()
+        .replace("&response_type=code", "");
+    if status != 302 {
+        return Ok(false);
+    }
+    let confirm = format!("/connect/confirm?{query}&user={user}&decision=allow");
+    if sim.send(&get_with(&confirm, "")).await? != 302 {
+        return Ok(false);
+    }
+    let Some(callback) = sim.header("location").and_then(|l| {
+        l.find("/v1/web/")
+            .map(|i| l.get(i..).unwrap_or_default().to_owned())
+    }) else {
+        return Ok(false);
+    };
+    let status = api
+        .send(&get_with(&callback, &format!("Cookie: {state_cookie}\r\n")))
+        .await?;
+    Ok(status == 303)
+}
+
+async fn web(
+    api: SocketAddr,
+    sim: SocketAddr,
+    appid: String,
+    count: usize,
+    concurrency: usize,
+) -> Result<()> {
+    let started = Instant::now();
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for task in 0..concurrency {
+        let (next, appid) = (next.clone(), appid.clone());
+        tasks.push(tokio::spawn(async move {
+            let (mut a, mut s) = (Conn::open(api).await?, Conn::open(sim).await?);
+            let mut failed = 0u64;
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= count {
+                    break;
+                }
+                if !web_login(&mut a, &mut s, &appid, &format!("web{task}x{i}")).await? {
+                    failed += 1;
+                }
+            }
+            Result::Ok(failed)
+        }));
+    }
+    let mut failed = 0;
+    for t in tasks {
+        failed += t.await??;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{{\"logins\":{count},\"failed\":{failed},\"secs\":{secs:.2},\"per_sec\":{:.0}}}",
+        count as f64 / secs
+    );
+    Ok(())
+}
+
 async fn conns(addr: SocketAddr, count: usize, hold: f64) -> Result<()> {
     let mut open = Vec::with_capacity(count);
     let request = b"GET /healthz HTTP/1.1\r\nHost: bench\r\n\r\n".to_vec();
@@ -205,6 +282,17 @@ async fn main() -> Result<()> {
             .await
         }
         "conns" => conns(addr, arg(&args, 2)?.parse()?, arg(&args, 3)?.parse()?).await,
+        // web API_ADDR SIM_ADDR APPID COUNT CONCURRENCY
+        "web" => {
+            web(
+                addr,
+                arg(&args, 2)?.parse()?,
+                arg(&args, 3)?.to_owned(),
+                arg(&args, 4)?.parse()?,
+                arg(&args, 5)?.parse()?,
+            )
+            .await
+        }
         other => Err(format!("unknown mode {other}").into()),
     }
 }

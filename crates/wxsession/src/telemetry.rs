@@ -1,8 +1,16 @@
 //! Structured logs: JSON in `serve`, human-readable in `dev`. `RUST_LOG` overrides the level.
 //! Every format escapes control characters, so that text from outside (WeChat's `errmsg`, say)
 //! cannot start a forged log line.
+//!
+//! Lines are formatted on the request's thread and written to stdout by a thread of their own
+//! through a bounded queue (`tracing-appender`'s non-blocking writer): a slow stdout (a pipe
+//! into a busy log shipper) never stalls a request. When the queue is full a line is dropped,
+//! not waited for, and counted (`wxsession_log_lines_dropped_total`).
 
 use std::fmt::Write as _;
+use std::sync::OnceLock;
+
+use tracing_appender::non_blocking::{ErrorCounter, NonBlockingBuilder, WorkerGuard};
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::field::MakeExt as _;
@@ -17,13 +25,36 @@ pub enum LogFormat {
     Text,
 }
 
-/// Installs the global subscriber, writing to stdout. Calling it twice is harmless.
-pub fn init(format: LogFormat) {
+/// Lines the writer queue holds before it drops: ~10 MiB of request lines.
+const QUEUE_LINES: usize = 64 * 1024;
+
+/// The writer's count of dropped lines, once logging is set up.
+static DROPPED: OnceLock<ErrorCounter> = OnceLock::new();
+
+/// Lines dropped so far because the writer's queue was full.
+pub fn dropped_lines() -> u64 {
+    DROPPED
+        .get()
+        .map_or(0, |c| u64::try_from(c.dropped_lines()).unwrap_or(u64::MAX))
+}
+
+/// Installs the global subscriber, writing to stdout from a writer thread. Keep the guard
+/// until the process ends: dropping it flushes what is queued. Calling it twice is harmless
+/// (the second subscriber is not installed).
+#[must_use = "dropping the guard stops the log writer"]
+pub fn init(format: LogFormat) -> WorkerGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(true)
+        .buffered_lines_limit(QUEUE_LINES)
+        .thread_name("wxsession-log")
+        .finish(std::io::stdout());
+    let _ = DROPPED.set(writer.error_counter());
     let _ = match format {
-        LogFormat::Json => tracing::subscriber::set_global_default(json(filter, std::io::stdout)),
-        LogFormat::Text => tracing::subscriber::set_global_default(text(filter, std::io::stdout)),
+        LogFormat::Json => tracing::subscriber::set_global_default(json(filter, writer)),
+        LogFormat::Text => tracing::subscriber::set_global_default(text(filter, writer)),
     };
+    guard
 }
 
 /// The JSON subscriber: serde_json escapes every control character.

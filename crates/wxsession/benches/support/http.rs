@@ -33,6 +33,19 @@ impl Conn {
         self.buf.get(self.body_start..).unwrap_or_default()
     }
 
+    /// A header of the last response (the first of its name).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let head = self.buf.get(..self.body_start.saturating_sub(4))?;
+        std::str::from_utf8(head)
+            .ok()?
+            .lines()
+            .skip(1)
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case(name).then(|| v.trim())
+            })
+    }
+
     /// Sends one request and reads the whole response; returns the status.
     pub async fn send(&mut self, request: &[u8]) -> Result<u16> {
         self.stream.write_all(request).await?;
@@ -78,6 +91,11 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 pub fn get(path: &str, token: &str) -> Vec<u8> {
     format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n\r\n")
         .into_bytes()
+}
+
+/// A GET with extra header lines (each ending in `\r\n`).
+pub fn get_with(path: &str, headers: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: bench\r\n{headers}\r\n").into_bytes()
 }
 
 pub fn post(path: &str, body: &str) -> Vec<u8> {

@@ -96,7 +96,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             admin_token,
             log_format,
         } => {
-            crate::telemetry::init(log_format);
+            let _log = crate::telemetry::init(log_format);
             let options = dev::DevOptions {
                 bind,
                 mock_bind,
@@ -107,7 +107,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             dev::run_dev(options).await
         }
         Command::Serve { config, log_format } => {
-            crate::telemetry::init(log_format);
+            let _log = crate::telemetry::init(log_format);
             let settings = crate::settings::Settings::load(&config)?;
             let app = crate::startup::build(&settings)?;
             tracing::info!(
@@ -132,7 +132,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             latency_ms,
             log_format,
         } => {
-            crate::telemetry::init(log_format);
+            let _log = crate::telemetry::init(log_format);
             mock::run_mock(bind, &apps, latency_ms).await
         }
     }

@@ -94,6 +94,8 @@ metrics! {
     phone_lookups_total: IntCounterVec ["appid", "result"] (&[]),
     /// Browser logins (website, official account), by app and result.
     web_logins_total: IntCounterVec ["appid", "result"] (&[]),
+    /// Log lines dropped because the log writer's queue was full (stdout too slow).
+    log_lines_dropped_total: IntCounter [] (&[]),
 }
 
 /// Who reads a rendering of the metrics.
@@ -228,6 +230,12 @@ impl Metrics {
 
     /// The text exposition format 0.0.4, for `audience`.
     pub fn render(&self, audience: Audience) -> String {
+        // The log writer counts its drops itself; the counter catches up at each scrape.
+        let dropped = crate::telemetry::dropped_lines();
+        let seen = self.log_lines_dropped_total.get();
+        if dropped > seen {
+            self.log_lines_dropped_total.inc_by(dropped - seen);
+        }
         let mut families = self.registry.gather();
         if audience == Audience::Public {
             families.retain(|f| !OPERATOR_ONLY.contains(&f.name()));
