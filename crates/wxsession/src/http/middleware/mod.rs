@@ -58,12 +58,23 @@ pub async fn observe(
         .extensions()
         .get::<ErrorInfo>()
         .map(|i| i.code);
-    let latency_ms = elapsed.as_secs_f64() * 1000.0;
-    let method = method.as_str();
-    if status >= 500 {
-        tracing::warn!(request_id = %id, method, %route, status, latency_ms, error = code, "request");
+    let warn = status >= 500;
+    let enabled = if warn {
+        tracing::enabled!(tracing::Level::WARN)
     } else {
-        tracing::info!(request_id = %id, method, %route, status, latency_ms, error = code, "request");
+        tracing::enabled!(tracing::Level::INFO)
+    };
+    if enabled {
+        crate::telemetry::request(&crate::telemetry::RequestLine {
+            warn,
+            request_id: &id,
+            method: method.as_str(),
+            route: &route,
+            status,
+            // Microsecond precision: `0.012`, not `0.011559999999999999`.
+            latency_ms: f64::from(u32::try_from(elapsed.as_micros()).unwrap_or(u32::MAX)) / 1000.0,
+            error: code,
+        });
     }
     Ok(res)
 }
