@@ -17,8 +17,9 @@ use crate::store::StoreError;
 pub(super) enum Connections {
     /// A deadpool of connections; one per in-flight operation.
     Pool(Pool),
-    /// One multiplexed connection shared by every request (commands of concurrent requests are
-    /// pipelined on it), reconnecting by itself; opened on first use.
+    /// One multiplexed connection per thread that uses the store (an HTTP worker), shared by
+    /// that thread's requests (their commands are pipelined on it), reconnecting by itself;
+    /// opened on first use by that thread, so that its I/O runs where its requests do.
     Shared(Arc<Shared>),
     /// Redis Cluster: one multiplexed connection per node, MOVED/ASK and failover handled by
     /// the client.
@@ -53,11 +54,14 @@ pub enum Topology<'a> {
     },
 }
 
-/// The shared multiplexed connection and what it needs to open itself.
+/// The per-thread multiplexed connections and what they need to open themselves.
 pub(super) struct Shared {
     client: redis::Client,
     config: ConnectionManagerConfig,
-    manager: tokio::sync::OnceCell<ConnectionManager>,
+    /// Each worker thread's connection. One shared by all workers kept its driver on the
+    /// first worker's thread: every other worker's command crossed threads twice (measured:
+    /// per-thread connections serve `/v1/auth` faster on this 2-core machine, see Benchmarks).
+    managers: thread_local::ThreadLocal<tokio::sync::OnceCell<ConnectionManager>>,
     timeout: Option<Duration>,
 }
 
@@ -217,7 +221,7 @@ impl Connections {
                     .set_response_timeout(Some(timeout))
                     .set_number_of_retries(1)
                     .set_max_delay(Duration::from_millis(200)),
-                manager: tokio::sync::OnceCell::new(),
+                managers: thread_local::ThreadLocal::new(),
                 timeout: Some(timeout),
             }))
         };
@@ -229,7 +233,8 @@ impl Connections {
         match self {
             Self::Pool(pool) => pool.get().await.map(Conn::Pooled).map_err(unavailable),
             Self::Shared(shared) => shared
-                .manager
+                .managers
+                .get_or_default()
                 .get_or_try_init(|| {
                     ConnectionManager::new_with_config(shared.client.clone(), shared.config.clone())
                 })
