@@ -35,13 +35,18 @@ struct Tally {
 }
 
 impl Tally {
-    /// Counts a request; `false` when it failed (the cycle stops there).
-    fn check(&mut self, op: &str, status: Result<u16>, ok: u16) -> bool {
+    /// Counts a request; `false` when it failed (the cycle stops there). A failure is counted
+    /// by operation, status and the error code of its body.
+    fn check(&mut self, op: &str, status: Result<u16>, ok: u16, body: &[u8]) -> bool {
         self.requests += 1;
         match status {
             Ok(s) if s == ok => true,
             Ok(s) => {
-                *self.failures.entry(format!("{op} {s}")).or_default() += 1;
+                let code = serde_json::from_slice::<serde_json::Value>(body)
+                    .ok()
+                    .and_then(|v| v.get("error")?.get("code")?.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                *self.failures.entry(format!("{op} {s} {code}")).or_default() += 1;
                 false
             }
             Err(e) => {
@@ -69,11 +74,8 @@ async fn cycle(
 ) {
     let code = format!("user:{user}:{run}-{n}");
     let encrypt = serde_json::json!({"appid": appid, "code": code, "data": {"n": n}}).to_string();
-    if !tally.check(
-        "encrypt",
-        sim.send(&post("/__sim/encrypt", &encrypt)).await,
-        200,
-    ) {
+    let status = sim.send(&post("/__sim/encrypt", &encrypt)).await;
+    if !tally.check("encrypt", status, 200, sim.body()) {
         return;
     }
     let encrypted = String::from_utf8_lossy(sim.body()).into_owned();
@@ -82,7 +84,8 @@ async fn cycle(
         return;
     };
     let login = serde_json::json!({ "code": code }).to_string();
-    if !tally.check("login", api.send(&post("/v1/sessions", &login)).await, 201) {
+    let status = api.send(&post("/v1/sessions", &login)).await;
+    if !tally.check("login", status, 201, api.body()) {
         return;
     }
     let Some(token) = field(api.body(), "session") else {
@@ -90,21 +93,25 @@ async fn cycle(
         return;
     };
     for _ in 0..8 {
-        if !tally.check("auth", api.send(&get("/v1/auth", &token)).await, 200) {
+        let status = api.send(&get("/v1/auth", &token)).await;
+        if !tally.check("auth", status, 200, api.body()) {
             return;
         }
     }
     let decrypt = authed("POST", "/v1/sessions/current/decrypt", &token, &encrypted);
-    if !tally.check("decrypt", api.send(&decrypt).await, 200) {
+    let status = api.send(&decrypt).await;
+    if !tally.check("decrypt", status, 200, api.body()) {
         return;
     }
     let phone = serde_json::json!({ "code": format!("phone:{user}:{run}-{n}") }).to_string();
     let phone = authed("POST", "/v1/sessions/current/phone", &token, &phone);
-    if !tally.check("phone", api.send(&phone).await, 200) {
+    let status = api.send(&phone).await;
+    if !tally.check("phone", status, 200, api.body()) {
         return;
     }
     let logout = authed("DELETE", "/v1/sessions/current", &token, "");
-    if tally.check("logout", api.send(&logout).await, 204) {
+    let status = api.send(&logout).await;
+    if tally.check("logout", status, 204, api.body()) {
         tally.cycles += 1;
     }
 }
