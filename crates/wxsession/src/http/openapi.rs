@@ -68,14 +68,62 @@ const B64_16: &str = "^[A-Za-z0-9+/]{21}[AQgw]==$";
 /// Canonical standard base64 of a non-zero multiple of 16 bytes.
 const B64_BLOCKS: &str = "^(?:[A-Za-z0-9+/]{64})*(?:[A-Za-z0-9+/]{64}|[A-Za-z0-9+/]{21}[AQgw]==|[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)$";
 
-/// The document; `appids` are the configured apps.
-pub fn document(appids: &[&str]) -> Value {
+/// The configured apps, by what they may do: every app; those that log in through
+/// `POST /v1/sessions` (mini-programs and mobile apps); those with a `session_key`
+/// (mini-programs: user data at login); the browser apps (`/v1/web/…`).
+#[derive(Debug, Default)]
+pub struct Apps<'a> {
+    /// Every configured appid.
+    pub all: Vec<&'a str>,
+    /// Mini-programs and mobile apps.
+    pub login: Vec<&'a str>,
+    /// Mini-programs.
+    pub keyed: Vec<&'a str>,
+    /// Websites and official accounts.
+    pub web: Vec<&'a str>,
+}
+
+/// The document for the configured apps.
+pub fn document(apps: &Apps<'_>) -> Value {
+    document_with(apps, &[])
+}
+
+/// `return_to`'s pattern: empty (`/`), a path (`/`, then no `/` or `\\`), or a URL on one of `origins`; no
+/// whitespace, control character or backslash anywhere (`domain::web::check_return_to`).
+fn return_to_pattern(origins: &[String]) -> String {
+    let tail = r"[^\s\\\u0000-\u001f\u007f-\u009f]";
+    // Empty means the default, `/`.
+    let mut alternatives = vec![format!("/(?![/\\\\]){tail}*|/|")];
+    for origin in origins {
+        let escaped: String = origin
+            .chars()
+            .map(|c| {
+                if ".[]{}()*+?^$|\\-".contains(c) {
+                    format!("\\{c}")
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect();
+        alternatives.push(format!("{escaped}(?:[/?#]{tail}*)?"));
+    }
+    format!("^(?:{})$", alternatives.join("|"))
+}
+
+/// The document, with the origins `return_to` may lead to.
+pub fn document_with(apps: &Apps<'_>, origins: &[String]) -> Value {
     let bearer = json!([{ "bearer": [] }, { "cookie": [] }]);
-    let appid_param =
-        json!({ "name": "appid", "in": "path", "required": true, "schema": { "type": "string" } });
+    // An empty enum is no schema: with no web app configured, every appid is a 400.
+    let web_appid = if apps.web.is_empty() {
+        json!({ "type": "string" })
+    } else {
+        json!({ "type": "string", "enum": apps.web })
+    };
+    let appid_param = json!({ "name": "appid", "in": "path", "required": true,
+        "description": "a configured website or official-account app", "schema": web_appid });
     let return_to = json!({ "name": "return_to", "in": "query", "required": false,
         "description": "a path on this service, or a URL on an origin in web.allowed_origins (default /)",
-        "schema": { "type": "string" } });
+        "schema": { "type": "string", "maxLength": 2048, "pattern": return_to_pattern(origins) } });
     let unionid_param = json!({ "name": "unionid", "in": "path", "required": true, "schema": { "type": "string" } });
     let json_body = |schema: &str| {
         json!({ "required": true, "content": { "application/json": {
@@ -254,7 +302,8 @@ pub fn document(appids: &[&str]) -> Value {
                 "summary": "Where WeChat sends the browser back: 303 to return_to with the wxs_session cookie",
                 "parameters": [appid_param,
                     { "name": "code", "in": "query", "required": false, "schema": { "type": "string" } },
-                    { "name": "state", "in": "query", "required": true, "schema": { "type": "string" } }],
+                    { "name": "state", "in": "query", "required": true,
+                      "schema": { "type": "string", "pattern": "^[A-Za-z0-9]{16,128}$" } }],
                 "responses": with(errors(&[
                     Code::InvalidRequest, Code::UnknownApp, Code::UnsupportedForApp,
                     Code::InvalidState, Code::InvalidCode, Code::CodeUsed, Code::UserBlocked,
@@ -264,7 +313,7 @@ pub fn document(appids: &[&str]) -> Value {
             }},
             "/v1/web/logout": { "post": {
                 "summary": "Log the browser out: revokes the cookie's session, clears the cookie, 303 to return_to",
-                "security": [{ "cookie": [] }],
+                "security": [{}, { "cookie": [] }],
                 "parameters": [return_to],
                 "responses": with(errors(&[Code::InvalidRequest, Code::Forbidden, Code::StoreUnavailable]),
                     "303", json!({"description": "To return_to"}))
@@ -286,12 +335,12 @@ pub fn document(appids: &[&str]) -> Value {
                 "cookie": { "type": "apiKey", "in": "cookie", "name": "wxs_session",
                     "description": "a web session; state changes need an allowed Origin" }
             },
-            "schemas": schemas(appids)
+            "schemas": schemas(apps)
         }
     })
 }
 
-fn schemas(appids: &[&str]) -> Value {
+fn schemas(apps: &Apps<'_>) -> Value {
     let s = json!({ "type": "string" });
     let data = json!({ "type": "string", "pattern": B64_BLOCKS });
     let iv = json!({ "type": "string", "pattern": B64_16 });
@@ -304,52 +353,67 @@ fn schemas(appids: &[&str]) -> Value {
     // Unknown fields are ignored (mini-programs send extras such as cloudID), so the shapes
     // exclude each other with `not` rather than with additionalProperties.
     let absent = |names: &[&str]| json!({ "not": { "anyOf": names.iter().map(|n| json!({ "required": [n] })).collect::<Vec<_>>() } });
-    let shapes = |base: &[(&str, &Value)], required: &[&str], plain_allowed: bool| {
-        let variant = |fields: &[(&str, &Value)], extra: &[&str], missing: &[&str]| {
-            let properties: serde_json::Map<String, Value> = base
-                .iter()
-                .chain(fields)
-                .map(|(name, schema)| ((*name).to_owned(), (*schema).clone()))
-                .collect();
-            let mut req: Vec<&str> = required.to_vec();
-            req.extend_from_slice(extra);
-            let mut v = json!({ "type": "object", "properties": properties, "required": req });
-            if !missing.is_empty()
-                && let Some(object) = v.as_object_mut()
-            {
-                object.insert("allOf".to_owned(), json!([absent(missing)]));
+    // `plain`: the base of the variant without user data (`None`: not allowed); `base`: the
+    // base of the variants with user data (`None`: not allowed).
+    let shapes =
+        |plain: Option<&[(&str, &Value)]>, base: Option<&[(&str, &Value)]>, required: &[&str]| {
+            let variant = |base: &[(&str, &Value)],
+                           fields: &[(&str, &Value)],
+                           extra: &[&str],
+                           missing: &[&str]| {
+                let properties: serde_json::Map<String, Value> = base
+                    .iter()
+                    .chain(fields)
+                    .map(|(name, schema)| ((*name).to_owned(), (*schema).clone()))
+                    .collect();
+                let mut req: Vec<&str> = required.to_vec();
+                req.extend_from_slice(extra);
+                let mut v = json!({ "type": "object", "properties": properties, "required": req });
+                if !missing.is_empty()
+                    && let Some(object) = v.as_object_mut()
+                {
+                    object.insert("allOf".to_owned(), json!([absent(missing)]));
+                }
+                v
+            };
+            let mut variants = Vec::new();
+            if let Some(plain) = plain {
+                variants.push(variant(
+                    plain,
+                    &[],
+                    &[],
+                    &["encryptedData", "iv", "rawData", "signature"],
+                ));
             }
-            v
+            if let Some(base) = base {
+                variants.push(variant(
+                    base,
+                    &[("encryptedData", &data), ("iv", &iv)],
+                    &["encryptedData", "iv"],
+                    &["rawData", "signature"],
+                ));
+                variants.push(variant(
+                    base,
+                    &[
+                        ("encryptedData", &data),
+                        ("iv", &iv),
+                        ("rawData", &raw),
+                        ("signature", &sig),
+                    ],
+                    &["encryptedData", "iv", "rawData", "signature"],
+                    &[],
+                ));
+            }
+            json!({ "oneOf": variants })
         };
-        let mut variants = Vec::new();
-        if plain_allowed {
-            variants.push(variant(
-                &[],
-                &[],
-                &["encryptedData", "iv", "rawData", "signature"],
-            ));
-        }
-        variants.push(variant(
-            &[("encryptedData", &data), ("iv", &iv)],
-            &["encryptedData", "iv"],
-            &["rawData", "signature"],
-        ));
-        variants.push(variant(
-            &[
-                ("encryptedData", &data),
-                ("iv", &iv),
-                ("rawData", &raw),
-                ("signature", &sig),
-            ],
-            &["encryptedData", "iv", "rawData", "signature"],
-            &[],
-        ));
-        json!({ "oneOf": variants })
-    };
-    let appid = json!({ "type": "string", "enum": appids });
-    let login_base = [("code", &code), ("appid", &appid)];
+    // Who logs in here (mini-programs, mobile apps), and who may send user data (mini-programs).
+    let login_appid = json!({ "type": "string", "enum":
+        if apps.login.is_empty() { &apps.all } else { &apps.login } });
+    let keyed_appid = json!({ "type": "string", "enum": apps.keyed });
+    let plain_base = [("code", &code), ("appid", &login_appid)];
+    let keyed_base = [("code", &code), ("appid", &keyed_appid)];
     // With one app the appid may be omitted; with several it is required.
-    let login_required: &[&str] = if appids.len() == 1 {
+    let login_required: &[&str] = if apps.all.len() == 1 {
         &["code"]
     } else {
         &["code", "appid"]
@@ -363,8 +427,12 @@ fn schemas(appids: &[&str]) -> Value {
                     "code": { "type": "string", "enum": Code::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>() },
                     "message": s, "request_id": s } } }
         },
-        "LoginRequest": shapes(&login_base, login_required, true),
-        "DecryptRequest": shapes(&[], &[], false),
+        "LoginRequest": shapes(
+            Some(&plain_base[..]),
+            (!apps.keyed.is_empty()).then_some(&keyed_base[..]),
+            login_required,
+        ),
+        "DecryptRequest": shapes(None, Some(&[]), &[]),
         "PhoneRequest": {
             "type": "object", "required": ["code"],
             "properties": { "code": { "type": "string", "minLength": 1, "maxLength": 256 } }
@@ -409,7 +477,24 @@ fn schemas(appids: &[&str]) -> Value {
 
 /// Serves the document.
 pub async fn serve(state: actix_web::web::Data<crate::state::AppState>) -> HttpResponse {
-    let mut appids: Vec<&str> = state.apps.keys().map(String::as_str).collect();
-    appids.sort_unstable();
-    HttpResponse::Ok().json(document(&appids))
+    let mut sorted: Vec<(&str, crate::settings::AppKind)> = state
+        .apps
+        .iter()
+        .map(|(appid, app)| (appid.as_str(), app.kind))
+        .collect();
+    sorted.sort_unstable_by_key(|(appid, _)| *appid);
+    let pick = |keep: fn(crate::settings::AppKind) -> bool| {
+        sorted
+            .iter()
+            .filter(|(_, kind)| keep(*kind))
+            .map(|(appid, _)| *appid)
+            .collect()
+    };
+    let apps = Apps {
+        all: pick(|_| true),
+        login: pick(|k| !k.is_web()),
+        keyed: pick(crate::settings::AppKind::has_session_key),
+        web: pick(crate::settings::AppKind::is_web),
+    };
+    HttpResponse::Ok().json(document_with(&apps, &state.web.allowed_origins))
 }
