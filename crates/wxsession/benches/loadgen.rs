@@ -97,35 +97,35 @@ async fn rate(
     Ok(())
 }
 
-async fn mint(
-    addr: SocketAddr,
+/// `count` numbered jobs shared by several tasks: each takes the next number until none is left.
+#[derive(Clone)]
+struct Jobs {
+    next: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     count: usize,
-    concurrency: usize,
-    prefix: String,
-    users: usize,
-) -> Result<()> {
-    let started = Instant::now();
-    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mut tasks = Vec::new();
-    for _ in 0..concurrency {
-        let next = next.clone();
-        let prefix = prefix.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut conn = Conn::open(addr).await?;
-            let mut failed = 0u64;
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if i >= count {
-                    break;
-                }
-                let body = format!("{{\"code\":\"user:{prefix}{}:{i}\"}}", i % users);
-                if conn.send(&post("/v1/sessions", &body)).await? != 201 {
-                    failed += 1;
-                }
-            }
-            Result::Ok(failed)
-        }));
+}
+
+impl Jobs {
+    fn take(&self) -> Option<usize> {
+        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        (i < self.count).then_some(i)
     }
+}
+
+/// Runs `concurrency` tasks (`task(k, jobs)`, each returning how many of its logins failed)
+/// over `count` logins, and prints logins/s.
+async fn logins<F, Fut>(count: usize, concurrency: usize, task: F) -> Result<()>
+where
+    F: Fn(usize, Jobs) -> Fut,
+    Fut: std::future::Future<Output = Result<u64>> + Send + 'static,
+{
+    let started = Instant::now();
+    let jobs = Jobs {
+        next: std::sync::Arc::default(),
+        count,
+    };
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|k| tokio::spawn(task(k, jobs.clone())))
+        .collect();
     let mut failed = 0;
     for t in tasks {
         failed += t.await??;
@@ -136,6 +136,30 @@ async fn mint(
         count as f64 / secs
     );
     Ok(())
+}
+
+async fn mint(
+    addr: SocketAddr,
+    count: usize,
+    concurrency: usize,
+    prefix: String,
+    users: usize,
+) -> Result<()> {
+    logins(count, concurrency, |_, jobs| {
+        let prefix = prefix.clone();
+        async move {
+            let mut conn = Conn::open(addr).await?;
+            let mut failed = 0u64;
+            while let Some(i) = jobs.take() {
+                let body = format!("{{\"code\":\"user:{prefix}{}:{i}\"}}", i % users);
+                if conn.send(&post("/v1/sessions", &body)).await? != 201 {
+                    failed += 1;
+                }
+            }
+            Ok(failed)
+        }
+    })
+    .await
 }
 
 /// One browser login of a website app, the whole way: `/v1/web/{appid}/login` (302 and the
@@ -180,36 +204,20 @@ async fn web(
     count: usize,
     concurrency: usize,
 ) -> Result<()> {
-    let started = Instant::now();
-    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mut tasks = Vec::new();
-    for task in 0..concurrency {
-        let (next, appid) = (next.clone(), appid.clone());
-        tasks.push(tokio::spawn(async move {
+    logins(count, concurrency, |task, jobs| {
+        let appid = appid.clone();
+        async move {
             let (mut a, mut s) = (Conn::open(api).await?, Conn::open(sim).await?);
             let mut failed = 0u64;
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if i >= count {
-                    break;
-                }
+            while let Some(i) = jobs.take() {
                 if !web_login(&mut a, &mut s, &appid, &format!("web{task}x{i}")).await? {
                     failed += 1;
                 }
             }
-            Result::Ok(failed)
-        }));
-    }
-    let mut failed = 0;
-    for t in tasks {
-        failed += t.await??;
-    }
-    let secs = started.elapsed().as_secs_f64();
-    println!(
-        "{{\"logins\":{count},\"failed\":{failed},\"secs\":{secs:.2},\"per_sec\":{:.0}}}",
-        count as f64 / secs
-    );
-    Ok(())
+            Ok(failed)
+        }
+    })
+    .await
 }
 
 async fn conns(addr: SocketAddr, count: usize, hold: f64) -> Result<()> {
