@@ -104,10 +104,7 @@ impl RedisStore {
     ) -> Result<(), StoreError> {
         let mut dead = Vec::new();
         for field in crowded.iter().step_by(2).filter(|f| *f != new_field) {
-            let Some(key) = self.keys.session_of_field(field) else {
-                continue;
-            };
-            if !conn.exists::<_, bool>(key).await.map_err(failed)? {
+            if self.session_alive(conn, field).await? == Some(false) {
                 dead.push(field);
             }
         }
@@ -122,6 +119,19 @@ impl RedisStore {
             .await
             .map_err(failed)?;
         self.delete_sessions(conn, &evicted).await.map(|_| ())
+    }
+
+    /// Whether the session of a user-hash field `s:<id>` exists (`None` for the other fields).
+    /// One `EXISTS` per session: their keys live in other cluster slots.
+    async fn session_alive(
+        &self,
+        conn: &mut Conn,
+        field: &str,
+    ) -> Result<Option<bool>, StoreError> {
+        let Some(key) = self.keys.session_of_field(field) else {
+            return Ok(None);
+        };
+        conn.exists::<_, bool>(key).await.map(Some).map_err(failed)
     }
 
     /// Deletes the sessions of `s:<id>` fields (other fields are skipped); how many existed.

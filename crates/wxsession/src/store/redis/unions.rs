@@ -66,10 +66,9 @@ impl Unions for RedisStore {
             .hkeys(self.keys.user(appid, openid))
             .await
             .map_err(failed)?;
-        // One EXISTS per session: their keys live in other cluster slots.
         let mut live = 0;
-        for key in fields.iter().filter_map(|f| self.keys.session_of_field(f)) {
-            live += u64::from(conn.exists::<_, bool>(key).await.map_err(failed)?);
+        for field in &fields {
+            live += u64::from(self.session_alive(&mut conn, field).await? == Some(true));
         }
         Ok(live)
     }
