@@ -9,7 +9,7 @@ pub mod timed;
 
 pub use self::memory::MemoryStore;
 pub use self::record::SessionRecord;
-pub use self::redis::{RedisStore, Topology};
+pub use self::redis::{RedisStore, Topology, layout};
 
 use crate::domain::token::SessionId;
 
@@ -64,7 +64,7 @@ pub enum StoreError {
     Full,
 }
 
-/// Sessions and the per-user hash (keys, session list). Every key written expires.
+/// Sessions and the per-user entry (keys, session list). Every key written expires.
 #[async_trait::async_trait]
 pub trait Sessions: Send + Sync {
     /// Stores a session, registers it under its user and rotates the user's keys (newest first,

@@ -155,15 +155,9 @@ async fn session_keys_are_encrypted_at_rest_and_keys_rotate() {
     );
 
     // Redis holds no usable session_key: every key field is sealed.
-    let mut conn = old.redis().await;
     let openid = wechat_mock::openid_for(APPID, "rest");
-    let fields: Vec<String> = redis::cmd("HMGET")
-        .arg(format!("{}:u:{{{APPID}:{openid}}}", env.prefix))
-        .arg("k0")
-        .query_async(&mut conn)
-        .await
-        .expect("HMGET");
-    let k0 = fields.first().expect("k0");
+    let entry = old.user_entry(APPID, &openid).await.expect("entry");
+    let k0 = entry.keys.first().expect("k0");
     assert!(k0.starts_with("e1."), "{k0}");
     assert!(wechat_crypto::SessionKey::from_base64(k0).is_err());
 

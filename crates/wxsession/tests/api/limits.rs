@@ -3,10 +3,13 @@
 use futures::future::join_all;
 use serde_json::json;
 
-use crate::helpers::{APPID, Env, code_for, expect_error, spawn_app_with, spawn_on};
+use crate::helpers::{
+    APPID, Env, code_for, expect_error, inside_one_minute, spawn_app_with, spawn_on,
+};
 
 #[tokio::test]
 async fn login_limit_per_ip_is_shared_by_replicas_and_honours_trusted_proxies() {
+    inside_one_minute().await;
     let env = Env::new();
     let limited = |s: &mut wxsession::settings::Settings| {
         s.limits.login_per_ip_per_minute = 3;
@@ -53,6 +56,7 @@ async fn login_limit_per_ip_is_shared_by_replicas_and_honours_trusted_proxies() 
 
 #[tokio::test]
 async fn forwarded_for_is_ignored_from_untrusted_peers() {
+    inside_one_minute().await;
     let app = crate::helpers::spawn_app_with(|s| s.limits.login_per_ip_per_minute = 2).await;
     for i in 0..3 {
         let res = app
@@ -74,6 +78,7 @@ async fn forwarded_for_is_ignored_from_untrusted_peers() {
 
 #[tokio::test]
 async fn decrypt_failures_are_limited_per_session() {
+    inside_one_minute().await;
     let env = Env::new();
     let limited = |s: &mut wxsession::settings::Settings| {
         s.limits.decrypt_failures_per_session_per_minute = 2;
@@ -111,6 +116,7 @@ async fn decrypt_failures_are_limited_per_session() {
 /// Finding 5: the per-session failure budget cannot be raced.
 #[tokio::test]
 async fn decrypt_failure_limit_holds_under_concurrency() {
+    inside_one_minute().await;
     let app = spawn_app_with(|s| s.limits.decrypt_failures_per_session_per_minute = 20).await;
     let token = app.token("racer").await;
     let good = app

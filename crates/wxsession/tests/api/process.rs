@@ -145,12 +145,6 @@ async fn logs_of_a_full_flow_hold_no_secret() {
         .expect("admin");
     assert_eq!(res.status().as_u16(), 200);
 
-    // The session_key, read straight from Redis.
-    let mut conn = redis::Client::open(env.redis.url())
-        .expect("url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis");
     let login2 = http
         .post(format!("{}/v1/sessions", server.address))
         .json(&json!({"code": code_for("quinn")}))
@@ -188,11 +182,10 @@ async fn logs_of_a_full_flow_hold_no_secret() {
         .as_str()
         .expect("token")
         .to_owned();
-    let session_key: String = redis::cmd("HGET")
-        .arg(format!("{}:u:{{{APPID}:{openid}}}", env.prefix))
-        .arg("k0")
-        .query_async(&mut conn)
+    // The session_key, read straight from Redis.
+    let session_key = crate::helpers::user_entry(&env.redis.url(), &env.prefix, APPID, &openid)
         .await
+        .and_then(|entry| entry.keys.into_iter().next())
         .expect("k0");
 
     sigterm(&server.child);

@@ -189,14 +189,15 @@ async fn session_key_never_leaves_the_service_and_token_is_not_stored_raw() {
                 .await
                 .map(|v| String::from_utf8_lossy(&v).into_owned())
                 .expect("GET"),
-            "hash" => format!(
-                "{:?}",
-                redis::cmd("HGETALL")
-                    .arg(key)
-                    .query_async::<Vec<String>>(&mut conn)
-                    .await
-                    .expect("HGETALL")
-            ),
+            "hash" => redis::cmd("HGETALL")
+                .arg(key)
+                .query_async::<Vec<Vec<u8>>>(&mut conn)
+                .await
+                .expect("HGETALL")
+                .iter()
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .collect::<Vec<_>>()
+                .join(" "),
             "set" => format!(
                 "{:?}",
                 redis::cmd("SMEMBERS")
@@ -265,14 +266,9 @@ async fn sessions_per_user_are_bounded_and_pruned() {
     assert_eq!(session_fields(&app, &openid).await, 3);
 }
 
-/// How many sessions the user's hash lists.
+/// How many sessions the user's entry lists.
 async fn session_fields(app: &crate::helpers::TestApp, openid: &str) -> usize {
-    let mut conn = app.redis().await;
-    let key = format!("{}:u:{{{APPID}:{openid}}}", app.env.prefix);
-    let fields: Vec<String> = redis::cmd("HKEYS")
-        .arg(&key)
-        .query_async(&mut conn)
+    app.user_entry(APPID, openid)
         .await
-        .expect("HKEYS");
-    fields.iter().filter(|f| f.starts_with("s:")).count()
+        .map_or(0, |entry| entry.sessions.len())
 }

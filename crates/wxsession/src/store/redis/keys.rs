@@ -1,21 +1,24 @@
 //! The whole Redis key layout, in one place. Keys, all with a TTL and all valid on Redis
-//! Cluster (a user's keys and sessions list share one hash slot through `{appid:openid}`):
+//! Cluster (every script touches one key):
 //!
 //! - `{prefix}:s:<id>` → `created_at|appid|openid|unionid`, where `<id>` is base64url of the first
 //!   128 bits of sha256(token); TTL: the idle TTL, capped by `created_at + max_lifetime`
-//! - `{prefix}:u:{appid:openid}` → hash: `k0` (newest session_key), `k1` (previous) and one
-//!   field `s:<id>` → creation time (ms) per session of the user (for log-out-everywhere; at
-//!   most `session.max_sessions_per_user`, the oldest evicted; pruned of sessions past the
-//!   absolute lifetime, and of those dead of idleness when the bound is reached); TTL: max
-//!   lifetime
+//! - `{prefix}:ub:{<bucket>}` → hash of users' entries: the newest and previous session_key and
+//!   the user's sessions (for log-out-everywhere; at most `session.max_sessions_per_user`, the
+//!   oldest evicted; pruned of sessions past the absolute lifetime at each login, and of those
+//!   dead of idleness when the bound is reached); TTL: max lifetime from the bucket's last write
+//!   ([`super::layout`] has the buckets and the entries' binary form)
+//! - `{prefix}:ux:{<bucket>}` → hash of persons' entries (the unionid index): per account of the
+//!   person its appid, openid and last login; TTL: max lifetime from the last write
 //! - `{prefix}:c:<sha256(appid, code)>` → `p` while exchanging, then the sealed answer
 //! - `{prefix}:rl:<what>:<minute>` → rate-limit counters, expiring with their window
 //! - `{prefix}:at:{appid}` → the app's access_token (TTL: its life minus a 300 s margin), and
 //!   `{prefix}:at:{appid}:dead` → the last token WeChat refused (5 minutes)
-//! - `{prefix}:un:{unionid}` → hash: one field `appid:openid` → last login (unix s) per account
-//!   of the person; TTL: max lifetime from the newest login; entries older than that pruned
 //! - `{prefix}:lk:<name>` → locks: one access_token refresher per app, the per-app budget of
 //!   `force_refresh` (30 s)
+//!
+//! Written by earlier versions and still read until they expire ([`super::legacy`]):
+//! `{prefix}:u:{appid:openid}` (a hash per user) and `{prefix}:un:{unionid}` (a hash per person).
 
 use crate::domain::token::SessionId;
 
@@ -32,12 +35,17 @@ impl Keys {
         }
     }
 
+    /// The prefix every key starts with.
+    pub(super) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     /// `{prefix}:s:<id>`
     pub(super) fn session(&self, id: &SessionId) -> String {
         format!("{}:s:{}", self.prefix, id.as_str())
     }
 
-    /// `{prefix}:u:{appid:openid}`
+    /// `{prefix}:u:{appid:openid}`: a user's hash in the layout before entries.
     pub(super) fn user(&self, appid: &str, openid: &str) -> String {
         format!("{}:u:{{{appid}:{openid}}}", self.prefix)
     }
@@ -63,7 +71,7 @@ impl Keys {
         format!("{}:at:{{{appid}}}:dead", self.prefix)
     }
 
-    /// `{prefix}:un:{unionid}`: the person's accounts.
+    /// `{prefix}:un:{unionid}`: a person's hash in the layout before entries.
     pub(super) fn union(&self, unionid: &str) -> String {
         format!("{}:un:{{{unionid}}}", self.prefix)
     }
@@ -72,15 +80,4 @@ impl Keys {
     pub(super) fn lock(&self, name: &str) -> String {
         format!("{}:lk:{name}", self.prefix)
     }
-
-    /// The session of a user-hash field `s:<id>`; `None` for the other fields.
-    pub(super) fn session_of_field(&self, field: &str) -> Option<String> {
-        let id = field.strip_prefix("s:")?;
-        Some(self.session(&SessionId::from_stored(id.to_owned())))
-    }
-}
-
-/// The field of a session in its user's hash.
-pub(super) fn session_field(id: &SessionId) -> String {
-    format!("s:{}", id.as_str())
 }

@@ -5,6 +5,8 @@ mod codes;
 mod connection;
 mod counters;
 mod keys;
+pub mod layout;
+mod legacy;
 mod sentinel;
 mod sessions;
 mod tokens;
@@ -19,6 +21,7 @@ pub use self::connection::Topology;
 use self::connection::{Conn, Connections};
 use self::keys::Keys;
 use super::{SessionRecord, Store, StoreError};
+use crate::domain::token::SessionId;
 
 /// A Redis-backed store.
 #[derive(Debug, Clone)]
@@ -32,10 +35,10 @@ pub struct RedisStore {
 /// The Lua scripts, each loaded once per connection (`EVALSHA`, `EVAL` on a miss).
 #[derive(Debug)]
 struct Scripts {
-    register: redis::Script,
-    evict: redis::Script,
+    /// Every change to a user's or a person's entry (`layout`).
+    entry: redis::Script,
+    /// Takes a user's hash of the layout before entries (`legacy`).
     take_user: redis::Script,
-    rotate_key: redis::Script,
     drop_token: redis::Script,
 }
 
@@ -74,10 +77,8 @@ impl RedisStore {
             keys: Keys::new(prefix),
             max_lifetime_secs,
             scripts: Arc::new(Scripts {
-                register: redis::Script::new(include_str!("scripts/register.lua")),
-                evict: redis::Script::new(include_str!("scripts/evict.lua")),
+                entry: redis::Script::new(include_str!("scripts/entry.lua")),
                 take_user: redis::Script::new(include_str!("scripts/take_user.lua")),
-                rotate_key: redis::Script::new(include_str!("scripts/rotate_key.lua")),
                 drop_token: redis::Script::new(include_str!("scripts/drop_token.lua")),
             }),
         })
@@ -91,55 +92,37 @@ impl RedisStore {
         value.and_then(|v| SessionRecord::decode(v, self.max_lifetime_secs))
     }
 
-    /// A user over `max` sessions: finds which listed sessions died of idleness, then lets
-    /// `EVICT` drop those and the oldest live ones over the bound, and deletes the evicted.
-    /// `crowded` is `[field, born, field, born, …]` from `REGISTER`.
-    async fn evict(
-        &self,
-        conn: &mut Conn,
-        user: &str,
-        new_field: &str,
-        crowded: &[String],
-        max: u64,
-    ) -> Result<(), StoreError> {
-        let mut dead = Vec::new();
-        for field in crowded.iter().step_by(2).filter(|f| *f != new_field) {
-            if self.session_alive(conn, field).await? == Some(false) {
-                dead.push(field);
-            }
-        }
-        let evicted: Vec<String> = self
-            .scripts
-            .evict
-            .key(user)
-            .arg(max)
-            .arg(new_field)
-            .arg(dead)
-            .invoke_async(conn)
-            .await
-            .map_err(failed)?;
-        self.delete_sessions(conn, &evicted).await.map(|_| ())
+    /// The bucket key and field of a user's entry.
+    fn user(&self, appid: &str, openid: &str) -> (String, Vec<u8>) {
+        layout::user_location(self.keys.prefix(), appid, openid)
     }
 
-    /// Whether the session of a user-hash field `s:<id>` exists (`None` for the other fields).
-    /// One `EXISTS` per session: their keys live in other cluster slots.
-    async fn session_alive(
-        &self,
-        conn: &mut Conn,
-        field: &str,
-    ) -> Result<Option<bool>, StoreError> {
-        let Some(key) = self.keys.session_of_field(field) else {
-            return Ok(None);
-        };
-        conn.exists::<_, bool>(key).await.map(Some).map_err(failed)
+    /// The absolute lifetime, which is also an entry's life after its last write.
+    fn lifetime(&self) -> i64 {
+        i64::try_from(self.max_lifetime_secs).unwrap_or(i64::MAX)
     }
 
-    /// Deletes the sessions of `s:<id>` fields (other fields are skipped); how many existed.
-    /// One DEL per key, not one pipeline: the session keys live in other cluster slots. On a
-    /// multiplexed connection the commands still share round trips.
-    async fn delete_sessions(&self, conn: &mut Conn, fields: &[String]) -> Result<u64, StoreError> {
+    /// An operation of `scripts/entry.lua` on one entry, its common arguments given.
+    fn entry<'s>(&'s self, op: &str, bucket: &str, field: &[u8]) -> redis::ScriptInvocation<'s> {
+        let mut call = self.scripts.entry.key(bucket);
+        call.arg(op).arg(field).arg(self.max_lifetime_secs.max(1));
+        call
+    }
+
+    /// Whether the session with this stored id exists. One `EXISTS` per session: their keys
+    /// live in other cluster slots.
+    async fn session_alive(&self, conn: &mut Conn, id: &str) -> Result<bool, StoreError> {
+        let key = self.keys.session(&SessionId::from_stored(id.to_owned()));
+        conn.exists::<_, bool>(key).await.map_err(failed)
+    }
+
+    /// Deletes the sessions with these stored ids; how many existed. One DEL per key, not one
+    /// pipeline: the session keys live in other cluster slots. On a multiplexed connection the
+    /// commands still share round trips.
+    async fn delete_sessions(&self, conn: &mut Conn, ids: &[String]) -> Result<u64, StoreError> {
         let mut deleted = 0;
-        for key in fields.iter().filter_map(|f| self.keys.session_of_field(f)) {
+        for id in ids {
+            let key = self.keys.session(&SessionId::from_stored(id.clone()));
             deleted += conn.del::<_, u64>(key).await.map_err(failed)?;
         }
         Ok(deleted)

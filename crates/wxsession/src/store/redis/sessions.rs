@@ -1,9 +1,9 @@
-//! Sessions and the per-user hash in Redis.
+//! Sessions and the users' entries in Redis.
 
 use redis::AsyncCommands as _;
 
-use super::keys::session_field;
-use super::{RedisStore, failed};
+use super::layout::{Blob, UserEntry, raw_session_id, session_id_text, stored_secs};
+use super::{Conn, RedisStore, failed, legacy, unavailable};
 use crate::domain::clock::now_unix;
 use crate::domain::token::SessionId;
 use crate::store::{NewSession, Sessions, StoreError, Touched};
@@ -12,22 +12,20 @@ use crate::store::{NewSession, Sessions, StoreError, Touched};
 impl Sessions for RedisStore {
     async fn create_session(&self, new: NewSession<'_>) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
+        let raw_id = raw_id(new.id)?;
+        let key_blob = new.session_key.map(key_blob).transpose()?;
         // The session first, then its registration: a revoke that runs between the two misses
-        // this session, but the registration then lands in a hash a later revoke reaches.
+        // this session, but the registration then lands in an entry a later revoke reaches.
         let ttl = new.idle_ttl_secs.min(self.max_lifetime_secs).max(1);
         conn.set_ex::<_, _, ()>(self.keys.session(new.id), new.record.encode(), ttl)
             .await
             .map_err(failed)?;
-        let user = self.keys.user(&new.record.appid, &new.record.openid);
-        let field = session_field(new.id);
-        let crowded: Vec<String> = self
-            .scripts
-            .register
-            .key(&user)
-            .arg(new.session_key.unwrap_or(""))
-            .arg(&field)
-            .arg(self.max_lifetime_secs)
-            .arg(born_millis(new.record.created_at))
+        let (bucket, field) = self.user(&new.record.appid, &new.record.openid);
+        let crowded: Vec<Vec<u8>> = self
+            .entry("register", &bucket, &field)
+            .arg(key_blob.unwrap_or_default())
+            .arg(&raw_id[..])
+            .arg(stored_secs(new.record.created_at))
             .arg(new.max_sessions)
             .invoke_async(&mut conn)
             .await
@@ -35,8 +33,14 @@ impl Sessions for RedisStore {
         if crowded.is_empty() {
             return Ok(());
         }
-        self.evict(&mut conn, &user, &field, &crowded, new.max_sessions)
-            .await
+        self.evict(
+            &mut conn,
+            (&bucket, &field),
+            &raw_id,
+            &crowded,
+            new.max_sessions,
+        )
+        .await
     }
 
     async fn touch_session(
@@ -85,36 +89,58 @@ impl Sessions for RedisStore {
         let Some(record) = self.decode(value.as_deref()) else {
             return Ok(value.is_some());
         };
-        let user = self.keys.user(&record.appid, &record.openid);
-        conn.hdel::<_, _, ()>(user, session_field(id))
+        let (Some(raw_id), (bucket, field)) = (
+            raw_session_id(id.as_str()),
+            self.user(&record.appid, &record.openid),
+        ) else {
+            return Ok(true);
+        };
+        let unlisted = self
+            .entry("unlist", &bucket, &field)
+            .arg(&raw_id[..])
+            .invoke_async::<i64>(&mut conn)
             .await
-            .map_err(failed)?;
-        Ok(true)
+            .map_err(failed);
+        match unlisted {
+            // The session is gone; at `maxmemory` Redis refuses the script that unlists it, and
+            // the entry keeps a dead id until the user's next login drops it.
+            Ok(_) | Err(StoreError::Full) => Ok(true),
+            Err(err) => Err(err),
+        }
     }
 
     async fn user_keys(&self, appid: &str, openid: &str) -> Result<Vec<String>, StoreError> {
         let mut conn = self.conn().await?;
-        let user = self.keys.user(appid, openid);
-        let keys: Vec<Option<String>> = redis::cmd("HMGET")
-            .arg(user)
-            .arg("k0")
-            .arg("k1")
-            .query_async(&mut conn)
-            .await
-            .map_err(failed)?;
-        Ok(keys.into_iter().flatten().collect())
+        match self.user_entry(&mut conn, appid, openid).await? {
+            Some(entry) => Ok(entry.keys),
+            None => legacy::user_keys(&mut conn, &self.keys, appid, openid).await,
+        }
     }
 
     async fn revoke_user(&self, appid: &str, openid: &str) -> Result<u64, StoreError> {
         let mut conn = self.conn().await?;
-        let fields: Vec<String> = self
-            .scripts
-            .take_user
-            .key(self.keys.user(appid, openid))
+        let (bucket, field) = self.user(appid, openid);
+        let taken: Option<Vec<u8>> = self
+            .entry("take", &bucket, &field)
             .invoke_async(&mut conn)
             .await
             .map_err(failed)?;
-        self.delete_sessions(&mut conn, &fields).await
+        let mut ids: Vec<String> = taken
+            .as_deref()
+            .and_then(UserEntry::decode)
+            .map(|e| e.session_ids().collect())
+            .unwrap_or_default();
+        ids.extend(
+            legacy::take_user(
+                &mut conn,
+                &self.keys,
+                &self.scripts.take_user,
+                appid,
+                openid,
+            )
+            .await?,
+        );
+        self.delete_sessions(&mut conn, &ids).await
     }
 
     async fn rotate_user_key(
@@ -125,11 +151,14 @@ impl Sessions for RedisStore {
         ttl_secs: u64,
     ) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
+        let (bucket, field) = self.user(appid, openid);
         self.scripts
-            .rotate_key
-            .key(self.keys.user(appid, openid))
-            .arg(session_key)
+            .entry
+            .key(&bucket)
+            .arg("rotate")
+            .arg(field)
             .arg(ttl_secs.max(1))
+            .arg(key_blob(session_key)?)
             .invoke_async::<i64>(&mut conn)
             .await
             .map_err(failed)?;
@@ -137,12 +166,59 @@ impl Sessions for RedisStore {
     }
 }
 
-/// A session's creation time in milliseconds, which orders a user's sessions: its `created_at`
-/// second plus the clock's current millisecond, so that logins within one second keep their
-/// order.
-fn born_millis(created_at: i64) -> i64 {
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::from(d.subsec_millis()));
-    created_at.saturating_mul(1000).saturating_add(millis)
+impl RedisStore {
+    /// The user's live entry; `None` when there is none (or it is dead).
+    pub(super) async fn user_entry(
+        &self,
+        conn: &mut Conn,
+        appid: &str,
+        openid: &str,
+    ) -> Result<Option<UserEntry>, StoreError> {
+        let (bucket, field) = self.user(appid, openid);
+        let value: Option<Vec<u8>> = conn.hget(bucket, field).await.map_err(failed)?;
+        let oldest = stored_secs(now_unix().saturating_sub(self.lifetime()));
+        Ok(value
+            .as_deref()
+            .and_then(UserEntry::decode)
+            .filter(|e| e.written_at > oldest))
+    }
+
+    /// A user over `max` sessions: finds which listed sessions died of idleness, then lets
+    /// `evict` drop those and the oldest live ones over the bound, and deletes the evicted.
+    async fn evict(
+        &self,
+        conn: &mut Conn,
+        (bucket, field): (&str, &[u8]),
+        new_id: &[u8; 16],
+        crowded: &[Vec<u8>],
+        max: u64,
+    ) -> Result<(), StoreError> {
+        let mut dead = Vec::new();
+        for raw in crowded {
+            if !self.session_alive(conn, &session_id_text(raw)).await? {
+                dead.push(raw);
+            }
+        }
+        let evicted: Vec<Vec<u8>> = self
+            .entry("evict", bucket, field)
+            .arg(max)
+            .arg(&new_id[..])
+            .arg(dead)
+            .invoke_async(conn)
+            .await
+            .map_err(failed)?;
+        let ids: Vec<String> = evicted.iter().map(|raw| session_id_text(raw)).collect();
+        self.delete_sessions(conn, &ids).await.map(|_| ())
+    }
+}
+
+/// The 16 bytes an entry stores for a session id.
+fn raw_id(id: &SessionId) -> Result<[u8; 16], StoreError> {
+    raw_session_id(id.as_str())
+        .ok_or_else(|| unavailable(anyhow::anyhow!("a malformed session id")))
+}
+
+/// A `session_key` (as stored: base64, or sealed) as an entry's blob.
+fn key_blob(key: &str) -> Result<Vec<u8>, StoreError> {
+    Blob::encode(key).ok_or_else(|| unavailable(anyhow::anyhow!("a session_key too long to store")))
 }

@@ -1,8 +1,9 @@
-//! The unionid index in Redis: one small hash per person.
+//! The unionid index in Redis: one entry per person in a bucket hash (`layout`).
 
 use redis::AsyncCommands as _;
 
-use super::{RedisStore, failed};
+use super::layout::{Blob, UnionEntry, stored_secs, union_location};
+use super::{RedisStore, failed, legacy, unavailable};
 use crate::domain::clock::now_unix;
 use crate::store::{StoreError, UnionAccount, Unions};
 
@@ -15,21 +16,25 @@ impl Unions for RedisStore {
         ttl_secs: u64,
     ) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
-        let key = self.keys.union(unionid);
-        // One key, so one slot: HSET and EXPIRE travel together.
-        redis::pipe()
-            .atomic()
-            .hset(
-                &key,
-                account_field(&account.appid, &account.openid),
-                account.last_login,
-            )
-            .ignore()
-            .expire(&key, i64::try_from(ttl_secs.max(1)).unwrap_or(i64::MAX))
-            .ignore()
-            .query_async::<()>(&mut conn)
+        let (bucket, field) = union_location(self.keys.prefix(), unionid);
+        let (Some(mut blob), Some(openid)) =
+            (Blob::encode(&account.appid), Blob::encode(&account.openid))
+        else {
+            return Err(unavailable(anyhow::anyhow!("an id too long to index")));
+        };
+        blob.extend(openid);
+        self.scripts
+            .entry
+            .key(&bucket)
+            .arg("link")
+            .arg(field)
+            .arg(ttl_secs.max(1))
+            .arg(blob)
+            .arg(stored_secs(account.last_login))
+            .invoke_async::<i64>(&mut conn)
             .await
-            .map_err(failed)
+            .map_err(failed)?;
+        Ok(())
     }
 
     async fn union_accounts(
@@ -38,23 +43,29 @@ impl Unions for RedisStore {
         ttl_secs: u64,
     ) -> Result<Vec<UnionAccount>, StoreError> {
         let mut conn = self.conn().await?;
-        let key = self.keys.union(unionid);
-        let entries: Vec<(String, i64)> = conn.hgetall(&key).await.map_err(failed)?;
+        let (bucket, field) = union_location(self.keys.prefix(), unionid);
+        let value: Option<Vec<u8>> = conn.hget(bucket, field).await.map_err(failed)?;
         let oldest = now_unix().saturating_sub(i64::try_from(ttl_secs).unwrap_or(i64::MAX));
-        let mut accounts = Vec::with_capacity(entries.len());
-        let mut stale = Vec::new();
-        for (field, last_login) in entries {
-            match field.split_once(':') {
-                Some((appid, openid)) if last_login > oldest => accounts.push(UnionAccount {
-                    appid: appid.to_owned(),
-                    openid: openid.to_owned(),
-                    last_login,
-                }),
-                _ => stale.push(field),
+        let mut accounts: Vec<UnionAccount> = value
+            .as_deref()
+            .and_then(UnionEntry::decode)
+            .map(|e| e.accounts)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| UnionAccount {
+                appid: a.appid,
+                openid: a.openid,
+                last_login: i64::from(a.last_login),
+            })
+            .filter(|a| a.last_login > oldest)
+            .collect();
+        for old in legacy::union_accounts(&mut conn, &self.keys, unionid, oldest).await? {
+            let known = accounts
+                .iter()
+                .any(|a| a.appid == old.appid && a.openid == old.openid);
+            if !known {
+                accounts.push(old);
             }
-        }
-        if !stale.is_empty() {
-            conn.hdel::<_, _, ()>(&key, stale).await.map_err(failed)?;
         }
         accounts.sort_by_key(|a| std::cmp::Reverse(a.last_login));
         Ok(accounts)
@@ -62,19 +73,16 @@ impl Unions for RedisStore {
 
     async fn live_sessions(&self, appid: &str, openid: &str) -> Result<u64, StoreError> {
         let mut conn = self.conn().await?;
-        let fields: Vec<String> = conn
-            .hkeys(self.keys.user(appid, openid))
-            .await
-            .map_err(failed)?;
+        let mut ids: Vec<String> = self
+            .user_entry(&mut conn, appid, openid)
+            .await?
+            .map(|e| e.session_ids().collect())
+            .unwrap_or_default();
+        ids.extend(legacy::session_ids(&mut conn, &self.keys, appid, openid).await?);
         let mut live = 0;
-        for field in &fields {
-            live += u64::from(self.session_alive(&mut conn, field).await? == Some(true));
+        for id in &ids {
+            live += u64::from(self.session_alive(&mut conn, id).await?);
         }
         Ok(live)
     }
-}
-
-/// The field of an account: ids never hold `:` (`domain::ids`).
-fn account_field(appid: &str, openid: &str) -> String {
-    format!("{appid}:{openid}")
 }

@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 use wechat_mock::{MockApp, MockConfig, MockWechat, RunningMock};
 use wxsession::settings::{AppSettings, Backend, Settings};
 use wxsession::startup::{Application, build_state, build_store};
+use wxsession::store::layout::{self, UserEntry};
 
 pub const APPID: &str = "wx1234567890abcdef";
 pub const OTHER_APPID: &str = "wxfedcba0987654321";
@@ -296,8 +297,41 @@ impl TestApp {
             .expect("redis connects")
     }
 
+    /// The user's entry as Redis holds it (`wxsession::store::layout`), dead or alive.
+    pub async fn user_entry(&self, appid: &str, openid: &str) -> Option<UserEntry> {
+        user_entry(&self.env.redis.url(), &self.env.prefix, appid, openid).await
+    }
+
     /// Every key under this test's prefix, with its TTL.
     pub async fn keys_with_ttl(&self) -> Vec<(String, i64)> {
         keys_with_ttl(&self.env.redis.url(), &self.env.prefix).await
     }
+}
+
+/// Waits, when needed, until a calendar minute has at least 10 s left: rate limits count in
+/// fixed one-minute windows, and a test whose requests straddle two windows would see two
+/// budgets.
+pub async fn inside_one_minute() {
+    let second = wxsession::domain::clock::now_unix().rem_euclid(60);
+    if second > 50 {
+        let wait = u64::try_from(60 - second).unwrap_or(10);
+        tokio::time::sleep(Duration::from_secs(wait)).await;
+    }
+}
+
+/// A user's entry as Redis holds it under `prefix`.
+pub async fn user_entry(url: &str, prefix: &str, appid: &str, openid: &str) -> Option<UserEntry> {
+    let (bucket, field) = layout::user_location(prefix, appid, openid);
+    let mut conn = redis::Client::open(url)
+        .expect("redis url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis connects");
+    let value: Option<Vec<u8>> = redis::cmd("HGET")
+        .arg(bucket)
+        .arg(field)
+        .query_async(&mut conn)
+        .await
+        .expect("HGET");
+    value.map(|v| UserEntry::decode(&v).expect("a well-formed entry"))
 }

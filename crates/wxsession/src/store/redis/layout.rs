@@ -1,0 +1,292 @@
+//! Where the Redis store keeps a user's keys and sessions and a person's accounts, and the
+//! binary form of those entries (`scripts/entry.lua` reads and writes the same form).
+//!
+//! A key with a TTL costs Redis ~200 bytes before its value, more than the entries themselves,
+//! so users and persons are not keys of their own: each is a field of one of 4096 bucket hashes
+//! (`{prefix}:ub:{<bucket>}` for users, `{prefix}:ux:{<bucket>}` for persons), which Redis keeps
+//! as compact listpacks. The first 12 bits of sha256 of the user (`appid:openid`) or person
+//! (`unionid`) pick the bucket, the next 80 bits are the field. A bucket lives `max_lifetime`
+//! from its last write; an entry is dead `max_lifetime` after its own last write (reads ignore
+//! it, a write replaces it, and every write drops the dead among two random entries of its
+//! bucket).
+//!
+//! Entries (integers big-endian):
+//! - user: `u32 last write (unix s)`, newest `session_key`, previous one (each a [`Blob`]), then
+//!   per session of the user, oldest first, its 16-byte id and `u32` creation time;
+//! - person: `u32 last write`, then per account its appid and openid ([`Blob`]s) and `u32` last
+//!   login.
+//!
+//! Public for the tests and for operators' tools that inspect a deployment.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use sha2::Digest as _;
+
+/// How many bucket hashes each kind of entry is spread over.
+pub const BUCKETS: u16 = 4096;
+
+/// Blob tags: below 0x80 a blob is that many bytes of text; these tags pack common shapes.
+const HEX_APPID: u8 = 0x80;
+const B64URL_28: u8 = 0x81;
+const B64_KEY: u8 = 0x82;
+/// The longest text a blob holds as it is.
+const MAX_TEXT: usize = 0x7f;
+
+/// The bucket key and field of a user's entry.
+pub fn user_location(prefix: &str, appid: &str, openid: &str) -> (String, Vec<u8>) {
+    locate(prefix, "ub", &[appid.as_bytes(), b":", openid.as_bytes()])
+}
+
+/// The bucket key and field of a person's entry in the unionid index.
+pub fn union_location(prefix: &str, unionid: &str) -> (String, Vec<u8>) {
+    locate(prefix, "ux", &[unionid.as_bytes()])
+}
+
+fn locate(prefix: &str, kind: &str, parts: &[&[u8]]) -> (String, Vec<u8>) {
+    let mut hasher = sha2::Sha256::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    let digest = hasher.finalize();
+    let byte = |i: usize| u16::from(digest.get(i).copied().unwrap_or_default());
+    let bucket = (byte(0) << 4 | byte(1) >> 4) % BUCKETS;
+    let field = digest.get(2..12).unwrap_or_default().to_vec();
+    (format!("{prefix}:{kind}:{{{bucket}}}"), field)
+}
+
+/// A text as an entry stores it: WeChat's common shapes packed, anything else as it is.
+#[derive(Debug)]
+pub struct Blob;
+
+impl Blob {
+    /// Encodes `text`; `None` when it is longer than a blob holds (ids are at most 64 bytes,
+    /// sealed keys about 80).
+    pub fn encode(text: &str) -> Option<Vec<u8>> {
+        let bytes = text.as_bytes();
+        if let Some(hex) = text.strip_prefix("wx").filter(|h| is_lower_hex(h, 16)) {
+            let mut out = vec![HEX_APPID];
+            out.extend(hex::decode(hex).ok()?);
+            return Some(out);
+        }
+        if text.len() == 28 && URL_SAFE_NO_PAD.decode(text).is_ok() {
+            let mut out = vec![B64URL_28];
+            out.extend(URL_SAFE_NO_PAD.decode(text).ok()?);
+            return Some(out);
+        }
+        if text.len() == 24
+            && let Some(raw) = STANDARD.decode(text).ok().filter(|r| r.len() == 16)
+            && STANDARD.encode(&raw) == text
+        {
+            let mut out = vec![B64_KEY];
+            out.extend(raw);
+            return Some(out);
+        }
+        if bytes.len() > MAX_TEXT {
+            return None;
+        }
+        let mut out = vec![u8::try_from(bytes.len()).ok()?];
+        out.extend_from_slice(bytes);
+        Some(out)
+    }
+
+    /// Decodes the blob at the start of `bytes`: its text (empty for an absent key) and the
+    /// bytes after it.
+    pub fn decode(bytes: &[u8]) -> Option<(String, &[u8])> {
+        let (&tag, rest) = bytes.split_first()?;
+        let len = match tag {
+            HEX_APPID => 8,
+            B64URL_28 => 21,
+            B64_KEY => 16,
+            n if usize::from(n) <= MAX_TEXT => usize::from(n),
+            _ => return None,
+        };
+        let body = rest.get(..len)?;
+        let rest = rest.get(len..)?;
+        let text = match tag {
+            HEX_APPID => format!("wx{}", hex::encode(body)),
+            B64URL_28 => URL_SAFE_NO_PAD.encode(body),
+            B64_KEY => STANDARD.encode(body),
+            _ => String::from_utf8(body.to_vec()).ok()?,
+        };
+        Some((text, rest))
+    }
+}
+
+fn is_lower_hex(text: &str, len: usize) -> bool {
+    text.len() == len && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+fn take_u32(bytes: &[u8]) -> Option<(u32, &[u8])> {
+    let (head, rest) = bytes.split_first_chunk::<4>()?;
+    Some((u32::from_be_bytes(*head), rest))
+}
+
+/// A user's entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserEntry {
+    /// Its last write, unix seconds.
+    pub written_at: u32,
+    /// The user's `session_key`s as stored, newest first (at most two).
+    pub keys: Vec<String>,
+    /// The user's sessions, oldest first: 16-byte id (the session key's id, base64url) and
+    /// creation time.
+    pub sessions: Vec<([u8; 16], u32)>,
+}
+
+impl UserEntry {
+    /// Parses an entry; `None` when it is malformed.
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let (written_at, rest) = take_u32(bytes)?;
+        let (k0, rest) = Blob::decode(rest)?;
+        let (k1, mut rest) = Blob::decode(rest)?;
+        let keys = [k0, k1].into_iter().filter(|k| !k.is_empty()).collect();
+        let mut sessions = Vec::with_capacity(rest.len() / 20);
+        while !rest.is_empty() {
+            let (id, after) = rest.split_first_chunk::<16>()?;
+            let (born, after) = take_u32(after)?;
+            sessions.push((*id, born));
+            rest = after;
+        }
+        Some(Self {
+            written_at,
+            keys,
+            sessions,
+        })
+    }
+
+    /// The stored ids of the user's sessions.
+    pub fn session_ids(&self) -> impl Iterator<Item = String> + '_ {
+        self.sessions.iter().map(|(id, _)| session_id_text(id))
+    }
+}
+
+/// The stored id (base64url) of a session whose 16 bytes an entry holds.
+pub fn session_id_text(raw: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(raw)
+}
+
+/// A session id as an entry stores it: the 16 bytes its base64url text stands for.
+pub fn raw_session_id(id: &str) -> Option<[u8; 16]> {
+    let bytes = URL_SAFE_NO_PAD.decode(id).ok()?;
+    bytes.try_into().ok()
+}
+
+/// One account of a person's entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The app.
+    pub appid: String,
+    /// The person's openid in it.
+    pub openid: String,
+    /// The last login there, unix seconds.
+    pub last_login: u32,
+}
+
+/// A person's entry in the unionid index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnionEntry {
+    /// Its last write, unix seconds.
+    pub written_at: u32,
+    /// The person's accounts, in the order of their last login, oldest first.
+    pub accounts: Vec<Account>,
+}
+
+impl UnionEntry {
+    /// Parses an entry; `None` when it is malformed.
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let (written_at, mut rest) = take_u32(bytes)?;
+        let mut accounts = Vec::new();
+        while !rest.is_empty() {
+            let (appid, after) = Blob::decode(rest)?;
+            let (openid, after) = Blob::decode(after)?;
+            let (last_login, after) = take_u32(after)?;
+            accounts.push(Account {
+                appid,
+                openid,
+                last_login,
+            });
+            rest = after;
+        }
+        Some(Self {
+            written_at,
+            accounts,
+        })
+    }
+}
+
+/// Unix seconds as an entry stores them (0 before 1970, saturating in 2106).
+pub fn stored_secs(unix: i64) -> u32 {
+    u32::try_from(unix.max(0)).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blobs_pack_wechat_shapes_and_keep_the_rest() {
+        for (text, len) in [
+            ("wx1234567890abcdef", 9),
+            ("oGZUI0egBJY1zhBYw2KhdUfwVJJE", 22),
+            ("tiihtNczf5v6AKRyjwEUhQ==", 17),
+            ("wxapp", 6),
+            ("wx1234567890ABCDEF", 19),
+            ("", 1),
+            ("e1.0a1b2c3d.sealed-text", 24),
+        ] {
+            let blob = Blob::encode(text).expect("fits");
+            assert_eq!(blob.len(), len, "{text}");
+            let mut with_rest = blob.clone();
+            with_rest.push(7);
+            assert_eq!(
+                Blob::decode(&with_rest),
+                Some((text.to_owned(), &[7u8][..]))
+            );
+        }
+        assert_eq!(Blob::encode(&"x".repeat(128)), None);
+        assert_eq!(Blob::decode(&[0x90, 1]), None);
+        assert_eq!(Blob::decode(&[5, b'a']), None);
+    }
+
+    #[test]
+    fn locations_spread_over_the_buckets_and_tag_one_slot() {
+        let (key, field) = user_location("wxs", "wx1234567890abcdef", "o1");
+        assert!(key.starts_with("wxs:ub:{") && key.ends_with('}'), "{key}");
+        assert_eq!(field.len(), 10);
+        assert_ne!(user_location("wxs", "wx1234567890abcdef", "o2").1, field);
+        let buckets: std::collections::HashSet<String> = (0..2000)
+            .map(|i| union_location("p", &format!("u{i}")).0)
+            .collect();
+        assert!(buckets.len() > 1500, "{}", buckets.len());
+    }
+
+    #[test]
+    fn entries_decode_and_refuse_truncation() {
+        let mut bytes = 1_700_000_000u32.to_be_bytes().to_vec();
+        bytes.extend(Blob::encode("tiihtNczf5v6AKRyjwEUhQ==").expect("key"));
+        bytes.push(0);
+        bytes.extend([9u8; 16]);
+        bytes.extend(1_700_000_001u32.to_be_bytes());
+        let entry = UserEntry::decode(&bytes).expect("entry");
+        assert_eq!(entry.keys, vec!["tiihtNczf5v6AKRyjwEUhQ=="]);
+        assert_eq!(entry.sessions, vec![([9u8; 16], 1_700_000_001)]);
+        assert_eq!(
+            raw_session_id(&entry.session_ids().next().expect("id")),
+            Some([9u8; 16])
+        );
+        assert_eq!(
+            UserEntry::decode(bytes.get(..bytes.len() - 1).expect("cut")),
+            None
+        );
+        let mut person = 5u32.to_be_bytes().to_vec();
+        person.extend(Blob::encode("wxapp").expect("appid"));
+        person.extend(Blob::encode("o1").expect("openid"));
+        person.extend(4u32.to_be_bytes());
+        let entry = UnionEntry::decode(&person).expect("entry");
+        assert_eq!(entry.accounts.len(), 1);
+        assert_eq!(
+            entry.accounts.first().map(|a| a.openid.as_str()),
+            Some("o1")
+        );
+    }
+}

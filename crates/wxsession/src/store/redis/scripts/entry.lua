@@ -1,0 +1,149 @@
+-- The entries of users and persons in bucket hashes (the layout is described in `layout.rs`).
+-- KEYS[1] is the bucket, ARGV[1] the operation, ARGV[2] the entry's field, ARGV[3] the life of
+-- an entry in seconds (dead that long after its last write). Integers are big-endian.
+local bucket, op, field, life = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])
+local now = tonumber(redis.call('TIME')[1])
+
+local function u32(n) return struct.pack('>I4', n) end
+local function read_u32(s, at) return (struct.unpack('>I4', s, at)) end
+-- The position after the blob that starts at `at` (see `Blob` in layout.rs).
+local function after_blob(s, at)
+  local tag = string.byte(s, at)
+  if tag == 0x80 then return at + 9 end
+  if tag == 0x81 then return at + 22 end
+  if tag == 0x82 then return at + 17 end
+  return at + 1 + tag
+end
+local function alive(entry) return entry and #entry >= 4 and read_u32(entry, 1) + life > now end
+-- The entry, or nil when it is absent or dead.
+local function load()
+  local entry = redis.call('HGET', bucket, field)
+  if alive(entry) then return entry end
+  return nil
+end
+-- Writes the entry, keeps the bucket `life` from now, and drops the dead among two random
+-- other entries (so that dead entries never outnumber live ones by much).
+local function store(body)
+  redis.call('HSET', bucket, field, u32(now) .. body)
+  redis.call('EXPIRE', bucket, life)
+  local sample = redis.call('HRANDFIELD', bucket, 2, 'WITHVALUES')
+  for i = 1, #sample, 2 do
+    if sample[i] ~= field and not alive(sample[i + 1]) then
+      redis.call('HDEL', bucket, sample[i])
+    end
+  end
+end
+
+-- A user entry as its keys and its sessions ({id, born}, oldest first).
+local function parse_user(entry)
+  if not entry then return string.char(0), string.char(0), {} end
+  local k1_at = after_blob(entry, 5)
+  local s_at = after_blob(entry, k1_at)
+  local k0, k1 = string.sub(entry, 5, k1_at - 1), string.sub(entry, k1_at, s_at - 1)
+  local sessions = {}
+  for at = s_at, #entry - 19, 20 do
+    sessions[#sessions + 1] = {string.sub(entry, at, at + 15), read_u32(entry, at + 16)}
+  end
+  return k0, k1, sessions
+end
+local function user_body(k0, k1, sessions)
+  local parts = {k0, k1}
+  for _, s in ipairs(sessions) do parts[#parts + 1] = s[1] .. u32(s[2]) end
+  return table.concat(parts)
+end
+-- A new newest key pushes the newest so far to previous; an empty one leaves both as they are.
+local function rotate(k0, k1, key)
+  if key == '' then return k0, k1 end
+  if k0 ~= key and k0 ~= string.char(0) then return key, k0 end
+  return key, k1
+end
+
+if op == 'register' then
+  -- ARGV[4] the login's key blob ('' for none), ARGV[5] the session id (16 bytes), ARGV[6] its
+  -- creation time, ARGV[7] the most sessions. Sessions past their lifetime are dropped; over
+  -- the bound, the ids of the others are returned, oldest first, for the caller to check
+  -- which are still alive (their keys live in other slots) and call `evict`.
+  local k0, k1, old = parse_user(load())
+  k0, k1 = rotate(k0, k1, ARGV[4])
+  local sessions = {}
+  for _, s in ipairs(old) do
+    if s[2] + life > now and s[1] ~= ARGV[5] then sessions[#sessions + 1] = s end
+  end
+  local born = tonumber(ARGV[6])
+  if born + life > now then sessions[#sessions + 1] = {ARGV[5], born} end
+  store(user_body(k0, k1, sessions))
+  if #sessions <= tonumber(ARGV[7]) then return {} end
+  local others = {}
+  for _, s in ipairs(sessions) do
+    if s[1] ~= ARGV[5] then others[#others + 1] = s[1] end
+  end
+  return others
+elseif op == 'evict' then
+  -- ARGV[4] the most sessions, ARGV[5] the new session, ARGV[6..] sessions found dead: drops
+  -- those, then the oldest others while over the bound; returns the evicted ids.
+  local entry = load()
+  if not entry then return {} end
+  local k0, k1, old = parse_user(entry)
+  local dead = {}
+  for i = 6, #ARGV do dead[ARGV[i]] = true end
+  local sessions = {}
+  for _, s in ipairs(old) do
+    if not dead[s[1]] then sessions[#sessions + 1] = s end
+  end
+  local evicted, kept = {}, {}
+  local excess = #sessions - tonumber(ARGV[4])
+  for _, s in ipairs(sessions) do
+    if excess > 0 and s[1] ~= ARGV[5] then
+      evicted[#evicted + 1] = s[1]
+      excess = excess - 1
+    else
+      kept[#kept + 1] = s
+    end
+  end
+  store(user_body(k0, k1, kept))
+  return evicted
+elseif op == 'unlist' then
+  -- ARGV[4] a session id: removes it from the entry, which keeps its last write.
+  local entry = load()
+  if not entry then return 0 end
+  local k0, k1, old = parse_user(entry)
+  local sessions = {}
+  for _, s in ipairs(old) do
+    if s[1] ~= ARGV[4] then sessions[#sessions + 1] = s end
+  end
+  if #sessions == #old then return 0 end
+  redis.call('HSET', bucket, field, string.sub(entry, 1, 4) .. user_body(k0, k1, sessions))
+  return 1
+elseif op == 'take' then
+  -- Takes the entry away and returns it: a login that registers after this starts a fresh
+  -- entry that a later revoke reaches.
+  local entry = redis.call('HGET', bucket, field)
+  redis.call('HDEL', bucket, field)
+  return entry
+elseif op == 'rotate' then
+  -- ARGV[4] a key blob: the newest key, the newest so far the previous; no session added.
+  local k0, k1, sessions = parse_user(load())
+  k0, k1 = rotate(k0, k1, ARGV[4])
+  store(user_body(k0, k1, sessions))
+  return 1
+elseif op == 'link' then
+  -- A person's entry. ARGV[4] the account (appid and openid blobs), ARGV[5] its last login:
+  -- replaces the account's earlier record and drops accounts not seen for `life`.
+  local entry = load()
+  local parts = {}
+  if entry then
+    local at = 5
+    while at <= #entry do
+      local stop = after_blob(entry, after_blob(entry, at))
+      local account, last = string.sub(entry, at, stop - 1), read_u32(entry, stop)
+      if account ~= ARGV[4] and last + life > now then
+        parts[#parts + 1] = account .. u32(last)
+      end
+      at = stop + 4
+    end
+  end
+  parts[#parts + 1] = ARGV[4] .. u32(tonumber(ARGV[5]))
+  store(table.concat(parts))
+  return 1
+end
+return redis.error_reply('unknown entry operation ' .. tostring(op))
