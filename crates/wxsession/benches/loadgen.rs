@@ -4,8 +4,9 @@
 //!   connections on a schedule; latency is measured from each request's send, and how far the
 //!   sender fell behind its schedule is reported as `lag` (tokio's timer has 1 ms resolution,
 //!   so counting from the scheduled time would measure the timer); prints p50/p99/max in µs.
-//! - `mint ADDR COUNT CONCURRENCY PREFIX [USERS]`: COUNT logins, of COUNT distinct users or
-//!   spread over USERS users; prints logins/s.
+//! - `mint ADDR COUNT CONCURRENCY PREFIX [USERS] [FIRST]`: COUNT logins, of COUNT distinct users
+//!   or spread over USERS users, numbered from FIRST (0) so that steps get fresh codes; prints
+//!   logins/s.
 //! - `conns ADDR COUNT HOLD_SECS`: opens COUNT keep-alive connections, one request each, holds
 //!   them for HOLD_SECS; prints when they are all open.
 //! - `web ADDR SIM_ADDR APPID COUNT CONCURRENCY`: COUNT browser logins of a website app, each
@@ -144,6 +145,7 @@ async fn mint(
     concurrency: usize,
     prefix: String,
     users: usize,
+    first: usize,
 ) -> Result<()> {
     logins(count, concurrency, |_, jobs| {
         let prefix = prefix.clone();
@@ -151,6 +153,7 @@ async fn mint(
             let mut conn = Conn::open(addr).await?;
             let mut failed = 0u64;
             while let Some(i) = jobs.take() {
+                let i = i + first;
                 let body = format!("{{\"code\":\"user:{prefix}{}:{i}\"}}", i % users);
                 if conn.send(&post("/v1/sessions", &body)).await? != 201 {
                     failed += 1;
@@ -286,6 +289,7 @@ async fn main() -> Result<()> {
                 concurrency,
                 arg(&args, 4)?.to_owned(),
                 users.max(1),
+                args.get(6).map_or(Ok(0), |f| f.parse())?,
             )
             .await
         }
