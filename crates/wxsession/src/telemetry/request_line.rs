@@ -68,11 +68,15 @@ fn json_request_line(line: &RequestLine<'_>, now: std::time::SystemTime) -> Stri
     json_str(&mut out, line.method);
     out.push_str(",\"route\":");
     json_str(&mut out, line.route);
-    let _ = write!(
-        out,
-        ",\"status\":{},\"latency_ms\":{}",
-        line.status, line.latency_ms
-    );
+    out.push_str(",\"status\":");
+    out.push_str(itoa::Buffer::new().format(line.status));
+    out.push_str(",\"latency_ms\":");
+    if line.latency_ms.is_finite() {
+        // The shortest form that reads back the same, as serde_json writes it.
+        out.push_str(ryu::Buffer::new().format_finite(line.latency_ms));
+    } else {
+        out.push_str("null");
+    }
     if let Some(error) = line.error {
         out.push_str(",\"error\":");
         json_str(&mut out, error);
@@ -84,6 +88,15 @@ fn json_request_line(line: &RequestLine<'_>, now: std::time::SystemTime) -> Stri
 /// `text` as a JSON string, escaped.
 fn json_str(out: &mut String, text: &str) {
     out.push('"');
+    // Ids and route patterns are plain: copied whole.
+    if !text
+        .bytes()
+        .any(|b| b == b'"' || b == b'\\' || b < 0x20 || b == 0x7f)
+    {
+        out.push_str(text);
+        out.push('"');
+        return;
+    }
     for c in text.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -97,12 +110,37 @@ fn json_str(out: &mut String, text: &str) {
     out.push('"');
 }
 
-/// `2026-11-26T10:36:37.522574Z`.
+/// `2026-11-26T10:36:37.522574Z`. The part down to the second is formatted once per second and
+/// thread; the microseconds are written digit by digit.
 fn rfc3339_micros(out: &mut String, now: std::time::SystemTime) {
+    thread_local! {
+        static SECOND: std::cell::RefCell<(u64, String)> =
+            const { std::cell::RefCell::new((u64::MAX, String::new())) };
+    }
     let since = now
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     let secs = since.as_secs();
+    SECOND.with_borrow_mut(|(cached, text)| {
+        if *cached != secs {
+            text.clear();
+            civil_second(text, secs);
+            *cached = secs;
+        }
+        out.push_str(text);
+    });
+    let micros = since.subsec_micros();
+    out.push('.');
+    for div in [100_000, 10_000, 1_000, 100, 10, 1] {
+        out.push(char::from(
+            b'0' + u8::try_from(micros / div % 10).unwrap_or(0),
+        ));
+    }
+    out.push('Z');
+}
+
+/// `2026-11-26T10:36:37` of unix seconds.
+fn civil_second(out: &mut String, secs: u64) {
     let (days, rest) = (secs / 86_400, secs % 86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = i64::try_from(days).unwrap_or(0) + 719_468;
@@ -116,11 +154,10 @@ fn rfc3339_micros(out: &mut String, now: std::time::SystemTime) {
     let year = yoe + era * 400 + i64::from(month <= 2);
     let _ = write!(
         out,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
         rest / 3600,
         rest % 3600 / 60,
         rest % 60,
-        since.subsec_micros()
     );
 }
 
@@ -152,6 +189,21 @@ mod tests {
         assert_eq!(v["status"], 401);
         assert_eq!(v["latency_ms"], 0.25);
         assert_eq!(v["error"], "invalid_session");
+        let mut out = String::new();
+        rfc3339_micros(&mut out, at + std::time::Duration::from_micros(7));
+        assert_eq!(
+            out, "2026-11-26T00:16:37.522581Z",
+            "the same second, from the cache"
+        );
+        let v: serde_json::Value = serde_json::from_str(&json_request_line(
+            &RequestLine {
+                latency_ms: 12.0,
+                ..line
+            },
+            at,
+        ))
+        .expect("JSON");
+        assert_eq!(v["latency_ms"], 12.0);
         for (secs, date) in [
             (0, "1970-01-01"),
             (951_782_400, "2000-02-29"),
