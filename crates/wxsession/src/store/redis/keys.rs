@@ -42,7 +42,12 @@ impl Keys {
 
     /// `{prefix}:s:<id>`
     pub(super) fn session(&self, id: &SessionId) -> String {
-        format!("{}:s:{}", self.prefix, id.as_str())
+        // On every validation: concatenated, not `format!`ed (1.7 % of `/v1/auth`).
+        let mut key = String::with_capacity(self.prefix.len() + 3 + id.as_str().len());
+        key.push_str(&self.prefix);
+        key.push_str(":s:");
+        key.push_str(id.as_str());
+        key
     }
 
     /// `{prefix}:u:{appid:openid}`: a user's hash in the layout before entries.
