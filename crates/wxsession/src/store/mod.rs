@@ -88,7 +88,7 @@ pub trait Sessions: Send + Sync {
     async fn revoke_user(&self, appid: &str, openid: &str) -> Result<u64, StoreError>;
 
     /// Makes `session_key` the user's newest key, the newest so far the previous one (a key
-    /// WeChat issued outside a login, e.g. `resetUserSessionKey`). The hash keeps `ttl_secs`.
+    /// WeChat issued outside a login, e.g. `resetUserSessionKey`). The user's entry keeps `ttl_secs`.
     async fn rotate_user_key(
         &self,
         appid: &str,
@@ -177,7 +177,7 @@ pub struct UnionAccount {
 }
 
 /// The unionid index: which accounts `(appid, openid)` are one person. Small (one entry per
-/// app at most), one key per unionid, expiring `ttl_secs` after the person's newest login.
+/// app at most), one entry per unionid, dead `ttl_secs` after the person's newest login.
 #[async_trait::async_trait]
 pub trait Unions: Send + Sync {
     /// Records a login of `(appid, openid)` as `unionid`'s at `at` (unix seconds); the entry
