@@ -53,7 +53,8 @@ keys() { echo $(($(rcli dbsize) - $(rcli --scan --pattern '*:at:*' | wc -l))); }
 mem() { rcli info memory | tr -d '\r' | awk -F: '/^used_memory:/ {print $2}'; }
 
 # Short lifetimes, so that everything a cycle leaves behind expires within minutes: sessions
-# are logged out, user hashes live max_lifetime (120 s), code and phone answers 300 s.
+# are logged out, users' and persons' bucket hashes live max_lifetime (120 s) after their last
+# write, code and phone answers 300 s.
 apis=(); replica_pids=()
 for i in 1 2 3; do
   port=$(free_port)
