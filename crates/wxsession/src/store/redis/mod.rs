@@ -104,8 +104,23 @@ impl RedisStore {
 
     /// An operation of `scripts/entry.lua` on one entry, its common arguments given.
     fn entry<'s>(&'s self, op: &str, bucket: &str, field: &[u8]) -> redis::ScriptInvocation<'s> {
+        self.entry_living(op, bucket, field, self.max_lifetime_secs)
+    }
+
+    /// [`Self::entry`] for an entry that lives `life_secs` after its last write. The script
+    /// takes this replica's clock, the one that decides deadness when it reads.
+    fn entry_living<'s>(
+        &'s self,
+        op: &str,
+        bucket: &str,
+        field: &[u8],
+        life_secs: u64,
+    ) -> redis::ScriptInvocation<'s> {
         let mut call = self.scripts.entry.key(bucket);
-        call.arg(op).arg(field).arg(self.max_lifetime_secs.max(1));
+        call.arg(op)
+            .arg(field)
+            .arg(life_secs.max(1))
+            .arg(layout::stored_secs(crate::domain::clock::now_unix()));
         call
     }
 

@@ -152,12 +152,7 @@ impl Sessions for RedisStore {
     ) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
         let (bucket, field) = self.user(appid, openid);
-        self.scripts
-            .entry
-            .key(&bucket)
-            .arg("rotate")
-            .arg(field)
-            .arg(ttl_secs.max(1))
+        self.entry_living("rotate", &bucket, &field, ttl_secs)
             .arg(key_blob(session_key)?)
             .invoke_async::<i64>(&mut conn)
             .await

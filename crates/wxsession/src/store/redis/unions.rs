@@ -23,12 +23,7 @@ impl Unions for RedisStore {
             return Err(unavailable(anyhow::anyhow!("an id too long to index")));
         };
         blob.extend(openid);
-        self.scripts
-            .entry
-            .key(&bucket)
-            .arg("link")
-            .arg(field)
-            .arg(ttl_secs.max(1))
+        self.entry_living("link", &bucket, &field, ttl_secs)
             .arg(blob)
             .arg(stored_secs(account.last_login))
             .invoke_async::<i64>(&mut conn)

@@ -162,12 +162,16 @@ async fn dead_entries_are_ignored_replaced_and_swept() {
     assert_eq!(entry.keys, vec!["key-B"]);
     assert_eq!(entry.sessions.len(), 1);
 
-    // Dead entries of other users in the bucket are dropped by the writes that sample them.
+    // Dead entries of other users in the bucket are dropped by the writes that create an entry
+    // (each samples two others); a write to a live entry leaves them.
     let _: () = conn
         .hset_multiple(&bucket, &[("dead-1", &value), ("dead-2", &value)])
         .await
         .expect("HSET");
+    create(&*store, "gone", "key-B", 100, 3600).await;
+    assert_eq!(conn.hlen::<_, u64>(&bucket).await.expect("HLEN"), 3);
     for _ in 0..2 {
+        store.revoke_user("wxapp", "gone").await.expect("revoke");
         create(&*store, "gone", "key-B", 100, 3600).await;
     }
     let fields: Vec<Vec<u8>> = conn.hkeys(&bucket).await.expect("HKEYS");

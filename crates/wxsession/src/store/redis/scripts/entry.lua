@@ -1,8 +1,9 @@
 -- The entries of users and persons in bucket hashes (the layout is described in `layout.rs`).
 -- KEYS[1] is the bucket, ARGV[1] the operation, ARGV[2] the entry's field, ARGV[3] the life of
--- an entry in seconds (dead that long after its last write). Integers are big-endian.
-local bucket, op, field, life = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])
-local now = tonumber(redis.call('TIME')[1])
+-- an entry in seconds (dead that long after its last write), ARGV[4] the caller's clock (unix
+-- seconds: the replicas' clocks decide deadness when they read, so they do when they write;
+-- `TIME` costs a tenth of a login's script). Integers are big-endian.
+local bucket, op, field, life, now = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 
 local function u32(n) return struct.pack('>I4', n) end
 local function read_u32(s, at) return (struct.unpack('>I4', s, at)) end
@@ -21,11 +22,13 @@ local function load()
   if alive(entry) then return entry end
   return nil
 end
--- Writes the entry, keeps the bucket `life` from now, and drops the dead among two random
--- other entries (so that dead entries never outnumber live ones by much).
-local function store(body)
+-- Writes the entry and keeps the bucket `life` from now. A new entry (none, or a dead one
+-- replaced) also drops the dead among two random others: every entry dies once, after it was
+-- created, so two looks per creation keep the dead about as many as the live at most.
+local function store(body, created)
   redis.call('HSET', bucket, field, u32(now) .. body)
   redis.call('EXPIRE', bucket, life)
+  if not created then return end
   local sample = redis.call('HRANDFIELD', bucket, 2, 'WITHVALUES')
   for i = 1, #sample, 2 do
     if sample[i] ~= field and not alive(sample[i + 1]) then
@@ -59,57 +62,58 @@ local function rotate(k0, k1, key)
 end
 
 if op == 'register' then
-  -- ARGV[4] the login's key blob ('' for none), ARGV[5] the session id (16 bytes), ARGV[6] its
-  -- creation time, ARGV[7] the most sessions. Sessions past their lifetime are dropped; over
+  -- ARGV[5] the login's key blob ('' for none), ARGV[6] the session id (16 bytes), ARGV[7] its
+  -- creation time, ARGV[8] the most sessions. Sessions past their lifetime are dropped; over
   -- the bound, the ids of the others are returned, oldest first, for the caller to check
   -- which are still alive (their keys live in other slots) and call `evict`.
-  local k0, k1, old = parse_user(load())
-  k0, k1 = rotate(k0, k1, ARGV[4])
+  local entry = load()
+  local k0, k1, old = parse_user(entry)
+  k0, k1 = rotate(k0, k1, ARGV[5])
   local sessions = {}
   for _, s in ipairs(old) do
-    if s[2] + life > now and s[1] ~= ARGV[5] then sessions[#sessions + 1] = s end
+    if s[2] + life > now and s[1] ~= ARGV[6] then sessions[#sessions + 1] = s end
   end
-  local born = tonumber(ARGV[6])
-  if born + life > now then sessions[#sessions + 1] = {ARGV[5], born} end
-  store(user_body(k0, k1, sessions))
-  if #sessions <= tonumber(ARGV[7]) then return {} end
+  local born = tonumber(ARGV[7])
+  if born + life > now then sessions[#sessions + 1] = {ARGV[6], born} end
+  store(user_body(k0, k1, sessions), entry == nil)
+  if #sessions <= tonumber(ARGV[8]) then return {} end
   local others = {}
   for _, s in ipairs(sessions) do
-    if s[1] ~= ARGV[5] then others[#others + 1] = s[1] end
+    if s[1] ~= ARGV[6] then others[#others + 1] = s[1] end
   end
   return others
 elseif op == 'evict' then
-  -- ARGV[4] the most sessions, ARGV[5] the new session, ARGV[6..] sessions found dead: drops
+  -- ARGV[5] the most sessions, ARGV[6] the new session, ARGV[7..] sessions found dead: drops
   -- those, then the oldest others while over the bound; returns the evicted ids.
   local entry = load()
   if not entry then return {} end
   local k0, k1, old = parse_user(entry)
   local dead = {}
-  for i = 6, #ARGV do dead[ARGV[i]] = true end
+  for i = 7, #ARGV do dead[ARGV[i]] = true end
   local sessions = {}
   for _, s in ipairs(old) do
     if not dead[s[1]] then sessions[#sessions + 1] = s end
   end
   local evicted, kept = {}, {}
-  local excess = #sessions - tonumber(ARGV[4])
+  local excess = #sessions - tonumber(ARGV[5])
   for _, s in ipairs(sessions) do
-    if excess > 0 and s[1] ~= ARGV[5] then
+    if excess > 0 and s[1] ~= ARGV[6] then
       evicted[#evicted + 1] = s[1]
       excess = excess - 1
     else
       kept[#kept + 1] = s
     end
   end
-  store(user_body(k0, k1, kept))
+  store(user_body(k0, k1, kept), false)
   return evicted
 elseif op == 'unlist' then
-  -- ARGV[4] a session id: removes it from the entry, which keeps its last write.
+  -- ARGV[5] a session id: removes it from the entry, which keeps its last write.
   local entry = load()
   if not entry then return 0 end
   local k0, k1, old = parse_user(entry)
   local sessions = {}
   for _, s in ipairs(old) do
-    if s[1] ~= ARGV[4] then sessions[#sessions + 1] = s end
+    if s[1] ~= ARGV[5] then sessions[#sessions + 1] = s end
   end
   if #sessions == #old then return 0 end
   redis.call('HSET', bucket, field, string.sub(entry, 1, 4) .. user_body(k0, k1, sessions))
@@ -121,13 +125,14 @@ elseif op == 'take' then
   redis.call('HDEL', bucket, field)
   return entry
 elseif op == 'rotate' then
-  -- ARGV[4] a key blob: the newest key, the newest so far the previous; no session added.
-  local k0, k1, sessions = parse_user(load())
-  k0, k1 = rotate(k0, k1, ARGV[4])
-  store(user_body(k0, k1, sessions))
+  -- ARGV[5] a key blob: the newest key, the newest so far the previous; no session added.
+  local entry = load()
+  local k0, k1, sessions = parse_user(entry)
+  k0, k1 = rotate(k0, k1, ARGV[5])
+  store(user_body(k0, k1, sessions), entry == nil)
   return 1
 elseif op == 'link' then
-  -- A person's entry. ARGV[4] the account (appid and openid blobs), ARGV[5] its last login:
+  -- A person's entry. ARGV[5] the account (appid and openid blobs), ARGV[6] its last login:
   -- replaces the account's earlier record and drops accounts not seen for `life`.
   local entry = load()
   local parts = {}
@@ -136,14 +141,14 @@ elseif op == 'link' then
     while at <= #entry do
       local stop = after_blob(entry, after_blob(entry, at))
       local account, last = string.sub(entry, at, stop - 1), read_u32(entry, stop)
-      if account ~= ARGV[4] and last + life > now then
+      if account ~= ARGV[5] and last + life > now then
         parts[#parts + 1] = account .. u32(last)
       end
       at = stop + 4
     end
   end
-  parts[#parts + 1] = ARGV[4] .. u32(tonumber(ARGV[5]))
-  store(table.concat(parts))
+  parts[#parts + 1] = ARGV[5] .. u32(tonumber(ARGV[6]))
+  store(table.concat(parts), entry == nil)
   return 1
 end
 return redis.error_reply('unknown entry operation ' .. tostring(op))
