@@ -7,8 +7,8 @@
 //! as compact listpacks. The first 12 bits of sha256 of the user (`appid:openid`) or person
 //! (`unionid`) pick the bucket, the next 80 bits are the field. A bucket lives `max_lifetime`
 //! from its last write; an entry is dead `max_lifetime` after its own last write (reads ignore
-//! it, a write replaces it, and every write drops the dead among two random entries of its
-//! bucket).
+//! it, a write replaces it, and every write that creates an entry drops the dead among two
+//! random others of its bucket).
 //!
 //! Entries (integers big-endian):
 //! - user: `u32 last write (unix s)`, newest `session_key`, previous one (each a [`Blob`]), then
