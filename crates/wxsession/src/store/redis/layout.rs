@@ -22,6 +22,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use sha2::Digest as _;
 
+use crate::store::UnionAccount;
+
 /// How many bucket hashes each kind of entry is spread over.
 pub const BUCKETS: u16 = 4096;
 
@@ -68,9 +70,11 @@ impl Blob {
             out.extend(hex::decode(hex).ok()?);
             return Some(out);
         }
-        if text.len() == 28 && URL_SAFE_NO_PAD.decode(text).is_ok() {
+        if text.len() == 28
+            && let Ok(raw) = URL_SAFE_NO_PAD.decode(text)
+        {
             let mut out = vec![B64URL_28];
-            out.extend(URL_SAFE_NO_PAD.decode(text).ok()?);
+            out.extend(raw);
             return Some(out);
         }
         if text.len() == 24
@@ -171,24 +175,13 @@ pub fn raw_session_id(id: &str) -> Option<[u8; 16]> {
     bytes.try_into().ok()
 }
 
-/// One account of a person's entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Account {
-    /// The app.
-    pub appid: String,
-    /// The person's openid in it.
-    pub openid: String,
-    /// The last login there, unix seconds.
-    pub last_login: u32,
-}
-
 /// A person's entry in the unionid index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnionEntry {
     /// Its last write, unix seconds.
     pub written_at: u32,
     /// The person's accounts, in the order of their last login, oldest first.
-    pub accounts: Vec<Account>,
+    pub accounts: Vec<UnionAccount>,
 }
 
 impl UnionEntry {
@@ -200,10 +193,10 @@ impl UnionEntry {
             let (appid, after) = Blob::decode(rest)?;
             let (openid, after) = Blob::decode(after)?;
             let (last_login, after) = take_u32(after)?;
-            accounts.push(Account {
+            accounts.push(UnionAccount {
                 appid,
                 openid,
-                last_login,
+                last_login: i64::from(last_login),
             });
             rest = after;
         }

@@ -47,11 +47,6 @@ impl Unions for RedisStore {
             .map(|e| e.accounts)
             .unwrap_or_default()
             .into_iter()
-            .map(|a| UnionAccount {
-                appid: a.appid,
-                openid: a.openid,
-                last_login: i64::from(a.last_login),
-            })
             .filter(|a| a.last_login > oldest)
             .collect();
         for old in legacy::union_accounts(&mut conn, &self.keys, unionid, oldest).await? {
