@@ -36,9 +36,14 @@ fn fresh() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let prefix =
         *PREFIX.get_or_init(|| getrandom::u64().unwrap_or_else(|_| std::process::id().into()));
-    // `hex`, not `format!` (which was 2.5 % of `/v1/auth`).
     let counter = NEXT.fetch_add(1, Ordering::Relaxed);
-    hex::encode([prefix.to_be_bytes(), counter.to_be_bytes()].concat())
+    let raw = (u128::from(prefix) << 64 | u128::from(counter)).to_be_bytes();
+    // Into a stack buffer, not through `format!` (which was 2.5 % of `/v1/auth`).
+    let mut id = [0u8; 32];
+    if hex::encode_to_slice(raw, &mut id).is_err() {
+        return hex::encode(raw);
+    }
+    String::from_utf8_lossy(&id).into_owned()
 }
 
 #[cfg(test)]
