@@ -21,6 +21,9 @@ pub struct OAuthToken {
     pub scope: String,
     /// The user's OAuth access token.
     pub access_token: SecretString,
+    /// `is_snapshotuser: 1`: an official-account page opened in WeChat Moments' snapshot mode.
+    /// The openid is a virtual one that stands for nobody; no login may be made of it.
+    pub snapshot_user: bool,
 }
 
 /// A successful `sns/userinfo` answer: what the login needs of it.
@@ -50,6 +53,8 @@ struct RawToken {
     unionid: Option<String>,
     #[serde(default)]
     scope: String,
+    #[serde(default)]
+    is_snapshotuser: i64,
 }
 
 impl Client {
@@ -84,6 +89,7 @@ impl Client {
                     unionid: raw.unionid.filter(|u| !u.is_empty()),
                     scope: raw.scope,
                     access_token: SecretString::from(token),
+                    snapshot_user: raw.is_snapshotuser == 1,
                 })
             }
             _ => Err(Error::Decode("openid or access_token missing".to_owned()).into()),

@@ -90,29 +90,33 @@ pub fn build_state(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result
         code_wait,
         limits: crate::domain::limits::policy::Limits {
             login_per_ip: settings.limits.login_per_ip_per_minute,
+            web_login_per_ip: settings.limits.web_login_per_ip_per_minute,
+            phone_lookups_per_session: settings.limits.phone_lookups_per_session_per_minute,
+            key_status_per_session: settings.limits.key_status_per_session_per_minute,
             decrypt_failures_per_session: settings.limits.decrypt_failures_per_session_per_minute,
             trusted_proxies: settings.trusted_proxies()?,
         },
         keyring: settings.keyring()?,
         eviction_policy: std::sync::Mutex::new(None),
-        web: web_config(settings),
+        web: web_config(settings)?,
     })
 }
 
 /// The browser logins' settings: the allowed origins include the service's own.
-fn web_config(settings: &Settings) -> crate::state::WebConfig {
+fn web_config(settings: &Settings) -> anyhow::Result<crate::state::WebConfig> {
     let public = settings.server.public_url();
     let mut allowed_origins = settings.web.origins();
     if let Some((_, own)) = &public {
         allowed_origins.push(own.clone());
     }
-    crate::state::WebConfig {
+    Ok(crate::state::WebConfig {
         public_url: public.map(|(url, _)| url),
         allowed_origins,
         open_base: settings.wechat.open_base.trim_end_matches('/').to_owned(),
         secure_cookies: !settings.web.insecure_cookies,
         demo_page: settings.web.demo_page,
-    }
+        state_keys: std::sync::Arc::new(settings.web.state_keys()?),
+    })
 }
 
 /// Builds everything from settings: store, state, servers.

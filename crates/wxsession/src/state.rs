@@ -66,6 +66,8 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// `GET /` serves the demo page (`dev` only).
     pub demo_page: bool,
+    /// The keys that seal a started login into its state cookie.
+    pub state_keys: Arc<crate::domain::keys::KeyRing>,
 }
 
 /// A configured app.
@@ -79,8 +81,11 @@ pub struct AppEntry {
     pub kind: AppKind,
     /// The OAuth scope of its browser logins.
     pub scope: &'static str,
-    /// Permits for WeChat calls in flight on this replica.
+    /// Permits for the logins' WeChat calls in flight on this replica.
     calls: tokio::sync::Semaphore,
+    /// Permits for the other WeChat calls a session makes (phone number, key status): a pool of
+    /// their own, so that they never starve logins.
+    session_calls: tokio::sync::Semaphore,
 }
 
 impl AppEntry {
@@ -92,6 +97,7 @@ impl AppEntry {
             kind: app.kind,
             scope: app.scope,
             calls: tokio::sync::Semaphore::new(max_calls),
+            session_calls: tokio::sync::Semaphore::new(max_calls),
         }
     }
 
@@ -99,6 +105,12 @@ impl AppEntry {
     /// flood of made-up codes cannot queue unbounded work on WeChat (or on this replica).
     pub fn call_permit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
         self.calls.try_acquire().ok()
+    }
+
+    /// A permit for one WeChat call on behalf of a logged-in user (phone number, key status),
+    /// from a pool apart from the logins'.
+    pub fn session_call_permit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.session_calls.try_acquire().ok()
     }
 }
 
@@ -131,6 +143,12 @@ impl AppState {
             Some(app) if !app.kind.has_session_key() => Err(Error::UnsupportedForApp),
             _ => Ok(()),
         }
+    }
+
+    /// Whether `appid`'s sessions live in cookies (browser logins); a cookie holding another
+    /// kind's session is not accepted.
+    pub fn issues_cookies(&self, appid: &str) -> bool {
+        self.apps.get(appid).is_some_and(|app| app.kind.is_web())
     }
 
     /// `expires_in` of a fresh session.

@@ -46,8 +46,11 @@ pub(super) async fn access_token(
     state.count(Counter::OAuthExchange);
     let scope = state.code_scope(&code);
     let openid = openid_for(&appid, &user);
+    // A page opened in Moments' snapshot mode (users named `snapshot…` here): WeChat answers a
+    // virtual openid, marked `is_snapshotuser: 1`, and no unionid.
+    let snapshot = user.starts_with("snapshot");
     // WeChat gives the unionid here unless the user only granted snsapi_base.
-    let unionid = unionid_for(&user).filter(|_| scope != "snsapi_base");
+    let unionid = unionid_for(&user).filter(|_| scope != "snsapi_base" && !snapshot);
     let token = state.grant(Grant {
         openid: openid.clone(),
         user,
@@ -62,6 +65,9 @@ pub(super) async fn access_token(
     });
     if let (Some(unionid), Some(map)) = (unionid, body.as_object_mut()) {
         map.insert("unionid".into(), unionid.into());
+    }
+    if let (true, Some(map)) = (snapshot, body.as_object_mut()) {
+        map.insert("is_snapshotuser".into(), 1.into());
     }
     HttpResponse::Ok().json(body)
 }

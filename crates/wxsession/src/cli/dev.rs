@@ -117,6 +117,10 @@ pub async fn run_dev(options: DevOptions) -> anyhow::Result<()> {
     settings.server.public_url = Some(public_url.clone());
     settings.web.insecure_cookies = true;
     settings.web.demo_page = true;
+    // One process: a state key of its own, made up now.
+    let mut state_key = [0u8; 32];
+    getrandom::fill(&mut state_key).context("the OS random source failed")?;
+    settings.web.dev_state_key = Some(SecretString::from(hex::encode(state_key)));
     settings.wechat.allow_insecure_http = true;
     settings.wechat.timeout_ms = 2000;
     match redis {

@@ -53,6 +53,13 @@ pub enum Error {
     /// A web login's `state` is bad, missing, expired or reused.
     #[error("invalid state")]
     InvalidState,
+    /// WeChat answered a snapshot-mode page's virtual user (`is_snapshotuser: 1`): nobody to
+    /// log in.
+    #[error("snapshot user")]
+    SnapshotUser,
+    /// The user declined at WeChat: no code came back.
+    #[error("access denied")]
+    AccessDenied,
     /// No such user (no key to act on).
     #[error("not found")]
     NotFound,

@@ -8,7 +8,7 @@ use wechat_client::PhoneError;
 use super::credentials::{self, CallError};
 use super::once::{Answer, Done, Purpose, once};
 use super::session::Current;
-use super::{Error, wechat};
+use super::{Error, limits, wechat};
 use crate::metrics::labels::{PhoneResult, WechatApi};
 use crate::state::AppState;
 
@@ -45,6 +45,7 @@ enum Outcome {
 pub async fn lookup(state: &AppState, current: &Current, code: &str) -> Result<Phone, Error> {
     let appid = current.touched.record.appid.as_str();
     let scope = current.id.as_str();
+    limits::phone_lookup(state, &current.id).await?;
     let answer = once(state, Purpose::Phone, scope, code, || {
         ask(state, current, code)
     })
@@ -81,7 +82,7 @@ async fn ask(
     let record = &current.touched.record;
     let (appid, openid) = (record.appid.as_str(), record.openid.as_str());
     let app = state.apps.get(appid).ok_or(Error::UnknownApp)?;
-    let Some(_permit) = app.call_permit() else {
+    let Some(_permit) = app.session_call_permit() else {
         state
             .metrics
             .wechat_calls_refused_total

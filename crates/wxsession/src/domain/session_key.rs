@@ -5,6 +5,8 @@ use secrecy::ExposeSecret as _;
 use wechat_crypto::SessionKey;
 
 use super::credentials::{self, CallError};
+use super::limits;
+use super::session::Current;
 use super::{Error, wechat};
 use crate::metrics::labels::{StoreOp, WechatApi};
 use crate::state::AppState;
@@ -34,11 +36,24 @@ fn failed(appid: &str, err: CallError<wechat_client::Error>) -> Error {
     }
 }
 
-/// Whether WeChat still holds the user's newest key we know (`false`: the client should call
-/// `wx.login` before fetching encrypted data).
-pub async fn status(state: &AppState, appid: &str, openid: &str) -> Result<bool, Error> {
+/// Whether WeChat still holds the newest key we know of the session's user (`false`: the
+/// client should call `wx.login` before fetching encrypted data). Counted against the
+/// session's `key-status` budget, and made with a permit of the app's session-call pool.
+pub async fn status(state: &AppState, current: &Current) -> Result<bool, Error> {
+    let record = &current.touched.record;
+    let (appid, openid) = (record.appid.as_str(), record.openid.as_str());
+    limits::key_status_check(state, &current.id).await?;
+    let app = state.apps.get(appid).ok_or(Error::UnknownApp)?;
     let key = newest_key(state, appid, openid).await?;
     let signature = wechat_crypto::user_state_signature(&key, b"");
+    let Some(_permit) = app.session_call_permit() else {
+        state
+            .metrics
+            .wechat_calls_refused_total
+            .with_label_values(&[appid])
+            .inc();
+        return Err(Error::WechatUnavailable);
+    };
     credentials::call(state, appid, |token| {
         let signature = signature.clone();
         async move {

@@ -14,6 +14,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use sha2::Digest as _;
 use subtle::ConstantTimeEq as _;
 
+use super::cookies;
 use super::error::{ApiError, Code};
 use crate::domain::session::{self, Current};
 use crate::domain::token::Token;
@@ -39,22 +40,48 @@ fn bearer_text(req: &HttpRequest) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// The cookie of a web session (`domain::web`).
-pub const SESSION_COOKIE: &str = "wxs_session";
+/// Whether a method changes nothing (a cookie is sent with it from any site, so only these may
+/// go without an allowed `Origin`).
+fn is_safe(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS")
+}
 
-/// The session token of a request: the bearer header, else the web session cookie. A state
-/// change authenticated by the cookie must come from an allowed origin (`Origin` in
-/// `web.allowed_origins` or the service's own): a cross-site form or script gets `403`, as the
-/// browser would attach the cookie to it.
-fn session_token(req: &HttpRequest, state: &AppState) -> Result<Option<Token>, ApiError> {
-    if let Some(text) = bearer_text(req) {
-        return Ok(Token::parse(text));
+/// Whether the request — or, behind forward auth, the original request it stands for — is a
+/// state change. nginx's `auth_request` subrequest is a `GET` whatever the original method: the
+/// proxy names that in `X-Forwarded-Method` (Traefik, the shipped nginx template) or
+/// `X-Original-Method` (ingress-nginx). A header can only make a request count as a state
+/// change, never the other way round.
+fn is_state_change(req: &HttpRequest) -> bool {
+    if !is_safe(req.method().as_str()) {
+        return true;
     }
-    let Some(cookie) = req.cookie(SESSION_COOKIE) else {
-        return Ok(None);
+    ["x-forwarded-method", "x-original-method"]
+        .into_iter()
+        .flat_map(|name| req.headers().get_all(name))
+        .any(|value| value.to_str().map_or(true, |m| !is_safe(m.trim())))
+}
+
+/// The session token of a request and whether it came in the cookie: the bearer header, else
+/// the web session cookie. A state change authenticated by the cookie must come from an
+/// allowed origin (`Origin` in `web.allowed_origins` or the service's own): a cross-site form
+/// or script gets `403`, as the browser would attach the cookie to it.
+fn session_token(req: &HttpRequest, state: &AppState) -> Result<Bearer, ApiError> {
+    if let Some(text) = bearer_text(req) {
+        return Ok(Bearer {
+            token: Token::parse(text),
+            by_cookie: false,
+        });
+    }
+    let cookie = cookies::SESSION
+        .read(req)
+        .map_err(|_| ApiError::from(Code::InvalidSession))?;
+    let Some(cookie) = cookie else {
+        return Ok(Bearer {
+            token: None,
+            by_cookie: false,
+        });
     };
-    let safe = matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
-    if !safe {
+    if is_state_change(req) {
         let origin = req
             .headers()
             .get(actix_web::http::header::ORIGIN)
@@ -64,25 +91,34 @@ fn session_token(req: &HttpRequest, state: &AppState) -> Result<Option<Token>, A
             return Err(Code::Forbidden.into());
         }
     }
-    Ok(Token::parse(cookie.value()))
+    Ok(Bearer {
+        token: Token::parse(&cookie),
+        by_cookie: true,
+    })
 }
 
 /// The well-formed session token of a request, if any (not yet looked up): the bearer header
 /// or the web session cookie (with the origin check of a state change).
 #[derive(Debug)]
-pub struct Bearer(pub Option<Token>);
+pub struct Bearer {
+    /// The token.
+    pub token: Option<Token>,
+    /// It came in the web session cookie.
+    pub by_cookie: bool,
+}
 
 impl FromRequest for Bearer {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(state(req).and_then(|state| session_token(req, &state).map(Self)))
+        ready(state(req).and_then(|state| session_token(req, &state)))
     }
 }
 
 /// The session of a request: its bearer token or web session cookie, validated in one store
-/// round trip, its idle expiry slid. `401 invalid_session` otherwise.
+/// round trip, its idle expiry slid. `401 invalid_session` otherwise — also for a cookie that
+/// holds the session of an app kind that never issues cookies (a mini-program's bearer token).
 #[derive(Debug)]
 pub struct CurrentSession(pub Current);
 
@@ -93,8 +129,12 @@ impl FromRequest for CurrentSession {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let found = state(req).and_then(|state| Ok((session_token(req, &state)?, state)));
         Box::pin(async move {
-            let (token, state) = found?;
-            Ok(Self(session::authenticate(&state, token).await?))
+            let (bearer, state) = found?;
+            let current = session::authenticate(&state, bearer.token).await?;
+            if bearer.by_cookie && !state.issues_cookies(&current.touched.record.appid) {
+                return Err(Code::InvalidSession.into());
+            }
+            Ok(Self(current))
         })
     }
 }

@@ -10,6 +10,13 @@ use super::{ConfigError, invalid};
 pub struct LimitsSettings {
     /// Logins per client IP per minute, across all replicas.
     pub login_per_ip_per_minute: u64,
+    /// Browser logins per client IP per minute, across all replicas: each start
+    /// (`/v1/web/{appid}/login`) and each callback counts.
+    pub web_login_per_ip_per_minute: u64,
+    /// Phone-number lookups per session per minute, across all replicas.
+    pub phone_lookups_per_session_per_minute: u64,
+    /// `key-status` checks per session per minute, across all replicas.
+    pub key_status_per_session_per_minute: u64,
     /// Failed decrypts per session per minute, across all replicas.
     pub decrypt_failures_per_session_per_minute: u64,
     /// Proxies (IPs or CIDRs) whose `X-Forwarded-For` is believed.
@@ -22,6 +29,11 @@ impl Default for LimitsSettings {
             // Ten a second from one address hurts no carrier NAT and stops a single host from
             // spending the app's WeChat quota with made-up codes.
             login_per_ip_per_minute: 600,
+            web_login_per_ip_per_minute: 600,
+            // A user taps the phone button a few times at most; each lookup is a paid WeChat
+            // call, and each key-status check one more call on the app's quota.
+            phone_lookups_per_session_per_minute: 10,
+            key_status_per_session_per_minute: 10,
             decrypt_failures_per_session_per_minute: 20,
             trusted_proxies: Vec::new(),
         }

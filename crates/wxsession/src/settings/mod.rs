@@ -124,6 +124,19 @@ impl Settings {
                 ),
             ));
         }
+        let state_keys = self.web.state_keys()?;
+        if let Some(web_app) = apps.iter().position(|a| a.kind.is_web())
+            && !state_keys.is_enabled()
+        {
+            return Err(invalid(
+                "web.state_key_files",
+                format!(
+                    "required: apps[{web_app}] is a web app, and a started login is sealed into \
+                     its state cookie under a key every replica shares (32 random bytes, e.g. \
+                     `openssl rand -base64 32 > state.key`)"
+                ),
+            ));
+        }
         self.trusted_proxies()?;
         Ok(())
     }

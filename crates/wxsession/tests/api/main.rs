@@ -26,6 +26,7 @@ mod phone;
 mod process;
 mod sessions;
 mod store;
+mod web_login;
 
 /// Redis topologies and failures: Cluster, Sentinel, AUTH/ACL, TLS, Redis down, Redis full,
 /// and real network partitions (Redis, the simulator).

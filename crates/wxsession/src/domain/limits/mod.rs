@@ -1,5 +1,6 @@
-//! Rate limits shared by every replica through the store: logins per client address and decrypt
-//! failures per session, in fixed one-minute windows.
+//! Rate limits shared by every replica through the store, in fixed one-minute windows: logins
+//! and browser logins per client address; decrypt failures, phone lookups and key-status checks
+//! per session.
 
 use std::net::IpAddr;
 
@@ -22,14 +23,14 @@ fn window() -> (i64, u64) {
     (now / secs, (secs - now.rem_euclid(secs)).unsigned_abs())
 }
 
-/// Counts a login from `ip`; `429` once the minute's budget is spent.
-pub async fn login_attempt(state: &AppState, ip: IpAddr) -> Result<(), Error> {
-    let limit = state.limits.login_per_ip;
+/// Counts one hit of `key`'s fixed one-minute window; `429` once more than `limit` came in it
+/// (0: no limit, nothing counted).
+async fn hit(state: &AppState, kind: &str, subject: &str, limit: u64) -> Result<(), Error> {
     if limit == 0 {
         return Ok(());
     }
     let (index, left) = window();
-    let key = format!("ip:{}:{index}", bucket(ip));
+    let key = format!("{kind}:{subject}:{index}");
     let count = state
         .timed(StoreOp::RateLimit, state.store.hit(&key, WINDOW_SECS))
         .await?;
@@ -37,6 +38,28 @@ pub async fn login_attempt(state: &AppState, ip: IpAddr) -> Result<(), Error> {
         return Err(Error::RateLimited { retry_after: left });
     }
     Ok(())
+}
+
+/// Counts a login from `ip`; `429` once the minute's budget is spent.
+pub async fn login_attempt(state: &AppState, ip: IpAddr) -> Result<(), Error> {
+    hit(state, "ip", &bucket(ip), state.limits.login_per_ip).await
+}
+
+/// Counts a browser login's start or callback from `ip` (one budget for both).
+pub async fn web_login_attempt(state: &AppState, ip: IpAddr) -> Result<(), Error> {
+    hit(state, "wip", &bucket(ip), state.limits.web_login_per_ip).await
+}
+
+/// Counts a phone-number lookup of a session.
+pub async fn phone_lookup(state: &AppState, id: &SessionId) -> Result<(), Error> {
+    let limit = state.limits.phone_lookups_per_session;
+    hit(state, "ph", id.as_str(), limit).await
+}
+
+/// Counts a `key-status` check of a session.
+pub async fn key_status_check(state: &AppState, id: &SessionId) -> Result<(), Error> {
+    let limit = state.limits.key_status_per_session;
+    hit(state, "ks", id.as_str(), limit).await
 }
 
 /// A session's decrypt-failure budget for this minute, checked before an attempt.

@@ -10,6 +10,12 @@ use ipnet::IpNet;
 pub struct Limits {
     /// Logins per client address per minute.
     pub login_per_ip: u64,
+    /// Browser login starts and callbacks per client address per minute.
+    pub web_login_per_ip: u64,
+    /// Phone-number lookups per session per minute.
+    pub phone_lookups_per_session: u64,
+    /// `key-status` checks per session per minute.
+    pub key_status_per_session: u64,
     /// Failed decrypts per session per minute.
     pub decrypt_failures_per_session: u64,
     /// Proxies whose `X-Forwarded-For` is believed.

@@ -19,6 +19,8 @@ pub struct Identity {
     pub unionid: Option<String>,
     /// The mini-program's `session_key`; the other kinds have none.
     pub session_key: Option<SecretString>,
+    /// A snapshot-mode page's virtual user (`is_snapshotuser: 1`): not a person.
+    pub snapshot_user: bool,
 }
 
 /// Exchanges `code` of `appid` at WeChat: one call (two with `userinfo`).
@@ -35,10 +37,20 @@ pub async fn identify(
             openid: session.openid,
             unionid: session.unionid,
             session_key: Some(session.session_key),
+            snapshot_user: false,
         });
     }
     let fut = state.wechat.oauth2_access_token(appid, &app.secret, code);
     let token = call(&state.metrics, WechatApi::OAuth2, fut).await?;
+    if token.snapshot_user {
+        // A virtual openid: no profile to read, no unionid to link.
+        return Ok(Identity {
+            openid: token.openid,
+            unionid: None,
+            session_key: None,
+            snapshot_user: true,
+        });
+    }
     let mut unionid = token.unionid;
     let profile_granted = token
         .scope
@@ -62,5 +74,6 @@ pub async fn identify(
         openid: token.openid,
         unionid,
         session_key: None,
+        snapshot_user: false,
     })
 }

@@ -9,10 +9,12 @@ use secrecy::ExposeSecret as _;
 use wechat_client::{Code2SessionError as Refusal, Error as WxError};
 
 mod answer;
+mod browser;
 mod identify;
 
 use self::answer::Outcome;
 pub use self::answer::{LoginAnswer, UserDataError};
+pub use self::browser::login_for_state;
 pub use self::identify::Identity;
 use self::identify::identify;
 use super::Error;
@@ -23,6 +25,11 @@ use super::user_data::{UserData, count_bad_input};
 use crate::metrics::labels::{ExchangeResult, StoreOp};
 use crate::state::{AppEntry, AppState};
 use crate::store::{NewSession, SessionRecord, UnionAccount};
+
+/// The sealed outcome of a snapshot-mode page's code.
+const SNAPSHOT_USER: &str = "snapshot_user";
+/// The sealed outcome of a browser login the user declined.
+const ACCESS_DENIED: &str = "access_denied";
 
 /// Codes from WeChat are short (32 characters); anything over this many characters is not one.
 const MAX_CODE_LEN: usize = 256;
@@ -74,6 +81,8 @@ async fn replay(state: &AppState, outcome: Outcome) -> Result<LoginAnswer, Error
             return Err(match code.as_str() {
                 "invalid_code" => Error::InvalidCode,
                 "user_blocked" => Error::UserBlocked,
+                SNAPSHOT_USER => Error::SnapshotUser,
+                ACCESS_DENIED => Error::AccessDenied,
                 _ => Error::CodeUsed,
             });
         }
@@ -126,6 +135,12 @@ async fn exchange(state: &AppState, req: &LoginRequest<'_>) -> Result<Exchanged,
         Err(err) => return refused(state, req.appid, &err),
     };
     state.metrics.exchange(req.appid, ExchangeResult::Ok);
+    if session.snapshot_user {
+        return Ok(Done {
+            sealed: Outcome::Failed(SNAPSHOT_USER.to_owned()),
+            fresh: Err(Error::SnapshotUser),
+        });
+    }
     let answer = create(state, req, &session).await?;
     let sealed = Outcome::Session {
         token: answer.session.clone(),

@@ -59,6 +59,42 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Done<T, R>, Error>>,
 {
+    once_with(state, purpose, scope, code, None, work).await
+}
+
+/// [`once`], where a caller that finds the answer already sealed — without having waited for
+/// it — gets `finished()` instead of a replay: the answer is shared by presentations at the
+/// same time only (a browser loading one callback twice), never handed to a later one.
+pub async fn once_while_pending<T, R, F, Fut>(
+    state: &AppState,
+    purpose: Purpose,
+    scope: &str,
+    code: &str,
+    finished: fn() -> Error,
+    work: F,
+) -> Result<Answer<T, R>, Error>
+where
+    T: Serialize + DeserializeOwned,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Done<T, R>, Error>>,
+{
+    once_with(state, purpose, scope, code, Some(finished), work).await
+}
+
+async fn once_with<T, R, F, Fut>(
+    state: &AppState,
+    purpose: Purpose,
+    scope: &str,
+    code: &str,
+    finished: Option<fn() -> Error>,
+    work: F,
+) -> Result<Answer<T, R>, Error>
+where
+    T: Serialize + DeserializeOwned,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Done<T, R>, Error>>,
+{
+    let mut waited = false;
     let seal = CodeSeal::new(purpose, scope, code);
     let lock_ttl = state.code_wait.as_secs().max(1) + 5;
     let deadline = Instant::now() + state.code_wait;
@@ -72,11 +108,15 @@ where
             .await?;
         match claim {
             CodeClaim::Acquired => return run(state, &seal, work).await.map(Answer::Fresh),
+            CodeClaim::Done(_) if !waited && let Some(finished) = finished => {
+                return Err(finished());
+            }
             CodeClaim::Done(sealed) => return open(&seal, &sealed).map(Answer::Replayed),
             CodeClaim::Pending if Instant::now() >= deadline => {
                 return Err(Error::WechatUnavailable);
             }
             CodeClaim::Pending => {
+                waited = true;
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_millis(200));
             }

@@ -19,8 +19,13 @@ pub enum Purpose {
     Login,
     /// A phone-number code (scope: the session that presented it).
     Phone,
-    /// A web login's `state` (scope: the appid); what is sealed is where to return.
+    /// A web login's `state` as the release before 0.2 stored it (scope: the appid); what is
+    /// sealed is where to return. Read only, until those states have expired.
     WebState,
+    /// A web login's callback, single-flighted per `state` (scope: the appid).
+    WebCallback,
+    /// A web login's code, spent once whatever the state presenting it (scope: the appid).
+    WebCode,
 }
 
 impl Purpose {
@@ -30,6 +35,11 @@ impl Purpose {
             Self::Login => ("wxsession/code-seal/v1", "wxsession/code-id/v1"),
             Self::Phone => ("wxsession/phone-seal/v1", "wxsession/phone-id/v1"),
             Self::WebState => ("wxsession/web-state-seal/v1", "wxsession/web-state-id/v1"),
+            Self::WebCallback => (
+                "wxsession/web-callback-seal/v1",
+                "wxsession/web-callback-id/v1",
+            ),
+            Self::WebCode => ("wxsession/web-code-seal/v1", "wxsession/web-code-id/v1"),
         }
     }
 }

@@ -148,6 +148,8 @@ impl From<Error> for ApiError {
             Error::CodeUsed => Code::CodeUsed.into(),
             Error::InvalidSession => Code::InvalidSession.into(),
             Error::UserBlocked => Code::UserBlocked.into(),
+            // The web callback turns it into a redirect; no other route meets one.
+            Error::SnapshotUser | Error::AccessDenied => Code::Forbidden.into(),
             Error::InvalidPhoneCode => Code::InvalidPhoneCode.into(),
             Error::NotFound => Code::NotFound.into(),
             Error::UnsupportedForApp => Code::UnsupportedForApp.into(),

@@ -1,21 +1,19 @@
 //! `/v1/web/…`: browser logins for `website` (QR) and `official_account` apps, and the cookie
-//! logout. The session then lives in the `wxs_session` cookie (HttpOnly, `Secure` except in
-//! `dev`, `SameSite=Lax`), accepted by `/v1/sessions/current`, `/v1/auth` and the logouts.
+//! logout. The session then lives in the `__Host-wxs_session` cookie (HttpOnly, `Secure`,
+//! `SameSite=Lax`; see [`crate::http::cookies`]), accepted by `/v1/sessions/current`, `/v1/auth`
+//! and the logouts.
 
 use std::collections::HashMap;
 
-use actix_web::cookie::{Cookie, SameSite, time::Duration};
 use actix_web::http::header::{CACHE_CONTROL, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, ResponseError as _, web};
 
 use crate::domain::web::{self as browser, Finished, STATE_TTL_SECS};
 use crate::domain::{Error, session};
+use crate::http::cookies::{self, Duplicate};
 use crate::http::error::ApiError;
-use crate::http::extract::{Bearer, SESSION_COOKIE};
+use crate::http::extract::{Bearer, ClientIp};
 use crate::state::AppState;
-
-/// The cookie binding a started login to its browser, sent only to the callback.
-const STATE_COOKIE: &str = "wxs_state";
 
 /// The query string's pairs (the first of a repeated key); never fails.
 fn query(req: &HttpRequest) -> HashMap<String, String> {
@@ -26,30 +24,6 @@ fn query(req: &HttpRequest) -> HashMap<String, String> {
     out
 }
 
-fn cookie(
-    state: &AppState,
-    name: &'static str,
-    value: String,
-    path: String,
-    max_age: i64,
-) -> Cookie<'static> {
-    let mut cookie = Cookie::build(name, value)
-        .path(path)
-        .http_only(true)
-        .secure(state.web.secure_cookies)
-        .same_site(SameSite::Lax)
-        .max_age(Duration::seconds(max_age))
-        .finish();
-    if max_age == 0 {
-        cookie.make_removal();
-    }
-    cookie
-}
-
-fn callback_path(appid: &str) -> String {
-    format!("/v1/web/{appid}/callback")
-}
-
 fn see_other(location: &str) -> actix_web::HttpResponseBuilder {
     let mut res = HttpResponse::SeeOther();
     res.insert_header((LOCATION, location.to_owned()))
@@ -58,28 +32,22 @@ fn see_other(location: &str) -> actix_web::HttpResponseBuilder {
 }
 
 /// `GET /v1/web/{appid}/login?return_to=…`: `302` to WeChat's QR or authorize page, with a
-/// fresh `state` bound to this browser by a cookie.
+/// fresh state sealed into a cookie that binds it to this browser. Nothing is stored.
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
+    client: ClientIp,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let appid = path.into_inner();
-    browser::web_app(&state, &appid)?;
     let q = query(&req);
-    let return_to = browser::check_return_to(&state.web, q.get("return_to").map(String::as_str))?;
-    let started = browser::start(&state, &appid, &return_to).await?;
+    let return_to = q.get("return_to").map(String::as_str);
+    let started = browser::start(&state, &appid, return_to, client.0).await?;
     let ttl = i64::try_from(STATE_TTL_SECS).unwrap_or(600);
     Ok(HttpResponse::Found()
         .insert_header((LOCATION, started.location))
         .insert_header((CACHE_CONTROL, "no-store"))
-        .cookie(cookie(
-            &state,
-            STATE_COOKIE,
-            started.state,
-            callback_path(&appid),
-            ttl,
-        ))
+        .cookie(cookies::STATE.cookie(&state.web, started.cookie, ttl))
         .finish())
 }
 
@@ -88,36 +56,44 @@ pub async fn login(
 pub async fn callback(
     state: web::Data<AppState>,
     req: HttpRequest,
+    client: ClientIp,
     path: web::Path<String>,
 ) -> HttpResponse {
     let appid = path.into_inner();
     let q = query(&req);
-    let bound = req.cookie(STATE_COOKIE);
-    let finished = browser::finish(
-        &state,
-        &appid,
-        q.get("state").map(String::as_str),
-        bound.as_ref().map(Cookie::value),
-        q.get("code").map(String::as_str),
-    )
-    .await;
-    let clear = cookie(
-        &state,
-        STATE_COOKIE,
-        String::new(),
-        callback_path(&appid),
-        0,
-    );
+    let finished = match cookies::STATE.read(&req) {
+        Ok(bound) => {
+            browser::finish(
+                &state,
+                &appid,
+                q.get("state").map(String::as_str),
+                bound.as_deref(),
+                q.get("code").map(String::as_str),
+                client.0,
+            )
+            .await
+        }
+        Err(Duplicate) => Err(Error::InvalidState),
+    };
+    let [clear, clear_legacy] = cookies::STATE.removals(&state.web);
     match finished {
         Ok(Finished::LoggedIn { answer, return_to }) => {
             let lifetime = i64::try_from(state.max_lifetime_secs).unwrap_or(i64::MAX);
-            let session = cookie(&state, SESSION_COOKIE, answer.session, "/".into(), lifetime);
-            see_other(&return_to).cookie(clear).cookie(session).finish()
+            let session = cookies::SESSION.cookie(&state.web, answer.session, lifetime);
+            see_other(&return_to)
+                .cookie(clear)
+                .cookie(clear_legacy)
+                .cookie(session)
+                .finish()
         }
-        Ok(Finished::Declined { return_to }) => see_other(&return_to).cookie(clear).finish(),
+        Ok(Finished::NoSession { return_to }) => see_other(&return_to)
+            .cookie(clear)
+            .cookie(clear_legacy)
+            .finish(),
         Err(err) => {
             let mut res = ApiError::from(err).error_response();
             let _ = res.add_cookie(&clear);
+            let _ = res.add_cookie(&clear_legacy);
             res
         }
     }
@@ -132,13 +108,16 @@ pub async fn logout(
 ) -> Result<HttpResponse, ApiError> {
     let q = query(&req);
     let return_to = browser::check_return_to(&state.web, q.get("return_to").map(String::as_str))?;
-    match session::logout(&state, bearer.0).await {
+    match session::logout(&state, bearer.token).await {
         // Already gone: the browser is logged out all the same.
         Ok(()) | Err(Error::InvalidSession) => {}
         Err(err) => return Err(err.into()),
     }
-    let clear = cookie(&state, SESSION_COOKIE, String::new(), "/".into(), 0);
-    Ok(see_other(&return_to).cookie(clear).finish())
+    let [clear, clear_legacy] = cookies::SESSION.removals(&state.web);
+    Ok(see_other(&return_to)
+        .cookie(clear)
+        .cookie(clear_legacy)
+        .finish())
 }
 
 /// Registers the web routes.

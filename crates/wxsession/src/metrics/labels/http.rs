@@ -11,6 +11,8 @@ labels! {
         InvalidState = "invalid_state",
         /// WeChat refused the code, or failed.
         Failed = "failed",
+        /// A page opened in WeChat Moments' snapshot mode: a virtual user, no session.
+        SnapshotUser = "snapshot_user",
     }
 }
 

@@ -5,6 +5,11 @@ use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 
 use super::{PUBLIC_URL, TestApp};
 
+/// The web session cookie's name.
+pub const SESSION_COOKIE: &str = "__Host-wxs_session";
+/// The web login's state cookie's name.
+pub const STATE_COOKIE: &str = "__Host-wxs_state";
+
 /// The value of cookie `name` set by `res`, and the whole header.
 pub fn set_cookie(res: &reqwest::Response, name: &str) -> Option<(String, String)> {
     res.headers().get_all(SET_COOKIE).iter().find_map(|h| {
@@ -25,7 +30,7 @@ pub fn location(res: &reqwest::Response) -> String {
 
 /// A started web login: the state cookie and where WeChat sent the browser back.
 pub struct Consent {
-    /// The `wxs_state` cookie's value.
+    /// The state cookie's value.
     pub state_cookie: String,
     /// The callback URL on the real address, with `code` (when allowed) and `state`.
     pub callback: String,
@@ -46,7 +51,7 @@ impl TestApp {
     pub async fn web_consent(&self, appid: &str, user: &str, allow: bool) -> Consent {
         let res = self.web_login_start(appid, "/me").await;
         assert_eq!(res.status().as_u16(), 302, "login start");
-        let (state_cookie, _) = set_cookie(&res, "wxs_state").expect("a state cookie");
+        let (state_cookie, _) = set_cookie(&res, STATE_COOKIE).expect("a state cookie");
         let page = location(&res);
         let page = page.split('#').next().unwrap_or_default().to_owned();
         let html = self
@@ -85,7 +90,7 @@ impl TestApp {
     pub async fn web_callback(&self, url: &str, cookie: Option<&str>) -> reqwest::Response {
         let mut req = self.http.get(url);
         if let Some(cookie) = cookie {
-            req = req.header(COOKIE, format!("wxs_state={cookie}"));
+            req = req.header(COOKIE, format!("{STATE_COOKIE}={cookie}"));
         }
         req.send().await.expect("callback")
     }
@@ -97,7 +102,9 @@ impl TestApp {
             .web_callback(&consent.callback, Some(&consent.state_cookie))
             .await;
         assert_eq!(res.status().as_u16(), 303, "callback");
-        set_cookie(&res, "wxs_session").expect("a session cookie").0
+        set_cookie(&res, SESSION_COOKIE)
+            .expect("a session cookie")
+            .0
     }
 
     /// A request with the web session cookie and an `Origin` (or none).
@@ -111,7 +118,7 @@ impl TestApp {
         let mut req = self
             .http
             .request(method, self.url(path))
-            .header(COOKIE, format!("wxs_session={session}"));
+            .header(COOKIE, format!("{SESSION_COOKIE}={session}"));
         if let Some(origin) = origin {
             req = req.header("origin", origin);
         }

@@ -9,7 +9,7 @@ mod sim;
 mod wait;
 
 pub use self::assert::{error_of, expect_error};
-pub use self::browser::{location, set_cookie};
+pub use self::browser::{SESSION_COOKIE, STATE_COOKIE, location, set_cookie};
 pub use self::netns::Netns;
 pub use self::redis_server::{RedisHandle, RedisServer, free_port, keys_with_ttl};
 pub use self::wait::{eventually, port_opens, wait_until};
@@ -133,7 +133,25 @@ pub fn with_every_kind(s: &mut Settings) {
     s.wechat.open_base = s.wechat.api_base.clone();
     s.server.public_url = Some(PUBLIC_URL.into());
     s.web.allowed_origins = vec![ALLOWED_ORIGIN.into()];
+    s.web.state_key_files = vec![state_key_file()];
 }
+
+/// A file holding the web state key every test replica shares.
+pub fn state_key_file() -> std::path::PathBuf {
+    static FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
+        let path = std::env::temp_dir().join(format!(
+            "wxsession-test-state-key-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::write(&path, STATE_KEY).expect("state key file written");
+        path
+    })
+    .clone()
+}
+
+/// The web state key of the tests (hex of 32 bytes).
+pub const STATE_KEY: &str = "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed";
 
 /// A running replica.
 pub struct TestApp {

@@ -33,6 +33,6 @@ pub async fn introspect(current: CurrentSession) -> HttpResponse {
 
 /// Deletes the session: dead on every replica at once.
 pub async fn logout(state: web::Data<AppState>, bearer: Bearer) -> Result<HttpResponse, ApiError> {
-    session::logout(&state, bearer.0).await?;
+    session::logout(&state, bearer.token).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -13,8 +13,7 @@ pub async fn key_status(
     state: web::Data<AppState>,
     current: CurrentSession,
 ) -> Result<HttpResponse, ApiError> {
-    let record = &current.0.touched.record;
-    state.require_session_key(&record.appid)?;
-    let valid = session_key::status(&state, &record.appid, &record.openid).await?;
+    state.require_session_key(&current.0.touched.record.appid)?;
+    let valid = session_key::status(&state, &current.0).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "valid": valid })))
 }
