@@ -139,3 +139,67 @@ async fn decrypt_failure_limit_holds_under_concurrency() {
     let limited = statuses.iter().filter(|s| **s == 429).count();
     assert_eq!((failed, limited), (20, 280), "{statuses:?}");
 }
+
+#[tokio::test]
+async fn phone_lookups_never_starve_logins() {
+    let app = spawn_app_with(|s| s.wechat.max_concurrent_calls_per_app = 2).await;
+    let tokens = [app.token("pia").await, app.token("pim").await];
+    // Two phone lookups that WeChat answers slowly hold the app's session-call permits...
+    let slow = tokens.iter().zip(["pia", "pim"]).map(|(token, user)| {
+        let code = format!("slow:800:{}", crate::helpers::phone_code_for(user));
+        let app = &app;
+        async move { app.phone(token, &code).await.status().as_u16() }
+    });
+    let lookups = join_all(slow);
+    let login = async {
+        let arrived = crate::helpers::eventually(std::time::Duration::from_secs(5), || async {
+            app.env.sim.stats().phone_requests >= 2
+        })
+        .await;
+        assert!(arrived, "both lookups reached WeChat");
+        // ... a third waits for none: it is refused at once ...
+        let third = app
+            .phone(&tokens[0], &crate::helpers::phone_code_for("pia"))
+            .await;
+        expect_error(third, 503, "wechat_unavailable").await;
+        // ... and a login still has its own.
+        app.post_json("/v1/sessions", &json!({"code": code_for("lou")}), None)
+            .await
+            .status()
+            .as_u16()
+    };
+    let (statuses, login) = tokio::join!(lookups, login);
+    assert_eq!(login, 201);
+    assert_eq!(statuses, [200, 200]);
+}
+
+#[tokio::test]
+async fn phone_lookups_and_key_status_checks_are_limited_per_session() {
+    inside_one_minute().await;
+    let app = spawn_app_with(|s| {
+        s.limits.phone_lookups_per_session_per_minute = 2;
+        s.limits.key_status_per_session_per_minute = 2;
+    })
+    .await;
+    let token = app.token("lim").await;
+    for _ in 0..2 {
+        let code = crate::helpers::phone_code_for("lim");
+        assert_eq!(app.phone(&token, &code).await.status().as_u16(), 200);
+        let status = app
+            .get("/v1/sessions/current/key-status", Some(&token))
+            .await;
+        assert_eq!(status.status().as_u16(), 200);
+    }
+    let calls = app.env.sim.stats();
+    let code = crate::helpers::phone_code_for("lim");
+    expect_error(app.phone(&token, &code).await, 429, "rate_limited").await;
+    let status = app
+        .get("/v1/sessions/current/key-status", Some(&token))
+        .await;
+    expect_error(status, 429, "rate_limited").await;
+    assert_eq!(app.env.sim.stats().phone_requests, calls.phone_requests);
+    // Another session of the same user has its own budget.
+    let other = app.token("lim").await;
+    let code = crate::helpers::phone_code_for("lim");
+    assert_eq!(app.phone(&other, &code).await.status().as_u16(), 200);
+}
