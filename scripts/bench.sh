@@ -233,6 +233,7 @@ token_fetches=$(curl -sf "http://127.0.0.1:$mock_port/__sim/stats" | json_field 
 
 echo "5d/7 mobile logins (POST /v1/sessions, sns/oauth2) and whole web logins (QR → callback)" >&2
 # A second service with a mobile app and a website, on the same Redis and simulator.
+openssl rand -base64 32 >"$tmp/state.key"
 cat >"$tmp/apps.toml" <<TOML
 [server]
 bind = "127.0.0.1:$apps_port"
@@ -248,6 +249,9 @@ allow_insecure_http = true
 max_concurrent_calls_per_app = 1024
 [limits]
 login_per_ip_per_minute = 0
+web_login_per_ip_per_minute = 0
+[web]
+state_key_files = ["$tmp/state.key"]
 [[apps]]
 appid = "$mobile_appid"
 kind = "mobile"
