@@ -267,10 +267,10 @@ pub fn document(apps: &Apps<'_>, origins: &[String]) -> Value {
                 "responses": with(errors(&[
                     Code::InvalidRequest, Code::UnknownApp, Code::UnsupportedForApp,
                     Code::StoreUnavailable]),
-                    "302", json!({"description": "To WeChat's page; Set-Cookie: wxs_state"}))
+                    "302", json!({"description": "To WeChat's page; Set-Cookie: __Host-wxs_state (the state, sealed; nothing is stored)"}))
             }},
             "/v1/web/{appid}/callback": { "get": {
-                "summary": "Where WeChat sends the browser back: 303 to return_to with the wxs_session cookie",
+                "summary": "Where WeChat sends the browser back: 303 to return_to with the __Host-wxs_session cookie",
                 "parameters": [appid_param,
                     { "name": "code", "in": "query", "required": false, "schema": { "type": "string" } },
                     { "name": "state", "in": "query", "required": true,
@@ -303,7 +303,7 @@ pub fn document(apps: &Apps<'_>, origins: &[String]) -> Value {
             "securitySchemes": {
                 "bearer": { "type": "http", "scheme": "bearer", "description": "wxs_ + 43 base64url characters" },
                 "admin": { "type": "http", "scheme": "bearer", "description": "the admin token" },
-                "cookie": { "type": "apiKey", "in": "cookie", "name": "wxs_session",
+                "cookie": { "type": "apiKey", "in": "cookie", "name": "__Host-wxs_session",
                     "description": "a web session; state changes need an allowed Origin" }
             },
             "schemas": schemas(apps)
