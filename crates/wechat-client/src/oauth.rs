@@ -82,14 +82,23 @@ impl Client {
         if raw.errcode != 0 {
             return Err(Error::from_errcode(raw.errcode, raw.errmsg).into());
         }
+        let snapshot_user = raw.is_snapshotuser == 1;
         match (raw.openid, raw.access_token) {
+            // A snapshot-mode page's virtual user: WeChat may leave the token empty.
+            (Some(openid), token) if snapshot_user && !openid.is_empty() => Ok(OAuthToken {
+                openid,
+                unionid: None,
+                scope: raw.scope,
+                access_token: SecretString::from(token.unwrap_or_default()),
+                snapshot_user,
+            }),
             (Some(openid), Some(token)) if !openid.is_empty() && !token.is_empty() => {
                 Ok(OAuthToken {
                     openid,
                     unionid: raw.unionid.filter(|u| !u.is_empty()),
                     scope: raw.scope,
                     access_token: SecretString::from(token),
-                    snapshot_user: raw.is_snapshotuser == 1,
+                    snapshot_user,
                 })
             }
             _ => Err(Error::Decode("openid or access_token missing".to_owned()).into()),

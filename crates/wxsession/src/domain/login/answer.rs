@@ -75,3 +75,9 @@ pub(super) enum Outcome {
     /// A final refusal: `invalid_code`, `user_blocked` or `code_used`.
     Failed(String),
 }
+
+/// The sealed outcome of a snapshot-mode page's code.
+pub(super) const SNAPSHOT_USER: &str = "snapshot_user";
+
+/// The sealed outcome of a browser login the user declined.
+pub(super) const ACCESS_DENIED: &str = "access_denied";

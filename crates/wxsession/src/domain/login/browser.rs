@@ -1,8 +1,8 @@
 //! A browser login's callback (website QR, official-account page): single use per state, and
 //! the code spent once whatever the state presenting it.
 
-use super::answer::Outcome;
-use super::{ACCESS_DENIED, Exchanged, LoginAnswer, LoginRequest, exchange, replay};
+use super::answer::{ACCESS_DENIED, Outcome};
+use super::{Exchanged, LoginAnswer, LoginRequest, exchange, replay};
 use crate::domain::Error;
 use crate::domain::once::{ANSWER_TTL_SECS, Answer, CodeSeal, Done, Purpose, once_while_pending};
 use crate::metrics::labels::{ExchangeResult, StoreOp};

@@ -12,7 +12,7 @@ mod answer;
 mod browser;
 mod identify;
 
-use self::answer::Outcome;
+use self::answer::{ACCESS_DENIED, Outcome, SNAPSHOT_USER};
 pub use self::answer::{LoginAnswer, UserDataError};
 pub use self::browser::login_for_state;
 pub use self::identify::Identity;
@@ -25,11 +25,6 @@ use super::user_data::{UserData, count_bad_input};
 use crate::metrics::labels::{ExchangeResult, StoreOp};
 use crate::state::{AppEntry, AppState};
 use crate::store::{NewSession, SessionRecord, UnionAccount};
-
-/// The sealed outcome of a snapshot-mode page's code.
-const SNAPSHOT_USER: &str = "snapshot_user";
-/// The sealed outcome of a browser login the user declined.
-const ACCESS_DENIED: &str = "access_denied";
 
 /// Codes from WeChat are short (32 characters); anything over this many characters is not one.
 const MAX_CODE_LEN: usize = 256;
