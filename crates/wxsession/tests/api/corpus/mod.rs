@@ -126,15 +126,15 @@ pub fn mismatches(case: &Case, got: &Outcome) -> Vec<String> {
     if got.status != status {
         out.push(format!("status {} (expected {status})", got.status));
     }
-    if let Some(code) = case.get("error") {
-        if got.body["error"]["code"].as_str() != Some(code) {
-            out.push(format!("error {} (expected {code})", got.body["error"]));
-        }
+    if let Some(code) = case.get("error")
+        && got.body["error"]["code"].as_str() != Some(code)
+    {
+        out.push(format!("error {} (expected {code})", got.body["error"]));
     }
-    if let Some(location) = case.get("location") {
-        if got.location.as_deref() != Some(location) {
-            out.push(format!("location {:?} (expected {location})", got.location));
-        }
+    if let Some(location) = case.get("location")
+        && got.location.as_deref() != Some(location)
+    {
+        out.push(format!("location {:?} (expected {location})", got.location));
     }
     if let Some(json) = case.get("json") {
         let expected: Value = serde_json::from_str(json).expect("the json header is JSON");
