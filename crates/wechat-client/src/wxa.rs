@@ -16,8 +16,9 @@ pub struct PhoneInfo {
     /// Without the country code.
     #[serde(rename = "purePhoneNumber")]
     pub pure_phone_number: String,
-    /// The country code, as text (`"86"`).
-    #[serde(rename = "countryCode")]
+    /// The country code, as text (`"86"`). WeChat's docs show it as a number (`86`): either
+    /// is read.
+    #[serde(rename = "countryCode", deserialize_with = "text_or_number")]
     pub country_code: String,
     /// Whose app the number was issued for.
     pub watermark: Watermark,
@@ -29,6 +30,20 @@ impl std::fmt::Debug for PhoneInfo {
             .field("country_code", &self.country_code)
             .finish_non_exhaustive()
     }
+}
+
+/// A string, or a number read as its text.
+fn text_or_number<'de, D: serde::Deserializer<'de>>(de: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum TextOrNumber {
+        Text(String),
+        Number(serde_json::Number),
+    }
+    Ok(match TextOrNumber::deserialize(de)? {
+        TextOrNumber::Text(text) => text,
+        TextOrNumber::Number(number) => number.to_string(),
+    })
 }
 
 /// The `watermark` of an answer.

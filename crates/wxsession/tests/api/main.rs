@@ -19,6 +19,8 @@ mod access_token;
 mod admin;
 mod apps;
 mod config;
+/// WeChat's real answers (docs, SDK fixtures, issues) replayed through a stand-in over HTTP.
+mod corpus;
 mod decrypt;
 mod limits;
 mod login;

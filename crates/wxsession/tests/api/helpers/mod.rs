@@ -1,17 +1,20 @@
 //! Test harness: the simulator and the real application on port 0 (here), redis-server
-//! processes (`redis`), error assertions (`assert`), deadlines instead of sleeps (`wait`).
+//! processes (`redis`), error assertions (`assert`), deadlines instead of sleeps (`wait`), a
+//! stand-in WeChat that replays recorded answers (`standin`).
 
 mod assert;
 mod browser;
 mod netns;
 mod redis_server;
 mod sim;
+mod standin;
 mod wait;
 
 pub use self::assert::{error_of, expect_error};
 pub use self::browser::{SESSION_COOKIE, STATE_COOKIE, location, set_cookie};
 pub use self::netns::Netns;
 pub use self::redis_server::{RedisHandle, RedisServer, free_port, keys_with_ttl};
+pub use self::standin::{Answer, StandIn};
 pub use self::wait::{eventually, port_opens, wait_until};
 
 use std::sync::Arc;
