@@ -8,7 +8,8 @@ use wxsession::settings::AppKind;
 use super::mini::spawn;
 use super::{Case, Outcome, replay};
 use crate::helpers::{
-    ALLOWED_ORIGIN, Answer, OFFICIAL_APPID, PUBLIC_URL, StandIn, TestApp, app, location, set_cookie,
+    ALLOWED_ORIGIN, Answer, OFFICIAL_APPID, PUBLIC_URL, SESSION_COOKIE, STATE_COOKIE, StandIn,
+    TestApp, app, location, set_cookie,
 };
 
 /// `sns/userinfo` refusing a snapshot user's token (a recorded answer): the login goes on
@@ -26,6 +27,7 @@ async fn spawn_web(stand_in: &StandIn) -> TestApp {
         s.wechat.open_base = url;
         s.server.public_url = Some(PUBLIC_URL.into());
         s.web.allowed_origins = vec![ALLOWED_ORIGIN.into()];
+        s.web.state_key_files = vec![crate::helpers::state_key_file()];
     })
     .await
 }
@@ -35,7 +37,7 @@ async fn spawn_web(stand_in: &StandIn) -> TestApp {
 async fn web_login(app: &TestApp) -> Outcome {
     let start = app.web_login_start(OFFICIAL_APPID, "/me").await;
     assert_eq!(start.status().as_u16(), 302, "login start");
-    let (cookie, _) = set_cookie(&start, "wxs_state").expect("a state cookie");
+    let (cookie, _) = set_cookie(&start, STATE_COOKIE).expect("a state cookie");
     let page = url::Url::parse(&location(&start)).expect("WeChat's page");
     let state = page
         .query_pairs()
@@ -47,7 +49,7 @@ async fn web_login(app: &TestApp) -> Outcome {
         "/v1/web/{OFFICIAL_APPID}/callback?code={code}&state={state}"
     ));
     let res = app.web_callback(&callback, Some(&cookie)).await;
-    let session = set_cookie(&res, "wxs_session").filter(|(v, _)| !v.is_empty());
+    let session = set_cookie(&res, SESSION_COOKIE).filter(|(v, _)| !v.is_empty());
     let mut outcome = Outcome::of(res).await;
     if let Some((session, _)) = session {
         let me = app
