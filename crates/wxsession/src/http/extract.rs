@@ -147,7 +147,8 @@ impl FromRequest for Admin {
 }
 
 /// The admin credential or one of `admin.credential_readers`: least privilege for the team's
-/// other backends, which may read and invalidate access tokens and nothing else.
+/// other backends, which may read and invalidate access tokens and nothing else, and only of
+/// their apps (`apps`; every app without it): another app's is `403`.
 #[derive(Debug)]
 pub struct CredentialReader {
     /// `admin:<fingerprint>` or `reader:<name>`, for the audit log.
@@ -163,18 +164,21 @@ impl FromRequest for CredentialReader {
             let given = bearer_text(req);
             // Every reader is compared, so that timing does not tell which one matched.
             let reader = given.and_then(|given| {
-                state
-                    .credential_readers
-                    .iter()
-                    .fold(None, |found, (name, token)| {
-                        let matched = same_secret(given, token);
-                        found.or(matched.then_some(name))
-                    })
+                state.credential_readers.iter().fold(None, |found, reader| {
+                    let matched = same_secret(given, &reader.token);
+                    found.or(matched.then_some(reader))
+                })
             });
             match (reader, admin(req, &state)) {
-                (Some(name), _) => Ok(Self {
-                    id: format!("reader:{name}"),
-                }),
+                (Some(reader), _) => {
+                    let appid = req.match_info().get("appid").unwrap_or_default();
+                    if !reader.may_act_on(appid) {
+                        return Err(Code::Forbidden.into());
+                    }
+                    Ok(Self {
+                        id: format!("reader:{}", reader.name),
+                    })
+                }
                 (None, Ok(admin)) => Ok(Self { id: admin.id }),
                 // No admin token configured: readers alone may still be configured.
                 (None, Err(err))
