@@ -137,12 +137,33 @@ fn admin(req: &HttpRequest, state: &AppState) -> Result<Admin, ApiError> {
     }
 }
 
+/// A refused attempt: its audit line (none for a disabled admin API), then its error.
+/// `credential` names what was presented; by default the fingerprint of the bearer token.
+fn refused(
+    req: &HttpRequest,
+    state: &AppState,
+    err: impl Into<ApiError>,
+    credential: Option<String>,
+) -> ApiError {
+    let err = err.into();
+    if err.code() != Code::NotFound {
+        let presented = || bearer_text(req).map(|given| credential_id("refused", given));
+        let credential = credential.or_else(presented);
+        super::caller::refused(req, state, credential.as_deref());
+    }
+    err
+}
+
 impl FromRequest for Admin {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(state(req).and_then(|state| admin(req, &state)))
+        ready(
+            state(req).and_then(|state| {
+                admin(req, &state).map_err(|err| refused(req, &state, err, None))
+            }),
+        )
     }
 }
 
@@ -171,34 +192,33 @@ impl FromRequest for CredentialReader {
             });
             match (reader, admin(req, &state)) {
                 (Some(reader), _) => {
+                    let id = format!("reader:{}", reader.name);
                     let appid = req.match_info().get("appid").unwrap_or_default();
                     if !reader.may_act_on(appid) {
-                        return Err(Code::Forbidden.into());
+                        return Err(refused(req, &state, Code::Forbidden, Some(id)));
                     }
-                    Ok(Self {
-                        id: format!("reader:{}", reader.name),
-                    })
+                    Ok(Self { id })
                 }
                 (None, Ok(admin)) => Ok(Self { id: admin.id }),
                 // No admin token configured: readers alone may still be configured.
                 (None, Err(err))
                     if err.code() == Code::NotFound && !state.credential_readers.is_empty() =>
                 {
-                    Err(if given.is_some() {
+                    let code = if given.is_some() {
                         Code::Forbidden
                     } else {
                         Code::InvalidSession
-                    }
-                    .into())
+                    };
+                    Err(refused(req, &state, code, None))
                 }
-                (None, Err(err)) => Err(err),
+                (None, Err(err)) => Err(refused(req, &state, err, None)),
             }
         }))
     }
 }
 
 /// The client's address as the rate limits see it (`domain::limits::Limits::client_ip`): the
-/// peer, or what trusted proxies say in `X-Forwarded-For`. `None` only without a peer address.
+/// peer, or what trusted proxies say in `X-Forwarded-For` (see `caller::client`).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub Option<IpAddr>);
 
@@ -207,16 +227,6 @@ impl FromRequest for ClientIp {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(state(req).map(|state| {
-            let forwarded: Vec<&str> = req
-                .headers()
-                .get_all("x-forwarded-for")
-                .filter_map(|v| v.to_str().ok())
-                .collect();
-            Self(
-                req.peer_addr()
-                    .map(|peer| state.limits.client_ip(peer.ip(), &forwarded)),
-            )
-        }))
+        ready(state(req).map(|state| Self(super::caller::client(req, &state))))
     }
 }
