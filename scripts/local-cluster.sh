@@ -87,7 +87,8 @@ http {
 }
 NGINX
 nginx -t -q -p "$dir" -c "$dir/nginx.conf"
-nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' &
+# The template logs to stdout (as in the nginx image): into the same file.
+nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' >>"$dir/nginx-access.log" 2>&1 &
 pids+=($!)
 wait_port "$nginx_port"
 base="http://127.0.0.1:$nginx_port"

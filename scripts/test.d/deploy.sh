@@ -2,8 +2,8 @@
 # Offline validation of everything an operator deploys, and the multi-replica proof:
 # docker-compose (compose-spec schema + docker-compose config), the kustomize overlays
 # (Kubernetes 1.30 schemas, strict), Prometheus config, rules and rule unit tests, the Grafana
-# dashboard, the nginx template, the shipped wxsession configs, metric names against a real
-# scrape, and scripts/local-cluster.sh --test.
+# dashboard, the nginx template (rendered, then at work: scripts/check-nginx.py), the shipped
+# wxsession configs, metric names against a real scrape, and scripts/local-cluster.sh --test.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 log() { printf -- '--> %s\n' "$*"; }
@@ -101,6 +101,32 @@ PY
   promtool check rules "$tmp/k8s-rules.yml" >/dev/null
 done
 
+log "k8s/examples (ingress-nginx) against the Kubernetes 1.30 schemas"
+for example in k8s/examples/*.yaml; do
+  "$venv/bin/kubernetes-validate" --strict --quiet -k 1.30.0 "$example"
+done
+"$py" - <<'PY'
+import yaml
+docs = [d for d in yaml.safe_load_all(open("k8s/examples/ingress-nginx.yaml")) if d]
+text = open("k8s/examples/ingress-nginx.yaml").read()
+annotations = lambda d: d["metadata"].get("annotations", {})
+guarded = [d for d in docs if "nginx.ingress.kubernetes.io/auth-url" in annotations(d)]
+assert guarded, "no Ingress behind forward auth"
+for d in guarded:
+    assert annotations(d)["nginx.ingress.kubernetes.io/auth-url"].endswith("/v1/auth"), d
+    assert "X-WX-OpenID" in annotations(d)["nginx.ingress.kubernetes.io/auth-response-headers"]
+# The method and origin reach /v1/auth (ingress-nginx's X-Original-Method, or the snippet's
+# headers), and callbacks are logged without their query string.
+for needle in ("X-Original-Method", "X-Forwarded-Method $request_method", "X-Forwarded-Uri $request_uri",
+               "Origin $http_origin", "~*^/v1/web/[^/]+/callback  $uri", "$wxsession_logged_uri"):
+    assert needle in text, f"k8s/examples/ingress-nginx.yaml lost {needle}"
+for d in docs:
+    for rule in d["spec"]["rules"]:
+        for path in rule["http"]["paths"]:
+            assert path["backend"]["service"]["name"] != "wxsession-admin", "the admin API behind an Ingress"
+print(f"k8s/examples: {len(docs)} objects checked")
+PY
+
 log "Prometheus config, rules and rule unit tests"
 promtool check config deploy/prometheus/prometheus.yml
 (cd deploy/prometheus && promtool test rules alerts.test.yml)
@@ -123,6 +149,13 @@ NGINX_LISTEN=18080 DEMO_LISTEN=127.0.0.1:18088 \
   WXSESSION_SERVERS="server 127.0.0.1:18081; server 127.0.0.1:18082;" render_nginx >"$tmp/wxsession.conf"
 printf 'pid %s/nginx.pid;\nerror_log stderr;\nevents {}\nhttp { include %s/wxsession.conf; }\n' "$tmp" "$tmp" >"$tmp/nginx.conf"
 nginx -t -q -p "$tmp" -c "$tmp/nginx.conf"
+# At work, in front of a stand-in wxsession: forward auth passes the original method, URI and
+# Origin; web-login callbacks are logged without their query string (the code is in it).
+mkdir "$tmp/edge"
+up=$(free_port); edge=$(free_port)
+NGINX_LISTEN="127.0.0.1:$edge" DEMO_LISTEN="127.0.0.1:$(free_port)" \
+  WXSESSION_SERVERS="server 127.0.0.1:$up;" render_nginx >"$tmp/edge/wxsession.conf"
+python3 scripts/check-nginx.py "$tmp/edge" "$up" "$edge"
 
 log "shipped wxsession configs pass check-config"
 cargo build -q -p wxsession

@@ -82,6 +82,7 @@ pub fn build_state(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result
             .collect(),
         admin_token: settings.admin_token()?,
         credential_readers: settings.admin.credential_readers()?,
+        force_refresh_per_day: w.force_refresh_per_app_per_day,
         idle_ttl_secs: settings.session.idle_ttl_secs,
         max_lifetime_secs: settings.session.max_lifetime_secs,
         max_sessions_per_user: settings.session.max_sessions_per_user,

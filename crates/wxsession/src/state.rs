@@ -27,8 +27,10 @@ pub struct AppState {
     pub default_app: Option<String>,
     /// The admin bearer token; `None` disables the admin API.
     pub admin_token: Option<SecretString>,
-    /// Credentials that may read and invalidate access tokens: (name, token).
-    pub credential_readers: Vec<(String, SecretString)>,
+    /// Credentials that may read and invalidate access tokens, each for its apps.
+    pub credential_readers: Vec<crate::settings::ReaderCredential>,
+    /// `force_refresh`es of one app's access_token per UTC day, across the fleet.
+    pub force_refresh_per_day: u64,
     /// Metrics.
     pub metrics: Metrics,
     /// Sliding idle TTL.

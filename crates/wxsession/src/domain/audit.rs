@@ -1,5 +1,6 @@
 //! The audit trail of admin actions: one structured line (`kind = "audit"`) and one count per
-//! action, whatever its outcome. Credentials appear as their fingerprint, never themselves.
+//! action, whatever its outcome — a refused credential included. Credentials appear as their
+//! fingerprint, never themselves.
 
 use std::net::IpAddr;
 
@@ -12,7 +13,8 @@ use crate::metrics::labels::{AdminAction, AdminOutcome};
 pub struct Audit<'a> {
     /// What was asked.
     pub action: AdminAction,
-    /// The credential's fingerprint, when one was accepted.
+    /// Who asked: the accepted credential (`admin:<fingerprint>`, `reader:<name>`), or the
+    /// fingerprint of a refused one (`refused:<fingerprint>`); never a token.
     pub credential: Option<&'a str>,
     /// The target app.
     pub appid: &'a str,
@@ -22,6 +24,8 @@ pub struct Audit<'a> {
     pub unionid: Option<&'a str>,
     /// The client's address.
     pub client: Option<IpAddr>,
+    /// The request's id, to find its access-log line and error body.
+    pub request_id: Option<&'a str>,
 }
 
 impl Audit<'_> {
@@ -42,6 +46,7 @@ impl Audit<'_> {
             unionid = self.unionid.and_then(valid),
             credential = self.credential,
             client = self.client.map(|ip| ip.to_string()),
+            request_id = self.request_id,
             "admin action"
         );
     }

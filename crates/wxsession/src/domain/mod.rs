@@ -81,6 +81,13 @@ pub enum Error {
     /// WeChat is unreachable, failing or busy, or the app's calls are at their bound.
     #[error("WeChat unavailable")]
     WechatUnavailable,
+    /// The app's `force_refresh` budget for the UTC day is spent; retry after this many
+    /// seconds (the next day).
+    #[error("force_refresh budget spent")]
+    ForceRefreshSpent {
+        /// Seconds to the next UTC day.
+        retry_after: u64,
+    },
     /// WeChat did not answer in time.
     #[error("WeChat timeout")]
     WechatTimeout,

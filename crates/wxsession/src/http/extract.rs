@@ -177,17 +177,39 @@ fn admin(req: &HttpRequest, state: &AppState) -> Result<Admin, ApiError> {
     }
 }
 
+/// A refused attempt: its audit line (none for a disabled admin API), then its error.
+/// `credential` names what was presented; by default the fingerprint of the bearer token.
+fn refused(
+    req: &HttpRequest,
+    state: &AppState,
+    err: impl Into<ApiError>,
+    credential: Option<String>,
+) -> ApiError {
+    let err = err.into();
+    if err.code() != Code::NotFound {
+        let presented = || bearer_text(req).map(|given| credential_id("refused", given));
+        let credential = credential.or_else(presented);
+        super::caller::refused(req, state, credential.as_deref());
+    }
+    err
+}
+
 impl FromRequest for Admin {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(state(req).and_then(|state| admin(req, &state)))
+        ready(
+            state(req).and_then(|state| {
+                admin(req, &state).map_err(|err| refused(req, &state, err, None))
+            }),
+        )
     }
 }
 
 /// The admin credential or one of `admin.credential_readers`: least privilege for the team's
-/// other backends, which may read and invalidate access tokens and nothing else.
+/// other backends, which may read and invalidate access tokens and nothing else, and only of
+/// their apps (`apps`; every app without it): another app's is `403`.
 #[derive(Debug)]
 pub struct CredentialReader {
     /// `admin:<fingerprint>` or `reader:<name>`, for the audit log.
@@ -203,38 +225,40 @@ impl FromRequest for CredentialReader {
             let given = bearer_text(req);
             // Every reader is compared, so that timing does not tell which one matched.
             let reader = given.and_then(|given| {
-                state
-                    .credential_readers
-                    .iter()
-                    .fold(None, |found, (name, token)| {
-                        let matched = same_secret(given, token);
-                        found.or(matched.then_some(name))
-                    })
+                state.credential_readers.iter().fold(None, |found, reader| {
+                    let matched = same_secret(given, &reader.token);
+                    found.or(matched.then_some(reader))
+                })
             });
             match (reader, admin(req, &state)) {
-                (Some(name), _) => Ok(Self {
-                    id: format!("reader:{name}"),
-                }),
+                (Some(reader), _) => {
+                    let id = format!("reader:{}", reader.name);
+                    let appid = req.match_info().get("appid").unwrap_or_default();
+                    if !reader.may_act_on(appid) {
+                        return Err(refused(req, &state, Code::Forbidden, Some(id)));
+                    }
+                    Ok(Self { id })
+                }
                 (None, Ok(admin)) => Ok(Self { id: admin.id }),
                 // No admin token configured: readers alone may still be configured.
                 (None, Err(err))
                     if err.code() == Code::NotFound && !state.credential_readers.is_empty() =>
                 {
-                    Err(if given.is_some() {
+                    let code = if given.is_some() {
                         Code::Forbidden
                     } else {
                         Code::InvalidSession
-                    }
-                    .into())
+                    };
+                    Err(refused(req, &state, code, None))
                 }
-                (None, Err(err)) => Err(err),
+                (None, Err(err)) => Err(refused(req, &state, err, None)),
             }
         }))
     }
 }
 
 /// The client's address as the rate limits see it (`domain::limits::Limits::client_ip`): the
-/// peer, or what trusted proxies say in `X-Forwarded-For`. `None` only without a peer address.
+/// peer, or what trusted proxies say in `X-Forwarded-For` (see `caller::client`).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub Option<IpAddr>);
 
@@ -243,16 +267,6 @@ impl FromRequest for ClientIp {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(state(req).map(|state| {
-            let forwarded: Vec<&str> = req
-                .headers()
-                .get_all("x-forwarded-for")
-                .filter_map(|v| v.to_str().ok())
-                .collect();
-            Self(
-                req.peer_addr()
-                    .map(|peer| state.limits.client_ip(peer.ip(), &forwarded)),
-            )
-        }))
+        ready(state(req).map(|state| Self(super::caller::client(req, &state))))
     }
 }

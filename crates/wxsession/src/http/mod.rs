@@ -3,6 +3,7 @@
 //! client sees; [`extract`] says who is asking.
 
 pub mod body;
+pub mod caller;
 pub mod cookies;
 pub mod error;
 pub mod extract;

@@ -120,6 +120,7 @@ impl Application {
                     App::new()
                         .app_data(state.clone())
                         .app_data(deadline)
+                        .app_data(super::caller::AdminListener)
                         .wrap(from_fn(middleware::observe))
                         .configure(super::configure_admin)
                         .default_service(web::to(super::not_found))

@@ -7,7 +7,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::secrets::{read_secret_file, redact_opt};
-use super::{ConfigError, invalid};
+use super::{App, ConfigError, invalid};
 
 /// `[admin]`
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
@@ -34,6 +34,29 @@ pub struct CredentialReaderSettings {
     /// A file holding its bearer token.
     #[serde(default)]
     pub token_file: Option<PathBuf>,
+    /// The apps whose access_token it may read and invalidate; absent: every app.
+    #[serde(default)]
+    pub apps: Option<Vec<String>>,
+}
+
+/// A credential reader as the service uses it.
+#[derive(Debug, Clone)]
+pub struct ReaderCredential {
+    /// Its name, for the audit log.
+    pub name: String,
+    /// Its bearer token.
+    pub token: SecretString,
+    /// The apps it may act on; `None`: every app.
+    pub apps: Option<Vec<String>>,
+}
+
+impl ReaderCredential {
+    /// Whether it may read and invalidate `appid`'s access_token.
+    pub fn may_act_on(&self, appid: &str) -> bool {
+        self.apps
+            .as_ref()
+            .is_none_or(|apps| apps.iter().any(|a| a == appid))
+    }
 }
 
 impl AdminSettings {
@@ -45,9 +68,9 @@ impl AdminSettings {
         self.credential_readers().map(|_| ())
     }
 
-    /// The credential readers: (name, token).
-    pub fn credential_readers(&self) -> Result<Vec<(String, SecretString)>, ConfigError> {
-        let mut readers: Vec<(String, SecretString)> = Vec::new();
+    /// The credential readers, their tokens resolved.
+    pub fn credential_readers(&self) -> Result<Vec<ReaderCredential>, ConfigError> {
+        let mut readers: Vec<ReaderCredential> = Vec::new();
         for (i, reader) in self.credential_readers.iter().enumerate() {
             let key = |field: &str| format!("admin.credential_readers[{i}].{field}");
             if !crate::domain::ids::is_valid_id(&reader.name) {
@@ -56,7 +79,7 @@ impl AdminSettings {
                     "must be 1-64 characters of A-Z a-z 0-9 _ -",
                 ));
             }
-            if readers.iter().any(|(name, _)| *name == reader.name) {
+            if readers.iter().any(|r| r.name == reader.name) {
                 return Err(invalid(
                     key("name"),
                     format!("duplicate name {}", reader.name),
@@ -70,9 +93,34 @@ impl AdminSettings {
             if token.expose_secret().len() < 16 {
                 return Err(invalid(key("token"), "must be at least 16 characters"));
             }
-            readers.push((reader.name.clone(), token));
+            if reader.apps.as_ref().is_some_and(Vec::is_empty) {
+                return Err(invalid(
+                    key("apps"),
+                    "empty: list the appids it may read, or leave it out for every app",
+                ));
+            }
+            readers.push(ReaderCredential {
+                name: reader.name.clone(),
+                token,
+                apps: reader.apps.clone(),
+            });
         }
         Ok(readers)
+    }
+
+    /// Every appid a reader is scoped to is a configured app (a typo would refuse it forever).
+    pub(super) fn validate_reader_apps(&self, apps: &[App]) -> Result<(), ConfigError> {
+        for (i, reader) in self.credential_readers.iter().enumerate() {
+            for appid in reader.apps.iter().flatten() {
+                if !apps.iter().any(|a| a.appid == *appid) {
+                    return Err(invalid(
+                        format!("admin.credential_readers[{i}].apps"),
+                        format!("{appid} is not a configured app"),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The admin token, when the admin API is enabled.

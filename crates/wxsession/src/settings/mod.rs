@@ -18,7 +18,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-pub use self::admin::{AdminSettings, CredentialReaderSettings};
+pub use self::admin::{AdminSettings, CredentialReaderSettings, ReaderCredential};
 pub use self::apps::{AccessTokenMode, App, AppKind, AppSettings, OAuthScope};
 pub use self::limits::LimitsSettings;
 pub use self::secrets::redact_url_text;
@@ -112,6 +112,7 @@ impl Settings {
         self.admin.validate()?;
         self.web.validate()?;
         let apps = self.apps()?;
+        self.admin.validate_reader_apps(&apps)?;
         if let Some(web_app) = apps.iter().position(|a| a.kind.is_web())
             && self.server.public_url.is_none()
         {

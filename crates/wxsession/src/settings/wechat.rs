@@ -23,6 +23,9 @@ pub struct WechatSettings {
     pub max_concurrent_calls_per_app: usize,
     /// Allow `http://` for `api_base` (the simulator); production WeChat is `https` only.
     pub allow_insecure_http: bool,
+    /// `force_refresh`es of an app's access_token per UTC day, across the fleet (WeChat
+    /// allows 20 a day in its own day); past them a refused token is `503` until the next day.
+    pub force_refresh_per_app_per_day: u64,
 }
 
 impl Default for WechatSettings {
@@ -35,6 +38,7 @@ impl Default for WechatSettings {
             retries: 2,
             max_concurrent_calls_per_app: 64,
             allow_insecure_http: false,
+            force_refresh_per_app_per_day: 10,
         }
     }
 }
@@ -65,6 +69,12 @@ impl WechatSettings {
         }
         positive("wechat.timeout_ms", self.timeout_ms)?;
         positive("wechat.connect_timeout_ms", self.connect_timeout_ms)?;
+        if self.force_refresh_per_app_per_day > 20 {
+            return Err(invalid(
+                "wechat.force_refresh_per_app_per_day",
+                "must be at most 20 (WeChat's own daily limit)",
+            ));
+        }
         if self.retries > 10 {
             return Err(invalid("wechat.retries", "must be at most 10"));
         }

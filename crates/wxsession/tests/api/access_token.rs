@@ -18,6 +18,7 @@ fn with_reader(s: &mut Settings) {
         name: "orders".into(),
         token: Some(SecretString::from(READER)),
         token_file: None,
+        apps: None,
     }];
 }
 

@@ -4,7 +4,8 @@ use futures::future::join_all;
 use serde_json::json;
 
 use crate::helpers::{
-    ADMIN_TOKEN, APPID, Env, code_for, expect_error, spawn_app, spawn_app_with, spawn_on,
+    ADMIN_TOKEN, APPID, Env, OTHER_APPID, OTHER_SECRET, code_for, expect_error, read_log,
+    serve_with, sigterm, spawn_app, spawn_app_with, spawn_on,
 };
 
 #[tokio::test]
@@ -137,4 +138,107 @@ async fn admin_routes_move_to_their_own_listener() {
         .await
         .expect("sent");
     expect_error(res, 404, "not_found").await;
+}
+
+const BILLING: &str = "billing-reader-token-0123456789";
+const WRONG: &str = "not-a-reader-token-at-all-42";
+
+/// L2: every attempt on the admin listener is an audit line, refused ones too, written before
+/// the body is read; it names the request id, the socket peer as the client (the listener
+/// believes no `X-Forwarded-For`, even from a trusted proxy) and a refused credential by its
+/// fingerprint, never by itself.
+#[tokio::test]
+async fn refused_admin_attempts_are_audited_before_the_body_is_read() {
+    let env = Env::new();
+    let tables = format!(
+        r#"
+[[apps]]
+appid = "{OTHER_APPID}"
+secret = "{OTHER_SECRET}"
+
+[limits]
+trusted_proxies = ["127.0.0.1"]
+
+[[admin.credential_readers]]
+name = "billing"
+token = "{BILLING}"
+apps = ["{OTHER_APPID}"]
+"#
+    );
+    let mut server = serve_with(&env, 2, true, &tables);
+    let admin = server.admin_address.clone().expect("admin listener");
+    let http = reqwest::Client::new();
+    let openid = wechat_mock::openid_for(APPID, "audited");
+    let invalidate = format!("{admin}/v1/admin/apps/{APPID}/access-token/invalidate");
+    let attempts = [
+        (
+            "audit-ok-1",
+            http.delete(format!(
+                "{admin}/v1/admin/apps/{APPID}/users/{openid}/sessions"
+            ))
+            .bearer_auth(ADMIN_TOKEN),
+            200,
+        ),
+        // A wrong credential and a body that is not JSON: refused for the credential.
+        (
+            "audit-wrong-2",
+            http.post(&invalidate).bearer_auth(WRONG),
+            403,
+        ),
+        ("audit-none-3", http.post(&invalidate), 401),
+        // A reader outside its apps.
+        (
+            "audit-scope-4",
+            http.get(format!("{admin}/v1/admin/apps/{APPID}/access-token"))
+                .bearer_auth(BILLING),
+            403,
+        ),
+    ];
+    for (id, request, status) in attempts {
+        let res = request
+            .header("x-request-id", id)
+            .header("x-forwarded-for", "198.51.100.77")
+            .header("content-type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(res.status().as_u16(), status, "{id}");
+    }
+    sigterm(&server.child);
+    server.child.wait().expect("exit");
+    let log = read_log(&server.log);
+    let audit = |id: &str| -> serde_json::Value {
+        let lines: Vec<serde_json::Value> = log
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["kind"] == "audit" && v["request_id"] == id)
+            .collect();
+        assert_eq!(lines.len(), 1, "one audit line for {id}: {log}");
+        lines[0].clone()
+    };
+    let ok = audit("audit-ok-1");
+    assert_eq!(ok["outcome"], "ok");
+    assert_eq!(ok["action"], "revoke_user_sessions");
+    let wrong = audit("audit-wrong-2");
+    assert_eq!(wrong["action"], "invalidate_access_token");
+    assert_eq!(wrong["outcome"], "denied");
+    assert_eq!(wrong["appid"], APPID);
+    assert_eq!(
+        wrong["credential"],
+        wxsession::http::extract::credential_id("refused", WRONG).as_str()
+    );
+    let none = audit("audit-none-3");
+    assert_eq!(none["outcome"], "denied");
+    assert!(none["credential"].is_null(), "{none}");
+    let scope = audit("audit-scope-4");
+    assert_eq!(scope["action"], "read_access_token");
+    assert_eq!(scope["outcome"], "denied");
+    assert_eq!(scope["credential"], "reader:billing");
+    for line in [&ok, &wrong, &none, &scope] {
+        assert_eq!(line["client"], "127.0.0.1", "{line}");
+    }
+    for secret in [ADMIN_TOKEN, BILLING, WRONG] {
+        assert!(!log.contains(secret), "a token in the log");
+    }
 }

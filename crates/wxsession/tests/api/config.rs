@@ -180,6 +180,19 @@ fn invalid_configs_name_the_key() {
             "[wechat]\nopen_base=\"http://open.example\"\n[[apps]]\nappid=\"wxa\"\nsecret=\"s\"\n",
             "wechat.open_base",
         ),
+        (
+            "[wechat]\nforce_refresh_per_app_per_day = 21\n[[apps]]\nappid=\"wxa\"\nsecret=\"s\"\n",
+            "wechat.force_refresh_per_app_per_day",
+        ),
+        // A reader scoped to an app that is not configured (a typo) or to none at all.
+        (
+            "[[admin.credential_readers]]\nname=\"orders\"\ntoken=\"orders-token-0123456789\"\napps=[\"wxb\"]\n[[apps]]\nappid=\"wxa\"\nsecret=\"s\"\n",
+            "admin.credential_readers[0].apps",
+        ),
+        (
+            "[[admin.credential_readers]]\nname=\"orders\"\ntoken=\"orders-token-0123456789\"\napps=[]\n[[apps]]\nappid=\"wxa\"\nsecret=\"s\"\n",
+            "admin.credential_readers[0].apps",
+        ),
     ];
     for (toml, key) in cases {
         let (ok, _, err) = check(toml, &[]);

@@ -16,6 +16,7 @@ mod contract {
 }
 
 mod access_token;
+mod access_token_bounds;
 mod admin;
 mod apps;
 mod config;

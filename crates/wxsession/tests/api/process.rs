@@ -1,102 +1,10 @@
 //! The real binary as a process: logs never carry secrets, SIGTERM drains in-flight requests.
 
-use std::io::Read as _;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::helpers::{ADMIN_TOKEN, APPID, Env, SECRET, code_for, free_port};
-
-struct Serve {
-    child: Child,
-    pub address: String,
-    _dir: tempfile::TempDir,
-    log: std::path::PathBuf,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(env: &Env, shutdown_secs: u64) -> Serve {
-    let dir = tempfile::tempdir().expect("dir");
-    let port = free_port();
-    let secret_file = dir.path().join("secret");
-    std::fs::write(&secret_file, format!("{SECRET}\n")).expect("secret");
-    let config = dir.path().join("wxsession.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"
-[server]
-bind = "127.0.0.1:{port}"
-shutdown_timeout_secs = {shutdown_secs}
-workers = 2
-
-[store]
-url = "{url}"
-key_prefix = "{prefix}"
-
-[wechat]
-api_base = "{api}"
-allow_insecure_http = true
-
-[admin]
-token = "{ADMIN_TOKEN}"
-
-[[apps]]
-appid = "{APPID}"
-secret_file = "{secret}"
-"#,
-            url = env.redis.url(),
-            prefix = env.prefix,
-            api = env.sim.url,
-            secret = secret_file.display(),
-        ),
-    )
-    .expect("config");
-    let log = dir.path().join("out.log");
-    let out = std::fs::File::create(&log).expect("log file");
-    let child = Command::new(env!("CARGO_BIN_EXE_wxsession"))
-        .args(["serve", "--config"])
-        .arg(&config)
-        .env("RUST_LOG", "debug")
-        .stdout(out.try_clone().expect("dup"))
-        .stderr(out)
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("wxsession starts");
-    assert!(
-        crate::helpers::port_opens(port, Duration::from_secs(20)),
-        "wxsession did not start"
-    );
-    Serve {
-        child,
-        address: format!("http://127.0.0.1:{port}"),
-        _dir: dir,
-        log,
-    }
-}
-
-fn sigterm(child: &Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-}
-
-fn read_log(path: &std::path::Path) -> String {
-    let mut text = String::new();
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_to_string(&mut text))
-        .expect("log readable");
-    text
-}
+use crate::helpers::{ADMIN_TOKEN, APPID, Env, SECRET, code_for, read_log, serve, sigterm};
 
 #[tokio::test]
 async fn logs_of_a_full_flow_hold_no_secret() {

@@ -1,5 +1,6 @@
 //! Fetching an app's token from WeChat: one refresher per app across the fleet (a store lock),
-//! `force_refresh` only for a token WeChat just refused, at most once per app per 30 s.
+//! `force_refresh` only for a token WeChat just refused, at most once per app per 30 s and
+//! `wechat.force_refresh_per_app_per_day` times per app per UTC day (a fleet-wide counter).
 
 use std::sync::Arc;
 
@@ -18,6 +19,8 @@ use crate::store::timed::Timed;
 const REFRESH_MARGIN_SECS: u64 = 300;
 /// `force_refresh` at most once per app in this many seconds (WeChat allows 20 a day).
 const FORCE_BUDGET_SECS: u64 = 30;
+/// One UTC day.
+const DAY_SECS: u64 = 86_400;
 
 /// What a refresh needs, owned, so that it can run in the background.
 pub(super) struct Refresher {
@@ -29,6 +32,7 @@ pub(super) struct Refresher {
     secret: SecretString,
     mode: AccessTokenMode,
     lock_ttl_secs: u64,
+    force_per_day: u64,
 }
 
 /// How long the store keeps a token WeChat gave for `expires_in` seconds.
@@ -52,6 +56,7 @@ impl Refresher {
             secret: app.secret.clone(),
             mode: app.access_token,
             lock_ttl_secs: state.code_wait.as_secs() + 1,
+            force_per_day: state.force_refresh_per_day,
         }
     }
 
@@ -134,6 +139,7 @@ impl Refresher {
                 tracing::warn!(appid = %self.appid, "the access_token is refused and force_refresh was used less than 30 s ago");
                 return Err(Error::WechatUnavailable);
             }
+            self.spend_force_budget().await?;
             fetched = self.fetch(true).await?;
         }
         let ttl = store_ttl(fetched.expires_in);
@@ -148,6 +154,28 @@ impl Refresher {
             token: fetched.token,
             expires_in: ttl,
         })
+    }
+
+    /// Counts one `force_refresh` against the app's budget for the UTC day, shared by the
+    /// fleet; past it, refused until the next day. Each UTC day holds at most the budget, so any
+    /// day of WeChat's (whatever its time zone) holds at most twice the budget.
+    async fn spend_force_budget(&self) -> Result<(), Error> {
+        let now = crate::domain::clock::now_unix().unsigned_abs();
+        let (day, left) = (now / DAY_SECS, DAY_SECS - now % DAY_SECS);
+        let key = format!("at-force:{}:{day}", self.appid);
+        let used = self
+            .timed
+            .run(StoreOp::AccessToken, self.store.hit(&key, DAY_SECS))
+            .await?;
+        if used > self.force_per_day {
+            tracing::warn!(
+                appid = %self.appid,
+                budget = self.force_per_day,
+                "the access_token is refused and today's force_refresh budget is spent"
+            );
+            return Err(Error::ForceRefreshSpent { retry_after: left });
+        }
+        Ok(())
     }
 
     async fn fetch(&self, force: bool) -> Result<wechat_client::AccessToken, Error> {

@@ -162,6 +162,10 @@ impl From<Error> for ApiError {
             },
             Error::WechatError => Code::WechatError.into(),
             Error::WechatUnavailable => Code::WechatUnavailable.into(),
+            Error::ForceRefreshSpent { retry_after } => Self {
+                retry_after: Some(retry_after),
+                ..Code::WechatUnavailable.into()
+            },
             Error::WechatTimeout => Code::WechatTimeout.into(),
             Error::StoreUnavailable => Code::StoreUnavailable.into(),
             Error::StoreFull => Code::StoreFull.into(),

@@ -1,10 +1,12 @@
 //! Test harness: the simulator and the real application on port 0 (here), redis-server
-//! processes (`redis`), error assertions (`assert`), deadlines instead of sleeps (`wait`), a
-//! stand-in WeChat that replays recorded answers (`standin`).
+//! processes (`redis`), the real binary as a process (`process`), error assertions
+//! (`assert`), deadlines instead of sleeps (`wait`), a stand-in WeChat that replays recorded
+//! answers (`standin`).
 
 mod assert;
 mod browser;
 mod netns;
+mod process;
 mod redis_server;
 mod sim;
 mod standin;
@@ -13,6 +15,7 @@ mod wait;
 pub use self::assert::{error_of, expect_error};
 pub use self::browser::{SESSION_COOKIE, STATE_COOKIE, location, set_cookie};
 pub use self::netns::Netns;
+pub use self::process::{read_log, serve, serve_with, sigterm};
 pub use self::redis_server::{RedisHandle, RedisServer, free_port, keys_with_ttl};
 pub use self::standin::{Answer, StandIn};
 pub use self::wait::{eventually, port_opens, wait_until};

@@ -6,35 +6,24 @@ use secrecy::ExposeSecret as _;
 use serde::Deserialize;
 
 use super::audited;
-use crate::domain::audit::Audit;
 use crate::domain::{Error, credentials};
 use crate::http::body::Json;
+use crate::http::caller::Caller;
 use crate::http::error::ApiError;
-use crate::http::extract::{ClientIp, CredentialReader};
+use crate::http::extract::CredentialReader;
 use crate::metrics::labels::AdminAction;
 use crate::state::AppState;
-
-fn audit(action: AdminAction, appid: &str, client: ClientIp) -> Audit<'_> {
-    Audit {
-        action,
-        credential: None,
-        appid,
-        openid: None,
-        unionid: None,
-        client: client.0,
-    }
-}
 
 /// `GET /v1/admin/apps/{appid}/access-token`: `{"access_token", "expires_in"}`.
 pub async fn read(
     state: web::Data<AppState>,
-    reader: Result<CredentialReader, ApiError>,
-    client: ClientIp,
+    reader: CredentialReader,
+    caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let appid = path.into_inner();
-    let audit = audit(AdminAction::ReadAccessToken, &appid, client);
-    let token = audited(&state, audit, reader.map(|r| r.id), || {
+    let audit = caller.audit(AdminAction::ReadAccessToken, &appid);
+    let token = audited(&state, audit, &reader.id, || {
         credentials::get(&state, &appid)
     })
     .await?;
@@ -52,21 +41,22 @@ pub struct Refused {
     access_token: Option<String>,
 }
 
-/// `POST /v1/admin/apps/{appid}/access-token/invalidate`: compare-and-invalidate; `204`.
+/// `POST /v1/admin/apps/{appid}/access-token/invalidate`: compare-and-invalidate; `204`. The
+/// credential comes before the body: a refused one is answered without reading it.
 pub async fn invalidate(
     state: web::Data<AppState>,
-    reader: Result<CredentialReader, ApiError>,
-    client: ClientIp,
+    reader: CredentialReader,
+    caller: Caller,
     path: web::Path<String>,
     body: Json<Refused>,
 ) -> Result<HttpResponse, ApiError> {
     let appid = path.into_inner();
-    let audit = audit(AdminAction::InvalidateAccessToken, &appid, client);
+    let audit = caller.audit(AdminAction::InvalidateAccessToken, &appid);
     let token = body
         .0
         .access_token
         .filter(|t| !t.is_empty() && t.len() <= 1024);
-    audited(&state, audit, reader.map(|r| r.id), || async {
+    audited(&state, audit, &reader.id, || async {
         let token = token.ok_or_else(|| Error::InvalidInput("access_token is required".into()))?;
         credentials::invalidate(&state, &appid, &token).await
     })

@@ -6,19 +6,16 @@ use serde::Serialize;
 use super::audited;
 use crate::domain::audit::Audit;
 use crate::domain::unions;
+use crate::http::caller::Caller;
 use crate::http::error::ApiError;
-use crate::http::extract::{Admin, ClientIp};
+use crate::http::extract::Admin;
 use crate::metrics::labels::AdminAction;
 use crate::state::AppState;
 
-fn audit(action: AdminAction, unionid: &str, client: ClientIp) -> Audit<'_> {
+fn audit<'a>(caller: &'a Caller, action: AdminAction, unionid: &'a str) -> Audit<'a> {
     Audit {
-        action,
-        credential: None,
-        appid: "",
-        openid: None,
         unionid: Some(unionid),
-        client: client.0,
+        ..caller.audit(action, "")
     }
 }
 
@@ -33,13 +30,13 @@ struct Account {
 /// `GET /v1/admin/unions/{unionid}`: the person's accounts and live sessions.
 pub async fn read(
     state: web::Data<AppState>,
-    admin: Result<Admin, ApiError>,
-    client: ClientIp,
+    admin: Admin,
+    caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let unionid = path.into_inner();
-    let audit = audit(AdminAction::ReadUnion, &unionid, client);
-    let person = audited(&state, audit, admin.map(|a| a.id), || {
+    let audit = audit(&caller, AdminAction::ReadUnion, &unionid);
+    let person = audited(&state, audit, &admin.id, || {
         unions::person(&state, &unionid)
     })
     .await?;
@@ -63,13 +60,13 @@ pub async fn read(
 /// `DELETE /v1/admin/unions/{unionid}/sessions`: logs the person out of every app.
 pub async fn revoke_all(
     state: web::Data<AppState>,
-    admin: Result<Admin, ApiError>,
-    client: ClientIp,
+    admin: Admin,
+    caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let unionid = path.into_inner();
-    let audit = audit(AdminAction::RevokeUnionSessions, &unionid, client);
-    let revoked = audited(&state, audit, admin.map(|a| a.id), || {
+    let audit = audit(&caller, AdminAction::RevokeUnionSessions, &unionid);
+    let revoked = audited(&state, audit, &admin.id, || {
         unions::revoke(&state, &unionid)
     })
     .await?;

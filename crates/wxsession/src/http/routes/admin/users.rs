@@ -5,33 +5,30 @@ use actix_web::{HttpResponse, web};
 use super::audited;
 use crate::domain::audit::Audit;
 use crate::domain::{session, session_key};
+use crate::http::caller::Caller;
 use crate::http::error::ApiError;
-use crate::http::extract::{Admin, ClientIp};
+use crate::http::extract::Admin;
 use crate::metrics::labels::AdminAction;
 use crate::state::AppState;
 
-fn audit<'a>(action: AdminAction, path: &'a (String, String), client: ClientIp) -> Audit<'a> {
+fn audit<'a>(caller: &'a Caller, action: AdminAction, path: &'a (String, String)) -> Audit<'a> {
     Audit {
-        action,
-        credential: None,
-        appid: &path.0,
         openid: Some(&path.1),
-        unionid: None,
-        client: client.0,
+        ..caller.audit(action, &path.0)
     }
 }
 
 /// `DELETE /v1/admin/apps/{appid}/users/{openid}/sessions`: revokes every session of the user.
 pub async fn revoke_all(
     state: web::Data<AppState>,
-    admin: Result<Admin, ApiError>,
-    client: ClientIp,
+    admin: Admin,
+    caller: Caller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let path = path.into_inner();
-    let audit = audit(AdminAction::RevokeUserSessions, &path, client);
+    let audit = audit(&caller, AdminAction::RevokeUserSessions, &path);
     let (appid, openid) = (&path.0, &path.1);
-    let revoked = audited(&state, audit, admin.map(|a| a.id), || {
+    let revoked = audited(&state, audit, &admin.id, || {
         session::revoke_user(&state, appid, openid)
     })
     .await?;
@@ -42,14 +39,14 @@ pub async fn revoke_all(
 /// `resetUserSessionKey`; the new key becomes the user's newest.
 pub async fn reset_session_key(
     state: web::Data<AppState>,
-    admin: Result<Admin, ApiError>,
-    client: ClientIp,
+    admin: Admin,
+    caller: Caller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let path = path.into_inner();
-    let audit = audit(AdminAction::ResetSessionKey, &path, client);
+    let audit = audit(&caller, AdminAction::ResetSessionKey, &path);
     let (appid, openid) = (&path.0, &path.1);
-    audited(&state, audit, admin.map(|a| a.id), || {
+    audited(&state, audit, &admin.id, || {
         session_key::reset(&state, appid, openid)
     })
     .await?;

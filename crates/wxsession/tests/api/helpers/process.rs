@@ -1,0 +1,120 @@
+//! The real binary as a process (`wxsession serve`), its stdout and stderr in a file, for the
+//! tests that read its log lines or signal it.
+
+use std::io::Read as _;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use super::{ADMIN_TOKEN, APPID, Env, SECRET, free_port, port_opens};
+
+/// A running `wxsession serve`, killed on drop.
+pub struct Serve {
+    pub child: Child,
+    pub address: String,
+    /// The admin listener, when [`serve_with`] was given `admin_bind = true`.
+    pub admin_address: Option<String>,
+    _dir: tempfile::TempDir,
+    pub log: std::path::PathBuf,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `wxsession serve` with one app and the admin token, logging at debug level.
+pub fn serve(env: &Env, shutdown_secs: u64) -> Serve {
+    serve_with(env, shutdown_secs, false, "")
+}
+
+/// [`serve`], with the admin API on a listener of its own when `admin_bind`, and `tables`
+/// (TOML tables other than `[server]`, `[store]`, `[wechat]` and `[admin]`, or arrays of tables
+/// such as `[[admin.credential_readers]]`) appended to the configuration.
+pub fn serve_with(env: &Env, shutdown_secs: u64, admin_bind: bool, tables: &str) -> Serve {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let admin_port = admin_bind.then(free_port);
+    let admin_line = admin_port.map_or(String::new(), |p| {
+        format!("admin_bind = \"127.0.0.1:{p}\"\n")
+    });
+    let secret_file = dir.path().join("secret");
+    std::fs::write(&secret_file, format!("{SECRET}\n")).expect("secret");
+    let config = dir.path().join("wxsession.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[server]
+bind = "127.0.0.1:{port}"
+shutdown_timeout_secs = {shutdown_secs}
+workers = 2
+{admin_line}
+[store]
+url = "{url}"
+key_prefix = "{prefix}"
+
+[wechat]
+api_base = "{api}"
+allow_insecure_http = true
+
+[admin]
+token = "{ADMIN_TOKEN}"
+
+[[apps]]
+appid = "{APPID}"
+secret_file = "{secret}"
+
+{tables}
+"#,
+            url = env.redis.url(),
+            prefix = env.prefix,
+            api = env.sim.url,
+            secret = secret_file.display(),
+        ),
+    )
+    .expect("config");
+    let log = dir.path().join("out.log");
+    let out = std::fs::File::create(&log).expect("log file");
+    let child = Command::new(env!("CARGO_BIN_EXE_wxsession"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("RUST_LOG", "debug")
+        .stdout(out.try_clone().expect("dup"))
+        .stderr(out)
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("wxsession starts");
+    for port in std::iter::once(port).chain(admin_port) {
+        assert!(
+            port_opens(port, Duration::from_secs(20)),
+            "wxsession did not start"
+        );
+    }
+    Serve {
+        child,
+        address: format!("http://127.0.0.1:{port}"),
+        admin_address: admin_port.map(|p| format!("http://127.0.0.1:{p}")),
+        _dir: dir,
+        log,
+    }
+}
+
+/// Sends SIGTERM.
+pub fn sigterm(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+/// Everything the process wrote so far.
+pub fn read_log(path: &std::path::Path) -> String {
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_to_string(&mut text))
+        .expect("log readable");
+    text
+}
