@@ -83,12 +83,7 @@ async fn ask(
     let (appid, openid) = (record.appid.as_str(), record.openid.as_str());
     let app = state.apps.get(appid).ok_or(Error::UnknownApp)?;
     let Some(_permit) = app.session_call_permit() else {
-        state
-            .metrics
-            .wechat_calls_refused_total
-            .with_label_values(&[appid])
-            .inc();
-        return Err(Error::WechatUnavailable);
+        return Err(super::wechat::refused_call(&state.metrics, appid));
     };
     let result = credentials::call(state, appid, |token| async move {
         let fut = state.wechat.get_phone_number(&token, code, openid);

@@ -47,12 +47,7 @@ pub async fn status(state: &AppState, current: &Current) -> Result<bool, Error> 
     let key = newest_key(state, appid, openid).await?;
     let signature = wechat_crypto::user_state_signature(&key, b"");
     let Some(_permit) = app.session_call_permit() else {
-        state
-            .metrics
-            .wechat_calls_refused_total
-            .with_label_values(&[appid])
-            .inc();
-        return Err(Error::WechatUnavailable);
+        return Err(super::wechat::refused_call(&state.metrics, appid));
     };
     credentials::call(state, appid, |token| {
         let signature = signature.clone();

@@ -8,6 +8,16 @@ use wechat_client::{Code2SessionError, Error, PhoneError};
 use crate::metrics::Metrics;
 use crate::metrics::labels::{WechatApi, WechatResult};
 
+/// A WeChat call refused here because `appid`'s calls are at their bound: counted, and
+/// `WechatUnavailable` for the client.
+pub fn refused_call(metrics: &Metrics, appid: &str) -> crate::domain::Error {
+    metrics
+        .wechat_calls_refused_total
+        .with_label_values(&[appid])
+        .inc();
+    crate::domain::Error::WechatUnavailable
+}
+
 /// What an error of a WeChat call counts as.
 pub trait Classify {
     /// The `result` label.

@@ -111,12 +111,10 @@ type Exchanged = Done<Outcome, Result<LoginAnswer, Error>>;
 /// final refusal is sealed like a session.
 async fn exchange(state: &AppState, req: &LoginRequest<'_>) -> Result<Exchanged, Error> {
     let Some(permit) = req.app.call_permit() else {
-        state
-            .metrics
-            .wechat_calls_refused_total
-            .with_label_values(&[req.appid])
-            .inc();
-        return Err(Error::WechatUnavailable);
+        return Err(crate::domain::wechat::refused_call(
+            &state.metrics,
+            req.appid,
+        ));
     };
     let started = Instant::now();
     let result = identify(state, req.appid, req.app, req.code).await;
