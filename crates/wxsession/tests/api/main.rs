@@ -9,6 +9,7 @@ mod helpers;
 /// metrics.
 mod contract {
     mod bad_input;
+    mod connections;
     mod errors;
     mod metrics;
     mod openapi;
