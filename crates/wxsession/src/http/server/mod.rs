@@ -16,6 +16,7 @@ mod listener;
 use self::listener::Timeouts;
 use super::body::ReadDeadline;
 use super::middleware;
+use super::openapi::Served;
 use crate::metrics::Audience;
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -86,6 +87,10 @@ impl Application {
                 App::new()
                     .app_data(api_state.clone())
                     .app_data(deadline)
+                    .app_data(Served {
+                        admin: admin_here,
+                        metrics: metrics_here,
+                    })
                     .wrap(from_fn(middleware::observe))
                     .configure(|cfg| super::configure(cfg, admin_here))
                     .configure(|cfg| {
