@@ -21,6 +21,7 @@ mod admin;
 mod apps;
 mod config;
 mod decrypt;
+mod demo;
 mod limits;
 mod login;
 mod phone;
