@@ -21,6 +21,7 @@ fn simulator() -> RunningMock {
             })
             .collect(),
         base_latency: Duration::ZERO,
+        callbacks: vec!["https://site.example/cb".into()],
         ..MockConfig::default()
     })
     .start(([127, 0, 0, 1], 0).into())

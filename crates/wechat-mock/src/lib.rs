@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod callbacks;
 mod codes;
 mod routes;
 mod state;

@@ -27,6 +27,9 @@ pub struct MockConfig {
     pub base_latency: Duration,
     /// The lifetime of access tokens (`expires_in`); zero means WeChat's 7200 s.
     pub token_ttl: Duration,
+    /// The URLs under which a consent page may send the browser back (WeChat's registered
+    /// callback domain, narrowed to a path), e.g. `{public_url}/v1/web/`; none: no redirect.
+    pub callbacks: Vec<String>,
 }
 
 /// Counters, for tests that must prove how often WeChat was called.
@@ -79,6 +82,7 @@ pub(crate) struct State {
     /// Random per simulator: the session key a code yields is derived from it.
     seed: [u8; 32],
     pub(crate) token_ttl: Duration,
+    pub(crate) callbacks: crate::callbacks::Callbacks,
     requests: AtomicU64,
     exchanges: AtomicU64,
     counters: [AtomicU64; 7],
@@ -124,6 +128,7 @@ fn digest_id(parts: &[&str]) -> String {
 impl State {
     pub(crate) fn new(config: MockConfig) -> Self {
         Self {
+            callbacks: crate::callbacks::Callbacks::new(&config.callbacks),
             secrets: config
                 .apps
                 .into_iter()

@@ -1,7 +1,8 @@
 //! `connect/qrconnect` (a website's QR login) and `connect/oauth2/authorize` (an official
 //! account's page inside WeChat) as real HTML pages: a person picks a simulated user and presses
 //! Allow or Deny; the browser then goes to `redirect_uri` with `code` and `state`, or with
-//! `state` alone when denied — as WeChat does after the scan or the tap.
+//! `state` alone when denied — as WeChat does after the scan or the tap — and only under a
+//! registered callback ([`crate::callbacks`]). No page may be framed.
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
@@ -56,14 +57,23 @@ fn escape(text: &str) -> String {
         .collect()
 }
 
+/// An HTML page that no other site may frame (the Allow button is worth clickjacking).
+fn html(mut res: actix_web::HttpResponseBuilder, body: String) -> HttpResponse {
+    res.content_type("text/html; charset=utf-8")
+        .insert_header(("x-frame-options", "DENY"))
+        .insert_header(("content-security-policy", "frame-ancestors 'none'"))
+        .body(body)
+}
+
 fn error_page(message: &str) -> HttpResponse {
-    HttpResponse::BadRequest()
-        .content_type("text/html; charset=utf-8")
-        .body(format!(
+    html(
+        HttpResponse::BadRequest(),
+        format!(
             "<!doctype html><html><head><meta charset=\"utf-8\"><title>WeChat error</title></head>\
              <body><h1>WeChat (simulated)</h1><p id=\"error\">{}</p></body></html>",
             escape(message)
-        ))
+        ),
+    )
 }
 
 /// Checks an authorize request the way WeChat would before showing anything.
@@ -87,6 +97,9 @@ fn check(state: &State, page: Page, q: &AuthorizeQuery) -> Result<url::Url, &'st
         .and_then(|u| url::Url::parse(u).ok())
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .ok_or("redirect_uri must be an absolute http(s) URL (10003)")?;
+    if !state.callbacks.admit(&uri) {
+        return Err("redirect_uri is not under a registered callback (10003)");
+    }
     Ok(uri)
 }
 
@@ -128,9 +141,7 @@ pub(super) async fn page(
         h_scope = hidden("scope", &q.scope),
         h_state = hidden("state", &q.state),
     );
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(body)
+    html(HttpResponse::Ok(), body)
 }
 
 #[derive(Deserialize)]

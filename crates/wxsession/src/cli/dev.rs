@@ -104,6 +104,8 @@ pub async fn run_dev(options: DevOptions) -> anyhow::Result<()> {
             })
             .collect(),
         base_latency: Duration::ZERO,
+        // The consent pages send browsers back to this service's web-login callbacks only.
+        callbacks: vec![format!("{public_url}/v1/web/")],
         ..MockConfig::default()
     })
     .start(mock_bind)

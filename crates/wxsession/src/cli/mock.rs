@@ -9,7 +9,12 @@ use wechat_mock::{MockApp, MockConfig, MockWechat};
 use super::dev::{DEMO_APPID, DEMO_SECRET};
 
 /// Runs the simulator alone until SIGINT/SIGTERM.
-pub async fn run_mock(bind: SocketAddr, apps: &[String], latency_ms: u64) -> anyhow::Result<()> {
+pub async fn run_mock(
+    bind: SocketAddr,
+    apps: &[String],
+    latency_ms: u64,
+    callbacks: Vec<String>,
+) -> anyhow::Result<()> {
     let apps = if apps.is_empty() {
         vec![MockApp {
             appid: DEMO_APPID.into(),
@@ -41,6 +46,7 @@ pub async fn run_mock(bind: SocketAddr, apps: &[String], latency_ms: u64) -> any
     let mock = MockWechat::new(MockConfig {
         apps,
         base_latency: Duration::from_millis(latency_ms),
+        callbacks,
         ..MockConfig::default()
     })
     .start(bind)

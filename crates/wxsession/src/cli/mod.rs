@@ -78,6 +78,10 @@ pub enum Command {
         /// Latency added to every jscode2session answer.
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
+        /// A URL under which the consent pages may send browsers back, e.g.
+        /// `https://login.example.com/v1/web/`; repeatable. Default: none (no page redirects).
+        #[arg(long = "callback", value_name = "URL")]
+        callbacks: Vec<String>,
         /// Log format.
         #[arg(long, value_enum, default_value = "text")]
         log_format: LogFormat,
@@ -130,10 +134,11 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             bind,
             apps,
             latency_ms,
+            callbacks,
             log_format,
         } => {
             let _log = crate::telemetry::init(log_format);
-            mock::run_mock(bind, &apps, latency_ms).await
+            mock::run_mock(bind, &apps, latency_ms, callbacks).await
         }
     }
 }

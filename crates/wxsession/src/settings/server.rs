@@ -1,4 +1,4 @@
-//! `[server]`: listeners, read deadline, shutdown.
+//! `[server]`: listeners, read deadline, keep-alive, connection bound, shutdown.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,8 +15,14 @@ pub struct ServerSettings {
     /// Optional separate listener for the admin API; when set, admin routes answer 404 on
     /// `bind`.
     pub admin_bind: Option<String>,
-    /// How long a client has to send a request's head, and again its body (`408` after).
+    /// How long a client has to send each request's head (the first on a connection and every
+    /// later one), and again its body (`408` after).
     pub request_read_timeout_ms: u64,
+    /// How long an idle keep-alive connection is kept open between requests.
+    pub keep_alive_secs: u64,
+    /// Open connections per replica on the API listener; past it, new connections wait in the
+    /// listen backlog. Split evenly between the workers (actix counts per worker).
+    pub max_connections: usize,
     /// How long in-flight requests get after SIGTERM.
     pub shutdown_timeout_secs: u64,
     /// HTTP worker threads; default: one per core.
@@ -34,6 +40,8 @@ impl Default for ServerSettings {
             metrics_bind: None,
             admin_bind: None,
             request_read_timeout_ms: 10_000,
+            keep_alive_secs: 5,
+            max_connections: 25_000,
             shutdown_timeout_secs: 20,
             workers: None,
             public_url: None,
@@ -54,6 +62,10 @@ impl ServerSettings {
             "server.request_read_timeout_ms",
             self.request_read_timeout_ms,
         )?;
+        positive("server.keep_alive_secs", self.keep_alive_secs)?;
+        if self.max_connections == 0 {
+            return Err(invalid("server.max_connections", "must be greater than 0"));
+        }
         if self.workers == Some(0) {
             return Err(invalid("server.workers", "must be at least 1"));
         }

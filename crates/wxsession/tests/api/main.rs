@@ -9,6 +9,7 @@ mod helpers;
 /// metrics.
 mod contract {
     mod bad_input;
+    mod connections;
     mod errors;
     mod metrics;
     mod openapi;
@@ -23,6 +24,7 @@ mod config;
 /// WeChat's real answers (docs, SDK fixtures, issues) replayed through a stand-in over HTTP.
 mod corpus;
 mod decrypt;
+mod demo;
 mod limits;
 mod login;
 mod phone;

@@ -79,13 +79,51 @@ pub struct Apps<'a> {
     pub keyed: Vec<&'a str>,
     /// Websites and official accounts.
     pub web: Vec<&'a str>,
+    /// Name no appid (the lists above are empty): appids are plain strings in the document.
+    pub redacted: bool,
 }
 
-/// The document for the configured apps, with the origins `return_to` may lead to.
-pub fn document(apps: &Apps<'_>, origins: &[String]) -> Value {
+/// What the listener serving the document serves besides the public API.
+#[derive(Debug, Clone, Copy)]
+pub struct Served {
+    /// The admin API (no `server.admin_bind`).
+    pub admin: bool,
+    /// `/metrics` (no `server.metrics_bind`).
+    pub metrics: bool,
+}
+
+impl Served {
+    /// The one listener of a replica with neither `admin_bind` nor `metrics_bind`.
+    pub const ALL: Self = Self {
+        admin: true,
+        metrics: true,
+    };
+}
+
+/// The document for the configured apps, with the origins `return_to` may lead to, listing what
+/// `served` says the listener serves.
+pub fn document(apps: &Apps<'_>, origins: &[String], served: Served) -> Value {
+    let mut doc = full_document(apps, origins);
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        paths.retain(|path, _| {
+            (served.admin || !path.starts_with("/v1/admin/"))
+                && (served.metrics || path != "/metrics")
+        });
+    }
+    if !served.admin
+        && let Some(schemes) = doc
+            .pointer_mut("/components/securitySchemes")
+            .and_then(Value::as_object_mut)
+    {
+        schemes.remove("admin");
+    }
+    doc
+}
+
+fn full_document(apps: &Apps<'_>, origins: &[String]) -> Value {
     let bearer = json!([{ "bearer": [] }, { "cookie": [] }]);
     // An empty enum is no schema: with no web app configured, every appid is a 400.
-    let web_appid = if apps.web.is_empty() {
+    let web_appid = if apps.web.is_empty() || apps.redacted {
         json!({ "type": "string" })
     } else {
         json!({ "type": "string", "enum": apps.web })
@@ -311,8 +349,20 @@ pub fn document(apps: &Apps<'_>, origins: &[String]) -> Value {
     })
 }
 
-/// Serves the document.
-pub async fn serve(state: actix_web::web::Data<crate::state::AppState>) -> HttpResponse {
+/// Serves the document. The public listener of a replica with an admin listener names no appid
+/// and no allowed origin: that listener is reachable by anyone, the list of apps is not theirs.
+pub async fn serve(
+    state: actix_web::web::Data<crate::state::AppState>,
+    req: actix_web::HttpRequest,
+) -> HttpResponse {
+    let served = req.app_data::<Served>().copied().unwrap_or(Served::ALL);
+    if !served.admin {
+        let apps = Apps {
+            redacted: true,
+            ..Apps::default()
+        };
+        return HttpResponse::Ok().json(document(&apps, &[], served));
+    }
     let mut sorted: Vec<(&str, crate::settings::AppKind)> = state
         .apps
         .iter()
@@ -331,6 +381,7 @@ pub async fn serve(state: actix_web::web::Data<crate::state::AppState>) -> HttpR
         login: pick(|k| !k.is_web()),
         keyed: pick(crate::settings::AppKind::has_session_key),
         web: pick(crate::settings::AppKind::is_web),
+        redacted: false,
     };
-    HttpResponse::Ok().json(document(&apps, &state.web.allowed_origins))
+    HttpResponse::Ok().json(document(&apps, &state.web.allowed_origins, served))
 }

@@ -101,9 +101,20 @@ pub(super) fn schemas(apps: &Apps<'_>) -> Value {
             json!({ "oneOf": variants })
         };
     // Who logs in here (mini-programs, mobile apps), and who may send user data (mini-programs).
-    let login_appid = json!({ "type": "string", "enum":
-        if apps.login.is_empty() { &apps.all } else { &apps.login } });
-    let keyed_appid = json!({ "type": "string", "enum": apps.keyed });
+    // Redacted: any string, and both shapes offered.
+    let one_of = |list: &[&str]| {
+        if apps.redacted {
+            json!({ "type": "string" })
+        } else {
+            json!({ "type": "string", "enum": list })
+        }
+    };
+    let login_appid = one_of(if apps.login.is_empty() {
+        &apps.all
+    } else {
+        &apps.login
+    });
+    let keyed_appid = one_of(&apps.keyed);
     let plain_base = [("code", &code), ("appid", &login_appid)];
     let keyed_base = [("code", &code), ("appid", &keyed_appid)];
     // With one app the appid may be omitted; with several it is required.
@@ -123,7 +134,7 @@ pub(super) fn schemas(apps: &Apps<'_>) -> Value {
         },
         "LoginRequest": shapes(
             Some(&plain_base[..]),
-            (!apps.keyed.is_empty()).then_some(&keyed_base[..]),
+            (apps.redacted || !apps.keyed.is_empty()).then_some(&keyed_base[..]),
             login_required,
         ),
         "DecryptRequest": shapes(None, Some(&[]), &[]),

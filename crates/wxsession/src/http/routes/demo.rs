@@ -35,6 +35,9 @@ pub async fn page(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header(("cache-control", "no-store"))
+        // No other site may frame it (its buttons log in and out).
+        .insert_header(("x-frame-options", "DENY"))
+        .insert_header(("content-security-policy", "frame-ancestors 'none'"))
         .body(include_str!("demo.html").replace("{{BUTTONS}}", &buttons))
 }
 

@@ -79,6 +79,7 @@ impl Env {
             })
             .collect(),
             base_latency: Duration::ZERO,
+            callbacks: vec![format!("{PUBLIC_URL}/v1/web/")],
             ..MockConfig::default()
         })
         .start(([127, 0, 0, 1], 0).into())

@@ -1,16 +1,22 @@
 //! The HTTP servers of one replica: the API listener, and the metrics and admin listeners when
-//! the settings give them their own addresses.
+//! the settings give them their own addresses. Every listener closes a connection whose request
+//! head (first or later) is not complete within `server.request_read_timeout_ms` ([`head_deadline`]).
 
 use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
 use anyhow::Context as _;
 
+mod head_deadline;
+mod listener;
+
+use self::listener::Timeouts;
 use super::body::ReadDeadline;
 use super::middleware;
+use super::openapi::Served;
 use crate::metrics::Audience;
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -69,75 +75,70 @@ impl Application {
         let admin_port = port_of(admin_listener.as_ref())?;
         let (metrics_here, admin_here) = (metrics_port.is_none(), admin_port.is_none());
         let deadline = ReadDeadline(Duration::from_millis(server.request_read_timeout_ms));
-        let shutdown = server.shutdown_timeout_secs;
+        let timeouts = Timeouts::of(server);
         let api_state = state.clone();
         let demo = state.web.demo_page;
-        let mut api = HttpServer::new(move || {
-            App::new()
-                .app_data(api_state.clone())
-                .app_data(deadline)
-                .wrap(from_fn(middleware::observe))
-                .configure(|cfg| super::configure(cfg, admin_here))
-                .configure(|cfg| {
-                    if demo {
-                        super::configure_demo(cfg);
-                    }
-                    if metrics_here {
-                        super::configure_metrics(cfg, Audience::Public);
-                    }
-                })
-                .default_service(web::to(super::not_found))
-        })
-        .client_request_timeout(deadline.0)
-        .shutdown_timeout(shutdown)
-        .max_connection_rate(4096)
-        .backlog(4096);
-        if let Some(workers) = server.workers {
-            api = api.workers(workers);
-        }
-        let api = api.listen(listener)?.run();
+        let api = listener::listen(
+            listener::server(server, server.workers),
+            "api",
+            listener,
+            timeouts,
+            move || {
+                App::new()
+                    .app_data(api_state.clone())
+                    .app_data(deadline)
+                    .app_data(Served {
+                        admin: admin_here,
+                        metrics: metrics_here,
+                    })
+                    .wrap(from_fn(middleware::observe))
+                    .configure(|cfg| super::configure(cfg, admin_here))
+                    .configure(|cfg| {
+                        if demo {
+                            super::configure_demo(cfg);
+                        }
+                        if metrics_here {
+                            super::configure_metrics(cfg, Audience::Public);
+                        }
+                    })
+                    .default_service(web::to(super::not_found))
+            },
+        )?
+        .run();
+        // The other listeners: one worker each; only the API server answers signals, these stop
+        // with it (below).
+        let extra_server = || listener::server(server, Some(1)).disable_signals();
         let mut extra = Vec::new();
         if let Some(listener) = metrics_listener {
             let state = state.clone();
+            let factory = move || {
+                App::new()
+                    .app_data(state.clone())
+                    .configure(|cfg| super::configure_metrics(cfg, Audience::Operator))
+                    .default_service(web::to(super::not_found))
+            };
             extra.push(
-                HttpServer::new(move || {
-                    App::new()
-                        .app_data(state.clone())
-                        .configure(|cfg| super::configure_metrics(cfg, Audience::Operator))
-                        .default_service(web::to(super::not_found))
-                })
-                .workers(1)
-                .shutdown_timeout(shutdown)
-                // Only the API server answers signals; these stop with it (below).
-                .disable_signals()
-                .listen(listener)?
-                .run(),
+                listener::listen(extra_server(), "metrics", listener, timeouts, factory)?.run(),
             );
         }
         if let Some(listener) = admin_listener {
+            let factory = move || {
+                App::new()
+                    .app_data(state.clone())
+                    .app_data(deadline)
+                    .app_data(super::caller::AdminListener)
+                    .wrap(from_fn(middleware::observe))
+                    .configure(super::configure_admin)
+                    .default_service(web::to(super::not_found))
+            };
             extra.push(
-                HttpServer::new(move || {
-                    App::new()
-                        .app_data(state.clone())
-                        .app_data(deadline)
-                        .app_data(super::caller::AdminListener)
-                        .wrap(from_fn(middleware::observe))
-                        .configure(super::configure_admin)
-                        .default_service(web::to(super::not_found))
-                })
-                .client_request_timeout(deadline.0)
-                .workers(1)
-                .shutdown_timeout(shutdown)
-                // Only the API server answers signals; these stop with it (below).
-                .disable_signals()
-                .listen(listener)?
-                .run(),
+                listener::listen(extra_server(), "admin", listener, timeouts, factory)?.run(),
             );
         }
         Ok(Self {
             api,
             extra,
-            shutdown: Duration::from_secs(shutdown),
+            shutdown: Duration::from_secs(server.shutdown_timeout_secs),
             port,
             metrics_port,
             admin_port,
