@@ -33,3 +33,42 @@ for l in sys.stdin:
     if m.get("reason") == "compiler-artifact" and m["target"]["name"] == name and m.get("executable"):
         print(m["executable"])' "$1" | tail -n1
 }
+
+# Installs the Debian packages of missing commands: `need_tools cmd:package …` (root, apt).
+need_tools() {
+  local missing=() pair
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+  done
+  ((${#missing[@]})) || return 0
+  echo "installing ${missing[*]}" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Starts nginx with the shipped template in front of `servers` (upstream lines), listening on
+# loopback port $2, its files in $1; appends its pid to `pids` and waits for the port.
+start_nginx() {
+  local dir=$1 listen=$2 servers=$3
+  NGINX_LISTEN="127.0.0.1:$listen" DEMO_LISTEN="127.0.0.1:$(free_port)" WXSESSION_SERVERS="$servers" \
+    render_nginx >"$dir/wxsession.conf"
+  mkdir -p "$dir/nginx"
+  cat >"$dir/nginx.conf" <<NGINX
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  client_body_temp_path $dir/nginx/body;
+  proxy_temp_path $dir/nginx/proxy;
+  fastcgi_temp_path $dir/nginx/fastcgi;
+  uwsgi_temp_path $dir/nginx/uwsgi;
+  scgi_temp_path $dir/nginx/scgi;
+  include $dir/wxsession.conf;
+}
+NGINX
+  nginx -t -q -p "$dir" -c "$dir/nginx.conf"
+  nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' >>"$dir/nginx-access.log" 2>&1 &
+  pids+=($!)
+  wait_port "$listen"
+}

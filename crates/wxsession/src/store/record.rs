@@ -28,8 +28,14 @@ impl SessionRecord {
         )
     }
 
-    /// Parses the stored form.
+    /// Parses the stored form: format 0 as [`SessionRecord::encode`] writes it (and 0.1.0
+    /// reads it), or format 1, the same behind `v1|` (read since 0.2, to be written once no
+    /// 0.1.0 replica runs; see `store::layout::format`). A newer format is refused.
     pub fn decode(text: &str, max_lifetime_secs: u64) -> Option<Self> {
+        let text = match text.strip_prefix('v') {
+            Some(versioned) => versioned.strip_prefix("1|")?,
+            None => text,
+        };
         let mut parts = text.splitn(4, '|');
         let created_at: i64 = parts.next()?.parse().ok()?;
         let deadline =
@@ -84,5 +90,15 @@ mod tests {
             Some(no_union)
         );
         assert_eq!(SessionRecord::decode("garbage", 1), None);
+        // Format 1 (the same behind `v1|`) is read; a newer one is not.
+        let text = "1700000000|wx1234567890abcdef|o1|u1".to_owned();
+        assert_eq!(
+            SessionRecord::decode(&format!("v1|{text}"), 2_592_000),
+            SessionRecord::decode(&text, 2_592_000)
+        );
+        assert_eq!(
+            SessionRecord::decode(&format!("v2|{text}"), 2_592_000),
+            None
+        );
     }
 }

@@ -142,11 +142,15 @@ async fn decrypt_failure_limit_holds_under_concurrency() {
 
 #[tokio::test]
 async fn phone_lookups_never_starve_logins() {
-    let app = spawn_app_with(|s| s.wechat.max_concurrent_calls_per_app = 2).await;
+    let app = spawn_app_with(|s| {
+        s.wechat.max_concurrent_calls_per_app = 2;
+        s.wechat.timeout_ms = 10_000;
+    })
+    .await;
     let tokens = [app.token("pia").await, app.token("pim").await];
     // Two phone lookups that WeChat answers slowly hold the app's session-call permits...
     let slow = tokens.iter().zip(["pia", "pim"]).map(|(token, user)| {
-        let code = format!("slow:800:{}", crate::helpers::phone_code_for(user));
+        let code = format!("slow:3000:{}", crate::helpers::phone_code_for(user));
         let app = &app;
         async move { app.phone(token, &code).await.status().as_u16() }
     });

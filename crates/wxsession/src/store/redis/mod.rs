@@ -77,7 +77,7 @@ impl RedisStore {
             keys: Keys::new(prefix),
             max_lifetime_secs,
             scripts: Arc::new(Scripts {
-                entry: redis::Script::new(include_str!("scripts/entry.lua")),
+                entry: redis::Script::new(&layout::entry_script()),
                 take_user: redis::Script::new(include_str!("scripts/take_user.lua")),
                 drop_token: redis::Script::new(include_str!("scripts/drop_token.lua")),
             }),

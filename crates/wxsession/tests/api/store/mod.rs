@@ -1,6 +1,7 @@
 //! The store conformance suite: the Redis store (on a real redis-server) and the memory store
 //! must behave the same.
 
+mod formats;
 mod layout;
 
 use std::sync::Arc;

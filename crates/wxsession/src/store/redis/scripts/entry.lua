@@ -1,4 +1,6 @@
--- The entries of users and persons in bucket hashes (the layout is described in `layout.rs`).
+-- The entries of users and persons in bucket hashes (the layout is described in `layout/`).
+-- PACKED, MAX_TEXT, MARKER, WRITES and NEWEST come from a prelude that `layout::entry_script`
+-- writes from the Rust constants: the blob tags and the entry formats are declared once.
 -- KEYS[1] is the bucket, ARGV[1] the operation, ARGV[2] the entry's field, ARGV[3] the life of
 -- an entry in seconds (dead that long after its last write), ARGV[4] the caller's clock (unix
 -- seconds: the replicas' clocks decide deadness when they read, so they do when they write;
@@ -7,15 +9,29 @@ local bucket, op, field, life, now = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]
 
 local function u32(n) return struct.pack('>I4', n) end
 local function read_u32(s, at) return (struct.unpack('>I4', s, at)) end
--- The position after the blob that starts at `at` (see `Blob` in layout.rs).
+-- The position after the blob that starts at `at` (see `Blob` in layout/blob.rs).
 local function after_blob(s, at)
   local tag = string.byte(s, at)
-  if tag == 0x80 then return at + 9 end
-  if tag == 0x81 then return at + 22 end
-  if tag == 0x82 then return at + 17 end
+  local packed = PACKED[tag]
+  if packed then return at + 1 + packed end
+  if tag > MAX_TEXT then error('unknown blob tag ' .. tag) end
   return at + 1 + tag
 end
-local function alive(entry) return entry and #entry >= 4 and read_u32(entry, 1) + life > now end
+-- Where an entry's `u32` of its last write starts: after the format header, if any (see
+-- layout/format.rs). An entry of a format newer than this replica reads is never rewritten.
+local function readable(entry)
+  return string.byte(entry, 1) ~= MARKER or (string.byte(entry, 2) or 0) <= NEWEST
+end
+local function base(entry)
+  if not readable(entry) then error('an entry of a newer format than this release reads') end
+  if string.byte(entry, 1) == MARKER then return 3 end
+  return 1
+end
+local HEADER = ''
+if WRITES > 0 then HEADER = string.char(MARKER, WRITES) end
+local function alive(entry)
+  return entry and #entry >= 4 and #entry >= base(entry) + 3 and read_u32(entry, base(entry)) + life > now
+end
 -- The entry, or nil when it is absent or dead.
 local function load()
   local entry = redis.call('HGET', bucket, field)
@@ -26,12 +42,12 @@ end
 -- replaced) also drops the dead among two random others: every entry dies once, after it was
 -- created, so two looks per creation keep the dead about as many as the live at most.
 local function store(body, created)
-  redis.call('HSET', bucket, field, u32(now) .. body)
+  redis.call('HSET', bucket, field, HEADER .. u32(now) .. body)
   redis.call('EXPIRE', bucket, life)
   if not created then return end
   local sample = redis.call('HRANDFIELD', bucket, 2, 'WITHVALUES')
   for i = 1, #sample, 2 do
-    if sample[i] ~= field and not alive(sample[i + 1]) then
+    if sample[i] ~= field and readable(sample[i + 1]) and not alive(sample[i + 1]) then
       redis.call('HDEL', bucket, sample[i])
     end
   end
@@ -40,9 +56,10 @@ end
 -- A user entry as its keys and its sessions ({id, born}, oldest first).
 local function parse_user(entry)
   if not entry then return string.char(0), string.char(0), {} end
-  local k1_at = after_blob(entry, 5)
+  local k0_at = base(entry) + 4
+  local k1_at = after_blob(entry, k0_at)
   local s_at = after_blob(entry, k1_at)
-  local k0, k1 = string.sub(entry, 5, k1_at - 1), string.sub(entry, k1_at, s_at - 1)
+  local k0, k1 = string.sub(entry, k0_at, k1_at - 1), string.sub(entry, k1_at, s_at - 1)
   local sessions = {}
   for at = s_at, #entry - 19, 20 do
     sessions[#sessions + 1] = {string.sub(entry, at, at + 15), read_u32(entry, at + 16)}
@@ -116,7 +133,7 @@ elseif op == 'unlist' then
     if s[1] ~= ARGV[5] then sessions[#sessions + 1] = s end
   end
   if #sessions == #old then return 0 end
-  redis.call('HSET', bucket, field, string.sub(entry, 1, 4) .. user_body(k0, k1, sessions))
+  redis.call('HSET', bucket, field, string.sub(entry, 1, base(entry) + 3) .. user_body(k0, k1, sessions))
   return 1
 elseif op == 'take' then
   -- Takes the entry away and returns it: a login that registers after this starts a fresh
@@ -137,7 +154,7 @@ elseif op == 'link' then
   local entry = load()
   local parts = {}
   if entry then
-    local at = 5
+    local at = base(entry) + 4
     while at <= #entry do
       local stop = after_blob(entry, after_blob(entry, at))
       local account, last = string.sub(entry, at, stop - 1), read_u32(entry, stop)

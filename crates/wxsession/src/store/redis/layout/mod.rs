@@ -14,25 +14,24 @@
 //! - user: `u32 last write (unix s)`, newest `session_key`, previous one (each a [`Blob`]), then
 //!   per session of the user, oldest first, its 16-byte id and `u32` creation time;
 //! - person: `u32 last write`, then per account its appid and openid ([`Blob`]s) and `u32` last
-//!   login.
+//!   login;
+//! - either behind a format header ([`format`]).
 //!
 //! Public for the tests and for operators' tools that inspect a deployment.
 
+mod blob;
+pub mod format;
+
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::Digest as _;
+
+pub use self::blob::Blob;
 
 use crate::store::UnionAccount;
 
 /// How many bucket hashes each kind of entry is spread over.
 pub const BUCKETS: u16 = 4096;
-
-/// Blob tags: below 0x80 a blob is that many bytes of text; these tags pack common shapes.
-const HEX_APPID: u8 = 0x80;
-const B64URL_28: u8 = 0x81;
-const B64_KEY: u8 = 0x82;
-/// The longest text a blob holds as it is.
-const MAX_TEXT: usize = 0x7f;
 
 /// The bucket key and field of a user's entry.
 pub fn user_location(prefix: &str, appid: &str, openid: &str) -> (String, Vec<u8>) {
@@ -56,70 +55,6 @@ fn locate(prefix: &str, kind: &str, parts: &[&[u8]]) -> (String, Vec<u8>) {
     (format!("{prefix}:{kind}:{{{bucket}}}"), field)
 }
 
-/// A text as an entry stores it: WeChat's common shapes packed, anything else as it is.
-#[derive(Debug)]
-pub struct Blob;
-
-impl Blob {
-    /// Encodes `text`; `None` when it is longer than a blob holds (ids are at most 64 bytes,
-    /// sealed keys about 80).
-    pub fn encode(text: &str) -> Option<Vec<u8>> {
-        let bytes = text.as_bytes();
-        if let Some(hex) = text.strip_prefix("wx").filter(|h| is_lower_hex(h, 16)) {
-            let mut out = vec![HEX_APPID];
-            out.extend(hex::decode(hex).ok()?);
-            return Some(out);
-        }
-        if text.len() == 28
-            && let Ok(raw) = URL_SAFE_NO_PAD.decode(text)
-        {
-            let mut out = vec![B64URL_28];
-            out.extend(raw);
-            return Some(out);
-        }
-        if text.len() == 24
-            && let Some(raw) = STANDARD.decode(text).ok().filter(|r| r.len() == 16)
-            && STANDARD.encode(&raw) == text
-        {
-            let mut out = vec![B64_KEY];
-            out.extend(raw);
-            return Some(out);
-        }
-        if bytes.len() > MAX_TEXT {
-            return None;
-        }
-        let mut out = vec![u8::try_from(bytes.len()).ok()?];
-        out.extend_from_slice(bytes);
-        Some(out)
-    }
-
-    /// Decodes the blob at the start of `bytes`: its text (empty for an absent key) and the
-    /// bytes after it.
-    pub fn decode(bytes: &[u8]) -> Option<(String, &[u8])> {
-        let (&tag, rest) = bytes.split_first()?;
-        let len = match tag {
-            HEX_APPID => 8,
-            B64URL_28 => 21,
-            B64_KEY => 16,
-            n if usize::from(n) <= MAX_TEXT => usize::from(n),
-            _ => return None,
-        };
-        let body = rest.get(..len)?;
-        let rest = rest.get(len..)?;
-        let text = match tag {
-            HEX_APPID => format!("wx{}", hex::encode(body)),
-            B64URL_28 => URL_SAFE_NO_PAD.encode(body),
-            B64_KEY => STANDARD.encode(body),
-            _ => String::from_utf8(body.to_vec()).ok()?,
-        };
-        Some((text, rest))
-    }
-}
-
-fn is_lower_hex(text: &str, len: usize) -> bool {
-    text.len() == len && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
 fn take_u32(bytes: &[u8]) -> Option<(u32, &[u8])> {
     let (head, rest) = bytes.split_first_chunk::<4>()?;
     Some((u32::from_be_bytes(*head), rest))
@@ -140,6 +75,7 @@ pub struct UserEntry {
 impl UserEntry {
     /// Parses an entry; `None` when it is malformed.
     pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let (_, bytes) = format::split(bytes)?;
         let (written_at, rest) = take_u32(bytes)?;
         let (k0, rest) = Blob::decode(rest)?;
         let (k1, mut rest) = Blob::decode(rest)?;
@@ -187,6 +123,7 @@ pub struct UnionEntry {
 impl UnionEntry {
     /// Parses an entry; `None` when it is malformed.
     pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let (_, bytes) = format::split(bytes)?;
         let (written_at, mut rest) = take_u32(bytes)?;
         let mut accounts = Vec::new();
         while !rest.is_empty() {
@@ -207,6 +144,25 @@ impl UnionEntry {
     }
 }
 
+/// The Lua script that edits entries (`scripts/entry.lua`), behind a prelude of the constants
+/// it shares with this module: the blob tags and the entry formats are written once, here.
+pub fn entry_script() -> String {
+    use std::fmt::Write as _;
+    let mut prelude = String::from("local PACKED = {");
+    for (tag, len) in blob::PACKED {
+        let _ = write!(prelude, "[{tag}] = {len}, ");
+    }
+    let _ = writeln!(
+        prelude,
+        "}}\nlocal MAX_TEXT, MARKER, WRITES, NEWEST = {}, {}, {}, {}",
+        blob::MAX_TEXT,
+        format::MARKER,
+        format::WRITES,
+        format::NEWEST
+    );
+    prelude + include_str!("../scripts/entry.lua")
+}
+
 /// Unix seconds as an entry stores them (0 before 1970, saturating in 2106).
 pub fn stored_secs(unix: i64) -> u32 {
     u32::try_from(unix.max(0)).unwrap_or(u32::MAX)
@@ -215,31 +171,6 @@ pub fn stored_secs(unix: i64) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn blobs_pack_wechat_shapes_and_keep_the_rest() {
-        for (text, len) in [
-            ("wx1234567890abcdef", 9),
-            ("oGZUI0egBJY1zhBYw2KhdUfwVJJE", 22),
-            ("tiihtNczf5v6AKRyjwEUhQ==", 17),
-            ("wxapp", 6),
-            ("wx1234567890ABCDEF", 19),
-            ("", 1),
-            ("e1.0a1b2c3d.sealed-text", 24),
-        ] {
-            let blob = Blob::encode(text).expect("fits");
-            assert_eq!(blob.len(), len, "{text}");
-            let mut with_rest = blob.clone();
-            with_rest.push(7);
-            assert_eq!(
-                Blob::decode(&with_rest),
-                Some((text.to_owned(), &[7u8][..]))
-            );
-        }
-        assert_eq!(Blob::encode(&"x".repeat(128)), None);
-        assert_eq!(Blob::decode(&[0x90, 1]), None);
-        assert_eq!(Blob::decode(&[5, b'a']), None);
-    }
 
     #[test]
     fn locations_spread_over_the_buckets_and_tag_one_slot() {
