@@ -63,6 +63,7 @@ pub fn build_state(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result
         _ => None,
     };
     let metrics = Metrics::new();
+    store.count_old_layout_reads(metrics.store_old_layout_reads_total.clone());
     for app in &apps {
         metrics.init_app(&app.appid);
         if app.kind.is_web() {

@@ -70,6 +70,10 @@ metrics! {
     /// Redis' eviction policy: 1 for the one in force (anything but noeviction logs users out
     /// as memory fills).
     store_eviction_policy: IntGaugeVec ["policy"] (&[]),
+    /// Reads that found what the layout before entries wrote (a hash per user or per person),
+    /// by kind: once at 0 for `session.max_lifetime_secs`, nothing holds that layout any more
+    /// and its reader can go.
+    store_old_layout_reads_total: IntCounterVec ["kind"] (&[]),
     /// Store operation latency, by operation.
     store_duration_seconds: HistogramVec ["op"] (FAST_BUCKETS),
     /// HTTP requests by method, route pattern and status.
@@ -173,6 +177,9 @@ impl Metrics {
         for policy in EvictionPolicy::ALL {
             self.store_eviction_policy
                 .with_label_values(&[policy.as_str()]);
+        }
+        for kind in ["user", "person"] {
+            self.store_old_layout_reads_total.with_label_values(&[kind]);
         }
         for result in LookupResult::ALL {
             self.session_lookups_total

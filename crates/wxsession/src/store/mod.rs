@@ -209,6 +209,12 @@ pub trait Store: Sessions + Codes + Counters + Tokens + Unions + std::fmt::Debug
     /// The backend's eviction policy (`maxmemory-policy`), where it has one. Every key has a
     /// TTL, so any `volatile-*` or `allkeys-*` policy would log users out as memory fills.
     async fn eviction_policy(&self) -> Result<Option<String>, StoreError>;
+
+    /// Counts into `counter` (label `kind`: `user`, `person`) each read that finds what an
+    /// earlier layout wrote; a store that never had one counts nothing.
+    fn count_old_layout_reads(&self, counter: prometheus::IntCounterVec) {
+        let _ = counter;
+    }
 }
 
 /// The marker value of a claimed code; sealed answers are always longer.

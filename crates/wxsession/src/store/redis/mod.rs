@@ -30,6 +30,8 @@ pub struct RedisStore {
     keys: Keys,
     max_lifetime_secs: u64,
     scripts: Arc<Scripts>,
+    /// Where reads of the layout before entries are counted (`legacy`).
+    old_layout_reads: Arc<std::sync::OnceLock<prometheus::IntCounterVec>>,
 }
 
 /// The Lua scripts, each loaded once per connection (`EVALSHA`, `EVAL` on a miss).
@@ -81,7 +83,15 @@ impl RedisStore {
                 take_user: redis::Script::new(include_str!("scripts/take_user.lua")),
                 drop_token: redis::Script::new(include_str!("scripts/drop_token.lua")),
             }),
+            old_layout_reads: Arc::default(),
         })
+    }
+
+    /// Counts a read that found what the layout before entries wrote, when `found`.
+    fn old_layout_read(&self, kind: &str, found: bool) {
+        if let (true, Some(counter)) = (found, self.old_layout_reads.get()) {
+            counter.with_label_values(&[kind]).inc();
+        }
     }
 
     async fn conn(&self) -> Result<Conn, StoreError> {
@@ -168,5 +178,9 @@ impl Store for RedisStore {
             .lines()
             .find_map(|l| l.strip_prefix("maxmemory_policy:"))
             .map(|p| p.trim().to_owned()))
+    }
+
+    fn count_old_layout_reads(&self, counter: prometheus::IntCounterVec) {
+        let _ = self.old_layout_reads.set(counter);
     }
 }

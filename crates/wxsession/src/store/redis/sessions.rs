@@ -113,7 +113,11 @@ impl Sessions for RedisStore {
         let mut conn = self.conn().await?;
         match self.user_entry(&mut conn, appid, openid).await? {
             Some(entry) => Ok(entry.keys),
-            None => legacy::user_keys(&mut conn, &self.keys, appid, openid).await,
+            None => {
+                let keys = legacy::user_keys(&mut conn, &self.keys, appid, openid).await?;
+                self.old_layout_read("user", !keys.is_empty());
+                Ok(keys)
+            }
         }
     }
 
@@ -130,16 +134,16 @@ impl Sessions for RedisStore {
             .and_then(UserEntry::decode)
             .map(|e| e.session_ids().collect())
             .unwrap_or_default();
-        ids.extend(
-            legacy::take_user(
-                &mut conn,
-                &self.keys,
-                &self.scripts.take_user,
-                appid,
-                openid,
-            )
-            .await?,
-        );
+        let old = legacy::take_user(
+            &mut conn,
+            &self.keys,
+            &self.scripts.take_user,
+            appid,
+            openid,
+        )
+        .await?;
+        self.old_layout_read("user", !old.is_empty());
+        ids.extend(old);
         self.delete_sessions(&mut conn, &ids).await
     }
 

@@ -49,7 +49,9 @@ impl Unions for RedisStore {
             .into_iter()
             .filter(|a| a.last_login > oldest)
             .collect();
-        for old in legacy::union_accounts(&mut conn, &self.keys, unionid, oldest).await? {
+        let old_accounts = legacy::union_accounts(&mut conn, &self.keys, unionid, oldest).await?;
+        self.old_layout_read("person", !old_accounts.is_empty());
+        for old in old_accounts {
             let known = accounts
                 .iter()
                 .any(|a| a.appid == old.appid && a.openid == old.openid);
@@ -68,7 +70,9 @@ impl Unions for RedisStore {
             .await?
             .map(|e| e.session_ids().collect())
             .unwrap_or_default();
-        ids.extend(legacy::session_ids(&mut conn, &self.keys, appid, openid).await?);
+        let old = legacy::session_ids(&mut conn, &self.keys, appid, openid).await?;
+        self.old_layout_read("user", !old.is_empty());
+        ids.extend(old);
         let mut live = 0;
         for id in &ids {
             live += u64::from(self.session_alive(&mut conn, id).await?);

@@ -124,3 +124,51 @@ async fn format_1_entries_are_read_and_newer_ones_left_alone() {
     );
     assert_eq!(hget(&url, &bucket, &field).await, Some(v9));
 }
+
+#[tokio::test]
+async fn reads_of_the_layout_before_entries_are_counted() {
+    let (store, _redis, url, prefix) = redis_store(None);
+    let counter = prometheus::IntCounterVec::new(
+        prometheus::Opts::new("old_layout_reads", "test"),
+        &["kind"],
+    )
+    .expect("counter");
+    store.count_old_layout_reads(counter.clone());
+    let count = || counter.with_label_values(&["user"]).get();
+    // A user of this layout: no count.
+    store
+        .rotate_user_key("wxapp", "new-user", "tiihtNczf5v6AKRyjwEUhQ==", LIFETIME)
+        .await
+        .expect("rotate");
+    assert_eq!(
+        store
+            .user_keys("wxapp", "new-user")
+            .await
+            .expect("keys")
+            .len(),
+        1
+    );
+    assert_eq!(count(), 0);
+    // A user whose keys only the hash of the layout before entries holds.
+    let mut conn = redis::Client::open(url.as_str())
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect");
+    let _: () = redis::cmd("HSET")
+        .arg(format!("{prefix}:u:{{wxapp:old-user}}"))
+        .arg("k0")
+        .arg("tiihtNczf5v6AKRyjwEUhQ==")
+        .query_async(&mut conn)
+        .await
+        .expect("HSET");
+    assert_eq!(
+        store
+            .user_keys("wxapp", "old-user")
+            .await
+            .expect("keys")
+            .len(),
+        1
+    );
+    assert_eq!(count(), 1);
+}
