@@ -47,9 +47,11 @@ impl Name {
     }
 
     /// The cookie's value: the `__Host-` one, else the old name's; `Err` when either name
-    /// came twice.
+    /// came twice. Names are compared as sent, never percent-decoded: a browser enforces the
+    /// `__Host-` rules on the name as written, so `__Host%2Dwxs_session` (which anyone may set)
+    /// is not `__Host-wxs_session`.
     pub fn read(self, req: &HttpRequest) -> Result<Option<String>, Duplicate> {
-        let Ok(cookies) = req.cookies() else {
+        let Ok(cookies) = req.cookies_raw() else {
             return Ok(None);
         };
         let one = |name: &str| -> Result<Option<String>, Duplicate> {

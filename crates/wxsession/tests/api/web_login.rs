@@ -134,6 +134,12 @@ async fn a_spent_web_login_code_never_yields_a_session_again() {
         .await;
     assert!(set_cookie(&res, SESSION_COOKIE).is_none(), "no session");
     expect_error(res, 401, "code_used").await;
+    // The state's answer is kept as long as the state is valid (600 s), not the code's 300 s.
+    let keys = app.keys_with_ttl().await;
+    assert!(
+        keys.iter().any(|(k, ttl)| k.contains(":c:") && *ttl > 300),
+        "{keys:?}"
+    );
     // The victim's own callback again: a state is used once.
     let res = app
         .web_callback(&victim.callback, Some(&victim.state_cookie))
@@ -198,6 +204,11 @@ async fn session_cookies_are_host_cookies_read_once_and_for_web_apps_only() {
     // The old name is still read (a rolling upgrade logs nobody out).
     let res = get(format!("wxs_session={session}")).await.expect("sent");
     assert_eq!(res.status().as_u16(), 200);
+    // A percent-encoded name is another cookie, which anyone may set: never read as ours.
+    let encoded = format!("__Host%2Dwxs_session={session}");
+    expect_error(get(encoded).await.expect("sent"), 401, "invalid_session").await;
+    let beside = format!("{SESSION_COOKIE}={session}; __Host%2Dwxs_session=wxs_planted");
+    assert_eq!(get(beside).await.expect("sent").status().as_u16(), 200);
     // Two cookies of one name: one of them was planted.
     for twice in [
         format!("{SESSION_COOKIE}={session}; {SESSION_COOKIE}={session}"),

@@ -5,6 +5,7 @@ use super::answer::{ACCESS_DENIED, Outcome};
 use super::{Exchanged, LoginAnswer, LoginRequest, exchange, replay};
 use crate::domain::Error;
 use crate::domain::once::{ANSWER_TTL_SECS, Answer, CodeSeal, Done, Purpose, once_while_pending};
+use crate::domain::web::STATE_TTL_SECS;
 use crate::metrics::labels::{ExchangeResult, StoreOp};
 use crate::state::AppState;
 use crate::store::CodeClaim;
@@ -30,9 +31,11 @@ pub async fn login_for_state(
             }),
         }
     };
-    let invalid = || Error::InvalidState;
+    // The answer outlives the state: a state's callback never runs again while it is valid.
+    let invalid: fn() -> Error = || Error::InvalidState;
+    let later = (invalid, STATE_TTL_SECS);
     let answer =
-        once_while_pending(state, Purpose::WebCallback, appid, web_state, invalid, work).await?;
+        once_while_pending(state, Purpose::WebCallback, appid, web_state, later, work).await?;
     match answer {
         Answer::Fresh(answer) => answer,
         Answer::Replayed(outcome) => replay(state, outcome).await,

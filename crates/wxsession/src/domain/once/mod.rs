@@ -59,18 +59,19 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Done<T, R>, Error>>,
 {
-    once_with(state, purpose, scope, code, None, work).await
+    once_with(state, purpose, scope, code, None, ANSWER_TTL_SECS, work).await
 }
 
 /// [`once`], where a caller that finds the answer already sealed — without having waited for
 /// it — gets `finished()` instead of a replay: the answer is shared by presentations at the
-/// same time only (a browser loading one callback twice), never handed to a later one.
+/// same time only (a browser loading one callback twice), never handed to a later one. The
+/// answer is kept `keep_secs`: as long as whatever is presented (a web login's state) is valid.
 pub async fn once_while_pending<T, R, F, Fut>(
     state: &AppState,
     purpose: Purpose,
     scope: &str,
     code: &str,
-    finished: fn() -> Error,
+    (finished, keep_secs): (fn() -> Error, u64),
     work: F,
 ) -> Result<Answer<T, R>, Error>
 where
@@ -78,7 +79,7 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Done<T, R>, Error>>,
 {
-    once_with(state, purpose, scope, code, Some(finished), work).await
+    once_with(state, purpose, scope, code, Some(finished), keep_secs, work).await
 }
 
 async fn once_with<T, R, F, Fut>(
@@ -87,6 +88,7 @@ async fn once_with<T, R, F, Fut>(
     scope: &str,
     code: &str,
     finished: Option<fn() -> Error>,
+    keep_secs: u64,
     work: F,
 ) -> Result<Answer<T, R>, Error>
 where
@@ -107,7 +109,9 @@ where
             )
             .await?;
         match claim {
-            CodeClaim::Acquired => return run(state, &seal, work).await.map(Answer::Fresh),
+            CodeClaim::Acquired => {
+                return run(state, &seal, keep_secs, work).await.map(Answer::Fresh);
+            }
             CodeClaim::Done(_) if !waited && let Some(finished) = finished => {
                 return Err(finished());
             }
@@ -124,7 +128,12 @@ where
     }
 }
 
-async fn run<T, R, F, Fut>(state: &AppState, seal: &CodeSeal, work: F) -> Result<R, Error>
+async fn run<T, R, F, Fut>(
+    state: &AppState,
+    seal: &CodeSeal,
+    keep_secs: u64,
+    work: F,
+) -> Result<R, Error>
 where
     T: Serialize,
     F: FnOnce() -> Fut,
@@ -132,7 +141,7 @@ where
 {
     match work().await {
         Ok(done) => {
-            remember(state, seal, &done.sealed).await;
+            remember(state, seal, &done.sealed, keep_secs).await;
             Ok(done.fresh)
         }
         Err(err) => {
@@ -153,9 +162,9 @@ fn open<T: DeserializeOwned>(seal: &CodeSeal, sealed: &[u8]) -> Result<T, Error>
         .map_err(|e| Error::Unexpected(anyhow::anyhow!("a sealed code answer: {e}")))
 }
 
-/// Seals an answer under the code's key and keeps it for the code's lifetime. Best effort: a
-/// store failure only costs replays (and is logged and counted by `timed`).
-async fn remember<T: Serialize>(state: &AppState, seal: &CodeSeal, answer: &T) {
+/// Seals an answer under the code's key and keeps it `keep_secs` (the code's lifetime). Best
+/// effort: a store failure only costs replays (and is logged and counted by `timed`).
+async fn remember<T: Serialize>(state: &AppState, seal: &CodeSeal, answer: &T, keep_secs: u64) {
     let Some(sealed) = serde_json::to_vec(answer)
         .ok()
         .and_then(|plain| seal.seal(&plain))
@@ -165,7 +174,7 @@ async fn remember<T: Serialize>(state: &AppState, seal: &CodeSeal, answer: &T) {
     let _ = state
         .timed(
             StoreOp::FinishCode,
-            state.store.finish_code(seal.id(), &sealed, ANSWER_TTL_SECS),
+            state.store.finish_code(seal.id(), &sealed, keep_secs),
         )
         .await;
 }
