@@ -21,6 +21,7 @@ pub use self::connection::Topology;
 use self::connection::{Conn, Connections};
 use self::keys::Keys;
 use super::{SessionRecord, Store, StoreError};
+use crate::domain::clock::Clock;
 use crate::domain::token::SessionId;
 
 /// A Redis-backed store.
@@ -30,6 +31,9 @@ pub struct RedisStore {
     keys: Keys,
     max_lifetime_secs: u64,
     scripts: Arc<Scripts>,
+    /// The replica's clock: it decides deadness when the store reads (a session's deadline,
+    /// an entry's life, the unionid index); Redis' own TTLs run on Redis' time.
+    clock: Arc<dyn Clock>,
 }
 
 /// The Lua scripts, each loaded once per connection (`EVALSHA`, `EVAL` on a miss).
@@ -81,7 +85,19 @@ impl RedisStore {
                 take_user: redis::Script::new(include_str!("scripts/take_user.lua")),
                 drop_token: redis::Script::new(include_str!("scripts/drop_token.lua")),
             }),
+            clock: crate::domain::clock::system(),
         })
+    }
+
+    /// The same store on `clock`.
+    #[must_use]
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Self { clock, ..self }
+    }
+
+    /// Now, in seconds since the epoch on the replica's clock.
+    fn now(&self) -> i64 {
+        self.clock.now_unix()
     }
 
     async fn conn(&self) -> Result<Conn, StoreError> {
@@ -120,7 +136,7 @@ impl RedisStore {
         call.arg(op)
             .arg(field)
             .arg(life_secs.max(1))
-            .arg(layout::stored_secs(crate::domain::clock::now_unix()));
+            .arg(layout::stored_secs(self.now()));
         call
     }
 

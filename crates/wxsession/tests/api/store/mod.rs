@@ -13,9 +13,15 @@ use crate::helpers::RedisHandle;
 
 pub const LIFETIME: u64 = 3600;
 
+/// The system clock's time, for the tests that write Redis directly.
+pub fn now_unix() -> i64 {
+    use wxsession::domain::clock::Clock as _;
+    wxsession::domain::clock::SystemClock.now_unix()
+}
+
 fn record(openid: &str, lifetime: i64) -> SessionRecord {
     // Stores derive the deadline as created_at + LIFETIME: a shorter life is an older login.
-    let now = wxsession::domain::clock::now_unix();
+    let now = now_unix();
     let created_at = now + lifetime - LIFETIME as i64;
     SessionRecord {
         appid: "wxapp".into(),
