@@ -15,7 +15,7 @@ mod wait;
 
 pub use self::assert::{error_of, expect_error};
 pub use self::browser::{SESSION_COOKIE, STATE_COOKIE, location, set_cookie};
-pub use self::clock::{TestClock, masters, pass};
+pub use self::clock::{TestClock, pass};
 pub use self::netns::Netns;
 pub use self::process::{read_log, serve, serve_with, sigterm};
 pub use self::redis_server::{RedisHandle, RedisServer, free_port, keys_with_ttl};
@@ -340,20 +340,6 @@ impl TestApp {
     /// Every key under this test's prefix, with its TTL.
     pub async fn keys_with_ttl(&self) -> Vec<(String, i64)> {
         keys_with_ttl(&self.env.redis.url(), &self.env.prefix).await
-    }
-}
-
-/// Waits, when needed, until a calendar minute has at least 10 s left: rate limits count in
-/// fixed one-minute windows, and a test whose requests straddle two windows would see two
-/// budgets.
-pub async fn inside_one_minute() {
-    use wxsession::domain::clock::Clock as _;
-    let second = wxsession::domain::clock::SystemClock
-        .now_unix()
-        .rem_euclid(60);
-    if second > 50 {
-        let wait = u64::try_from(60 - second).unwrap_or(10);
-        tokio::time::sleep(Duration::from_secs(wait)).await;
     }
 }
 
