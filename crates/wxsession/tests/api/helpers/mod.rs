@@ -15,7 +15,7 @@ mod wait;
 
 pub use self::assert::{error_of, expect_error};
 pub use self::browser::{SESSION_COOKIE, STATE_COOKIE, location, set_cookie};
-pub use self::clock::{TestClock, pass};
+pub use self::clock::{TestClock, masters, pass};
 pub use self::netns::Netns;
 pub use self::process::{read_log, serve, serve_with, sigterm};
 pub use self::redis_server::{RedisHandle, RedisServer, free_port, keys_with_ttl};
