@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
+use crate::domain::clock::{Clock, SystemClock};
 pub use crate::http::server::Application;
 use crate::metrics::Metrics;
 use crate::settings::{Backend, Connection, Mode, Settings};
@@ -13,38 +14,47 @@ use crate::state::{AppEntry, AppState};
 use crate::store::timed::Timed;
 use crate::store::{MemoryStore, RedisStore, Store, Topology};
 
-/// The store the settings ask for.
-pub fn build_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+/// The store the settings ask for, on `clock`.
+pub fn build_store(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<dyn Store>> {
     let s = &settings.store;
     Ok(match s.backend {
-        Backend::Memory => Arc::new(MemoryStore::new(settings.session.max_lifetime_secs)),
-        Backend::Redis => Arc::new(RedisStore::new(
-            match s.mode {
-                Mode::Standalone => Topology::Standalone(&s.url),
-                Mode::Cluster => Topology::Cluster(&s.urls),
-                Mode::Sentinel => Topology::Sentinel {
-                    sentinels: &s.sentinels,
-                    master_name: s.master_name.as_deref().unwrap_or_default(),
-                    master: &s.url,
+        Backend::Memory => {
+            Arc::new(MemoryStore::new(settings.session.max_lifetime_secs).with_clock(clock))
+        }
+        Backend::Redis => Arc::new(
+            RedisStore::new(
+                match s.mode {
+                    Mode::Standalone => Topology::Standalone(&s.url),
+                    Mode::Cluster => Topology::Cluster(&s.urls),
+                    Mode::Sentinel => Topology::Sentinel {
+                        sentinels: &s.sentinels,
+                        master_name: s.master_name.as_deref().unwrap_or_default(),
+                        master: &s.url,
+                    },
                 },
-            },
-            &s.key_prefix,
-            (s.connection == Connection::Pool).then_some(s.pool_size),
-            settings.store_timeout(),
-            settings.session.max_lifetime_secs,
-            match &s.tls_ca_file {
-                Some(path) => Some(
-                    std::fs::read(path)
-                        .with_context(|| format!("reading store.tls_ca_file {}", path.display()))?,
-                ),
-                None => None,
-            },
-        )?),
+                &s.key_prefix,
+                (s.connection == Connection::Pool).then_some(s.pool_size),
+                settings.store_timeout(),
+                settings.session.max_lifetime_secs,
+                match &s.tls_ca_file {
+                    Some(path) => Some(std::fs::read(path).with_context(|| {
+                        format!("reading store.tls_ca_file {}", path.display())
+                    })?),
+                    None => None,
+                },
+            )?
+            .with_clock(clock),
+        ),
     })
 }
 
-/// The shared state the settings describe, around `store`.
-pub fn build_state(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result<AppState> {
+/// The shared state the settings describe, around `store` and on `clock` (the store's own:
+/// production passes [`SystemClock`], tests a clock they move).
+pub fn build_state(
+    settings: &Settings,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<AppState> {
     let apps = settings.apps()?;
     let w = &settings.wechat;
     let client_config = wechat_client::ClientConfig {
@@ -72,6 +82,7 @@ pub fn build_state(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result
     }
     Ok(AppState {
         store,
+        clock,
         wechat: wechat_client::Client::new(client_config).context("building the WeChat client")?,
         default_app,
         apps: apps
@@ -121,8 +132,9 @@ fn web_config(settings: &Settings) -> anyhow::Result<crate::state::WebConfig> {
     })
 }
 
-/// Builds everything from settings: store, state, servers.
+/// Builds everything from settings, on the system clock: store, state, servers.
 pub fn build(settings: &Settings) -> anyhow::Result<Application> {
-    let store = build_store(settings)?;
-    Application::build_with_state(settings, build_state(settings, store)?)
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store = build_store(settings, clock.clone())?;
+    Application::build_with_state(settings, build_state(settings, store, clock)?)
 }

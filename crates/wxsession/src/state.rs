@@ -8,6 +8,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::domain::Error;
+use crate::domain::clock::Clock;
 use crate::metrics::Metrics;
 use crate::metrics::labels::StoreOp;
 use crate::settings::{AccessTokenMode, App, AppKind};
@@ -19,6 +20,8 @@ use crate::store::{Store, StoreError};
 pub struct AppState {
     /// Where sessions live.
     pub store: Arc<dyn Store>,
+    /// Where "now" comes from (the store holds the same clock).
+    pub clock: Arc<dyn Clock>,
     /// The WeChat API client.
     pub wechat: wechat_client::Client,
     /// appid → the app's secret and its bound on concurrent WeChat calls.
@@ -151,6 +154,11 @@ impl AppState {
     /// kind's session is not accepted.
     pub fn issues_cookies(&self, appid: &str) -> bool {
         self.apps.get(appid).is_some_and(|app| app.kind.is_web())
+    }
+
+    /// Seconds since the epoch, on the service's clock.
+    pub fn now_unix(&self) -> i64 {
+        self.clock.now_unix()
     }
 
     /// `expires_in` of a fresh session.

@@ -1,6 +1,9 @@
 //! What the team's other backends may do with the access_token, and how often: a credential
 //! reader scoped to some apps is refused on the others, and the `force_refresh`es its
-//! invalidations cause are bounded per app per UTC day across the fleet.
+//! invalidations cause are bounded per app per UTC day across the fleet; a token in its last
+//! minute is refreshed once, behind the answer.
+
+use std::time::Duration;
 
 use redis::AsyncCommands as _;
 use secrecy::SecretString;
@@ -8,7 +11,8 @@ use serde_json::{Value, json};
 use wxsession::settings::{CredentialReaderSettings, Settings};
 
 use crate::helpers::{
-    ADMIN_TOKEN, APPID, Env, OTHER_APPID, OTHER_SECRET, TestApp, app, expect_error, spawn_on,
+    ADMIN_TOKEN, APPID, Env, OTHER_APPID, OTHER_SECRET, TestApp, app, eventually, expect_error,
+    spawn_on,
 };
 
 const ORDERS: &str = "orders-backend-token-0123456789";
@@ -165,4 +169,39 @@ async fn invalidations_force_refresh_at_most_the_daily_budget_across_the_fleet()
     assert_eq!(res.status().as_u16(), 204);
     assert_ne!(current_token(&b, OTHER_APPID, BILLING).await, other);
     assert_eq!(env.sim.stats().forced_refreshes, 3);
+}
+
+async fn read_body(app: &TestApp) -> Value {
+    let res = app.get(&read_path(APPID), Some(ADMIN_TOKEN)).await;
+    assert_eq!(res.status().as_u16(), 200);
+    res.json().await.expect("json")
+}
+
+/// Refresh ahead of expiry, on the test clock: a token with less than a minute left is still
+/// answered, and one refresh runs behind it.
+#[tokio::test]
+async fn a_token_in_its_last_minute_is_refreshed_once_in_the_background() {
+    let env = Env::new();
+    let svc = spawn_on(env.clone(), |_| {}).await;
+    let first = read_body(&svc).await;
+    let token = first["access_token"].as_str().expect("token").to_owned();
+    let ttl = first["expires_in"].as_u64().expect("expires_in");
+    // Until its last minute, reads are served from the store.
+    env.pass(Duration::from_secs(ttl - 61)).await;
+    let body = read_body(&svc).await;
+    assert_eq!(body["expires_in"], 61, "{body}");
+    assert_eq!(env.sim.stats().token_fetches, 1);
+    // In its last minute, the stored token is answered and refreshed behind the answer.
+    env.pass(Duration::from_secs(2)).await;
+    let body = read_body(&svc).await;
+    assert_eq!(
+        (body["access_token"].as_str(), body["expires_in"].as_u64()),
+        (Some(token.as_str()), Some(59))
+    );
+    let refreshed = eventually(Duration::from_secs(5), || async {
+        read_body(&svc).await["expires_in"].as_u64() > Some(6000)
+    })
+    .await;
+    assert!(refreshed, "the token was refreshed ahead of its end");
+    assert_eq!(env.sim.stats().token_fetches, 2);
 }

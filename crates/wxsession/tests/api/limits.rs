@@ -1,16 +1,18 @@
 //! Rate limits shared by replicas: logins per client address, decrypt failures per session.
+//! Windows are calendar minutes on the service's clock: each test puts the fleet's test clock
+//! at the start of a minute, so that its requests share one window, and moves it to the next.
+
+use std::time::Duration;
 
 use futures::future::join_all;
 use serde_json::json;
 
-use crate::helpers::{
-    APPID, Env, code_for, expect_error, inside_one_minute, spawn_app_with, spawn_on,
-};
+use crate::helpers::{APPID, Env, code_for, expect_error, spawn_app_with, spawn_on};
 
 #[tokio::test]
 async fn login_limit_per_ip_is_shared_by_replicas_and_honours_trusted_proxies() {
-    inside_one_minute().await;
     let env = Env::new();
+    env.clock.to_next_minute(0);
     let limited = |s: &mut wxsession::settings::Settings| {
         s.limits.login_per_ip_per_minute = 3;
         s.limits.trusted_proxies = vec!["127.0.0.0/8".into()];
@@ -36,13 +38,16 @@ async fn login_limit_per_ip_is_shared_by_replicas_and_honours_trusted_proxies() 
         );
     }
     let res = login(&b, "198.51.100.1").await.expect("sent");
-    let retry: u64 = res.headers()["retry-after"]
-        .to_str()
-        .expect("ascii")
-        .parse()
-        .expect("secs");
-    assert!((1..=60).contains(&retry), "{retry}");
+    assert_eq!(res.headers()["retry-after"], "60");
     expect_error(res, 429, "rate_limited").await;
+    // The window's last second still refuses; the next window has a fresh budget.
+    a.env.clock.advance(Duration::from_secs(59));
+    let res = login(&a, "198.51.100.1").await.expect("sent");
+    assert_eq!(res.headers()["retry-after"], "1");
+    expect_error(res, 429, "rate_limited").await;
+    a.env.clock.advance(Duration::from_secs(1));
+    let res = login(&b, "198.51.100.1").await.expect("sent");
+    assert_eq!(res.status().as_u16(), 201);
     // Another client behind the same proxy has its own budget.
     assert_eq!(
         login(&a, "198.51.100.2")
@@ -56,8 +61,8 @@ async fn login_limit_per_ip_is_shared_by_replicas_and_honours_trusted_proxies() 
 
 #[tokio::test]
 async fn forwarded_for_is_ignored_from_untrusted_peers() {
-    inside_one_minute().await;
     let app = crate::helpers::spawn_app_with(|s| s.limits.login_per_ip_per_minute = 2).await;
+    app.env.clock.to_next_minute(0);
     for i in 0..3 {
         let res = app
             .http
@@ -78,8 +83,8 @@ async fn forwarded_for_is_ignored_from_untrusted_peers() {
 
 #[tokio::test]
 async fn decrypt_failures_are_limited_per_session() {
-    inside_one_minute().await;
     let env = Env::new();
+    env.clock.to_next_minute(30);
     let limited = |s: &mut wxsession::settings::Settings| {
         s.limits.decrypt_failures_per_session_per_minute = 2;
     };
@@ -100,8 +105,14 @@ async fn decrypt_failures_are_limited_per_session() {
     let res = other
         .post_json("/v1/sessions/current/decrypt", &good, Some(&token))
         .await;
-    assert!(res.headers().contains_key("retry-after"));
+    assert_eq!(res.headers()["retry-after"], "30");
     expect_error(res, 429, "rate_limited").await;
+    // The next minute, the good data is decrypted.
+    app.env.clock.advance(Duration::from_secs(30));
+    let res = other
+        .post_json("/v1/sessions/current/decrypt", &good, Some(&token))
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
     // Another session of the same user is not affected.
     let token2 = app.token("df").await;
     let fresh = app
@@ -116,8 +127,8 @@ async fn decrypt_failures_are_limited_per_session() {
 /// Finding 5: the per-session failure budget cannot be raced.
 #[tokio::test]
 async fn decrypt_failure_limit_holds_under_concurrency() {
-    inside_one_minute().await;
     let app = spawn_app_with(|s| s.limits.decrypt_failures_per_session_per_minute = 20).await;
+    app.env.clock.to_next_minute(0);
     let token = app.token("racer").await;
     let good = app
         .sim_encrypt(APPID, "racer", json!({"a": 1}), "current")
@@ -179,12 +190,12 @@ async fn phone_lookups_never_starve_logins() {
 
 #[tokio::test]
 async fn phone_lookups_and_key_status_checks_are_limited_per_session() {
-    inside_one_minute().await;
     let app = spawn_app_with(|s| {
         s.limits.phone_lookups_per_session_per_minute = 2;
         s.limits.key_status_per_session_per_minute = 2;
     })
     .await;
+    app.env.clock.to_next_minute(0);
     let token = app.token("lim").await;
     for _ in 0..2 {
         let code = crate::helpers::phone_code_for("lim");
@@ -206,4 +217,8 @@ async fn phone_lookups_and_key_status_checks_are_limited_per_session() {
     let other = app.token("lim").await;
     let code = crate::helpers::phone_code_for("lim");
     assert_eq!(app.phone(&other, &code).await.status().as_u16(), 200);
+    // The next minute, the first session may look up again.
+    app.env.clock.advance(Duration::from_secs(60));
+    let code = crate::helpers::phone_code_for("lim");
+    assert_eq!(app.phone(&token, &code).await.status().as_u16(), 200);
 }

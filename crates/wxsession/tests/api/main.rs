@@ -36,7 +36,7 @@ mod web_login;
 /// Redis topologies and failures: Cluster, Sentinel, AUTH/ACL, TLS, Redis down, Redis full,
 /// and real network partitions (Redis, the simulator).
 mod topology {
-    mod cluster;
+    pub(crate) mod cluster;
     mod partition;
     mod redis_auth_tls;
     mod redis_down;

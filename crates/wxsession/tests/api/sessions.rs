@@ -5,7 +5,7 @@ use std::time::Duration;
 use futures::future::join_all;
 use serde_json::json;
 
-use crate::helpers::{APPID, eventually, expect_error, spawn_app, spawn_app_with};
+use crate::helpers::{APPID, expect_error, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn full_seed_flow() {
@@ -85,49 +85,59 @@ async fn idle_ttl_slides_with_use() {
     })
     .await;
     let token = app.token("kim").await;
-    // Used every ~0.5 s for 4 s (twice the idle TTL): it stays alive.
-    for _ in 0..8 {
-        tokio::time::sleep(Duration::from_millis(500)).await;
+    // Used every second for 4 s (twice the idle TTL): it stays alive.
+    for _ in 0..4 {
+        app.env.pass(Duration::from_secs(1)).await;
         let res = app.get("/v1/sessions/current", Some(&token)).await;
         assert_eq!(res.status().as_u16(), 200);
         let body: serde_json::Value = res.json().await.expect("json");
         assert_eq!(body["expires_in"], 2);
     }
-    // Left alone, it dies within the idle TTL (+1 s of Redis expiry granularity).
-    let app_ref = &app;
-    let token_ref = &token;
-    let dead = eventually(Duration::from_secs(5), || async move {
-        tokio::time::sleep(Duration::from_millis(2100)).await;
-        app_ref
-            .get("/v1/auth", Some(token_ref))
-            .await
-            .status()
-            .as_u16()
-            == 401
-    })
-    .await;
-    assert!(dead, "idle session expired");
+    // Left alone for its idle TTL, it dies.
+    app.env.pass(Duration::from_secs(2)).await;
+    let res = app.get("/v1/auth", Some(&token)).await;
+    assert_eq!(res.status().as_u16(), 401);
 }
 
 #[tokio::test]
 async fn absolute_lifetime_caps_sliding() {
     let app = spawn_app_with(|s| {
         s.session.idle_ttl_secs = 60;
-        s.session.max_lifetime_secs = 3;
+        s.session.max_lifetime_secs = 30;
     })
     .await;
     let login = app.login("lee").await;
-    assert_eq!(login["expires_in"], 3);
+    assert_eq!(login["expires_in"], 30);
     let token = login["session"].as_str().expect("t").to_owned();
-    let res = app.get("/v1/sessions/current", Some(&token)).await;
-    let body: serde_json::Value = res.json().await.expect("json");
-    assert!(
-        body["expires_in"].as_u64().is_some_and(|t| t <= 3),
-        "{body}"
+    // Used every 10 s, its TTL shrinks towards the cap...
+    for left in [20, 10] {
+        app.env.pass(Duration::from_secs(10)).await;
+        let res = app.get("/v1/sessions/current", Some(&token)).await;
+        let body: serde_json::Value = res.json().await.expect("json");
+        assert_eq!(body["expires_in"], left, "{body}");
+    }
+    // ... and it dies there, however constantly used.
+    app.env.pass(Duration::from_secs(10)).await;
+    assert_eq!(
+        app.get("/v1/auth", Some(&token)).await.status().as_u16(),
+        401
     );
-    // Used constantly, it still dies at the cap.
-    let dead = app.auth_becomes(&token, 401, Duration::from_secs(6)).await;
-    assert!(dead, "session outlived its absolute lifetime");
+}
+
+#[tokio::test]
+async fn the_replicas_clock_ends_a_session_at_its_deadline_whatever_redis_holds() {
+    let app = spawn_app_with(|s| {
+        s.session.idle_ttl_secs = 60;
+        s.session.max_lifetime_secs = 30;
+    })
+    .await;
+    let token = app.token("ned").await;
+    // Only the clock moves: Redis still holds the session, the replica knows it is over.
+    app.env.clock.advance(Duration::from_secs(30));
+    assert_eq!(
+        app.get("/v1/auth", Some(&token)).await.status().as_u16(),
+        401
+    );
 }
 
 #[tokio::test]
@@ -242,15 +252,13 @@ async fn sessions_per_user_are_bounded_and_pruned() {
         first["session"].as_str().expect("token").to_owned(),
         app.token("idle").await,
     ];
-    // Wait for Redis to expire them (asking the service would keep them alive).
+    // Redis expires them (asking the service would keep them alive).
+    app.env.pass(Duration::from_secs(1)).await;
     assert!(
-        eventually(Duration::from_secs(5), || async {
-            !app.keys_with_ttl()
-                .await
-                .iter()
-                .any(|(k, _)| k.contains(":s:"))
-        })
-        .await
+        !app.keys_with_ttl()
+            .await
+            .iter()
+            .any(|(k, _)| k.contains(":s:"))
     );
     let live = [
         app.token("idle").await,

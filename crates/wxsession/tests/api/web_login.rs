@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::helpers::{
     ALLOWED_ORIGIN, APPID, OFFICIAL_APPID, SESSION_COOKIE, STATE_COOKIE, TestApp, WEBSITE_APPID,
-    expect_error, inside_one_minute, location, set_cookie, spawn_app_with, with_every_kind,
+    expect_error, location, set_cookie, spawn_app_with, with_every_kind,
 };
 
 /// A started login, by hand: the state cookie and the `state` WeChat will send back.
@@ -82,13 +82,13 @@ async fn starting_a_web_login_writes_nothing_to_redis() {
 
 #[tokio::test]
 async fn web_login_starts_and_callbacks_share_one_per_ip_limit() {
-    inside_one_minute().await;
     let app = spawn_app_with(|s| {
         with_every_kind(s);
         s.limits.web_login_per_ip_per_minute = 4;
         s.limits.login_per_ip_per_minute = 1;
     })
     .await;
+    app.env.clock.to_next_minute(0);
     // A start and its callback: 2 of 4.
     let consent = app.web_consent(WEBSITE_APPID, "ivy", true).await;
     let res = app

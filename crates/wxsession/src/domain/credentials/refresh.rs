@@ -7,6 +7,7 @@ use std::sync::Arc;
 use secrecy::{ExposeSecret as _, SecretString};
 
 use super::AccessToken;
+use crate::domain::clock::Clock;
 use crate::domain::{Error, wechat};
 use crate::metrics::Metrics;
 use crate::metrics::labels::{FetchResult, StoreOp, WechatApi};
@@ -25,6 +26,7 @@ const DAY_SECS: u64 = 86_400;
 /// What a refresh needs, owned, so that it can run in the background.
 pub(super) struct Refresher {
     store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
     timed: Timed,
     wechat: wechat_client::Client,
     metrics: Metrics,
@@ -49,6 +51,7 @@ impl Refresher {
     pub(super) fn new(state: &AppState, appid: &str, app: &AppEntry) -> Self {
         Self {
             store: state.store.clone(),
+            clock: state.clock.clone(),
             timed: state.timed.clone(),
             wechat: state.wechat.clone(),
             metrics: state.metrics.clone(),
@@ -160,7 +163,7 @@ impl Refresher {
     /// fleet; past it, refused until the next day. Each UTC day holds at most the budget, so any
     /// day of WeChat's (whatever its time zone) holds at most twice the budget.
     async fn spend_force_budget(&self) -> Result<(), Error> {
-        let now = crate::domain::clock::now_unix().unsigned_abs();
+        let now = self.clock.now_unix().unsigned_abs();
         let (day, left) = (now / DAY_SECS, DAY_SECS - now % DAY_SECS);
         let key = format!("at-force:{}:{day}", self.appid);
         let used = self

@@ -9,16 +9,15 @@ pub mod policy;
 pub use self::policy::Limits;
 use self::policy::bucket;
 use super::Error;
-use super::clock::now_unix;
 use super::token::SessionId;
 use crate::metrics::labels::StoreOp;
 use crate::state::AppState;
 
 const WINDOW_SECS: u64 = 60;
 
-/// The current window's index and the seconds left in it.
-fn window() -> (i64, u64) {
-    let now = now_unix();
+/// The current window's index and the seconds left in it, on the service's clock.
+fn window(state: &AppState) -> (i64, u64) {
+    let now = state.now_unix();
     let secs = WINDOW_SECS as i64;
     (now / secs, (secs - now.rem_euclid(secs)).unsigned_abs())
 }
@@ -29,7 +28,7 @@ async fn hit(state: &AppState, kind: &str, subject: &str, limit: u64) -> Result<
     if limit == 0 {
         return Ok(());
     }
-    let (index, left) = window();
+    let (index, left) = window(state);
     let key = format!("{kind}:{subject}:{index}");
     let count = state
         .timed(StoreOp::RateLimit, state.store.hit(&key, WINDOW_SECS))
@@ -74,7 +73,7 @@ pub async fn decrypt_budget(state: &AppState, id: &SessionId) -> Result<DecryptB
     if limit == 0 {
         return Ok(DecryptBudget(None));
     }
-    let (index, left) = window();
+    let (index, left) = window(state);
     let key = format!("df:{}:{index}", id.as_str());
     let count = state
         .timed(StoreOp::RateLimit, state.store.count(&key))

@@ -18,7 +18,6 @@ pub use self::browser::login_for_state;
 pub use self::identify::Identity;
 use self::identify::identify;
 use super::Error;
-use super::clock::now_unix;
 use super::once::{Answer, Done, Purpose, once};
 use super::token::Token;
 use super::user_data::{UserData, count_bad_input};
@@ -160,7 +159,7 @@ async fn create(
             return Err(Error::WechatError);
         }
     };
-    let now = now_unix();
+    let now = state.now_unix();
     let record = SessionRecord {
         appid: req.appid.to_owned(),
         openid: session.openid.clone(),

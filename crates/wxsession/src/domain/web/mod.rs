@@ -16,7 +16,6 @@ use subtle::ConstantTimeEq as _;
 pub use self::return_to::check_return_to;
 use self::return_to::with_query;
 pub use self::state::STATE_TTL_SECS;
-use super::clock::now_unix;
 use super::login::{self, LoginAnswer, LoginRequest};
 use super::once::{CodeSeal, Purpose};
 use super::{Error, limits};
@@ -80,7 +79,7 @@ pub async fn start(
         .public_url
         .as_deref()
         .ok_or_else(|| anyhow::anyhow!("a web app without server.public_url"))?;
-    let sealed = state::seal(&state.web.state_keys, appid, &return_to, now_unix())?;
+    let sealed = state::seal(&state.web.state_keys, appid, &return_to, state.now_unix())?;
     let (page, scope) = match app.kind {
         AppKind::Website => ("connect/qrconnect", "snsapi_login"),
         _ => ("connect/oauth2/authorize", app.scope),
@@ -114,7 +113,13 @@ async fn returning_to(
     given: &str,
     cookie: &str,
 ) -> Result<Option<String>, Error> {
-    if let Some(return_to) = state::open(&state.web.state_keys, appid, cookie, given, now_unix()) {
+    if let Some(return_to) = state::open(
+        &state.web.state_keys,
+        appid,
+        cookie,
+        given,
+        state.now_unix(),
+    ) {
         return Ok(Some(return_to));
     }
     if !bool::from(given.as_bytes().ct_eq(cookie.as_bytes())) {

@@ -1,14 +1,13 @@
 //! One-time codes in memory.
 
-use std::time::{Duration, Instant};
-
 use super::MemoryStore;
+use crate::domain::clock::millis;
 use crate::store::{CodeClaim, Codes, PENDING, StoreError};
 
 #[async_trait::async_trait]
 impl Codes for MemoryStore {
     async fn claim_code(&self, code_id: &str, lock_ttl_secs: u64) -> Result<CodeClaim, StoreError> {
-        let now = Instant::now();
+        let now = self.now();
         let mut inner = self.lock();
         inner.sweep(now);
         match inner.codes.get(code_id) {
@@ -21,7 +20,7 @@ impl Codes for MemoryStore {
             }
             _ => {}
         }
-        let expires = now + Duration::from_secs(lock_ttl_secs);
+        let expires = now + millis(lock_ttl_secs);
         inner
             .codes
             .insert(code_id.to_owned(), (PENDING.to_vec(), expires));
@@ -34,7 +33,7 @@ impl Codes for MemoryStore {
         sealed: &[u8],
         ttl_secs: u64,
     ) -> Result<(), StoreError> {
-        let expires = Instant::now() + Duration::from_secs(ttl_secs);
+        let expires = self.now() + millis(ttl_secs);
         self.lock()
             .codes
             .insert(code_id.to_owned(), (sealed.to_vec(), expires));
@@ -47,7 +46,7 @@ impl Codes for MemoryStore {
     }
 
     async fn take_code(&self, code_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let now = Instant::now();
+        let now = self.now();
         Ok(self
             .lock()
             .codes

@@ -1,44 +1,48 @@
 //! The in-memory store: one process only, for `wxsession dev` and tests. Same semantics as
-//! Redis, expiry included.
+//! Redis, expiry included; its expiry runs on the store's clock (`domain::clock`), so a test
+//! clock moves it.
 
 mod codes;
+mod counters;
 mod tokens;
 mod unions;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
 
-use super::{Counters, NewSession, SessionRecord, Sessions, Store, StoreError, Touched};
-use crate::domain::clock::now_unix;
+use super::{NewSession, SessionRecord, Sessions, Store, StoreError, Touched};
+use crate::domain::clock::{self, Clock, millis};
 use crate::domain::token::SessionId;
+
+/// When an entry expires: milliseconds since the epoch, on the store's clock.
+type Expiry = i64;
 
 #[derive(Debug, Default)]
 struct User {
     keys: Vec<String>,
     /// Session ids, oldest first.
     sessions: Vec<String>,
-    expires: Option<Instant>,
+    expires: Option<Expiry>,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
-    sessions: HashMap<String, (SessionRecord, Instant)>,
+    sessions: HashMap<String, (SessionRecord, Expiry)>,
     users: HashMap<(String, String), User>,
-    codes: HashMap<String, (Vec<u8>, Instant)>,
-    counters: HashMap<String, (u64, Instant)>,
+    codes: HashMap<String, (Vec<u8>, Expiry)>,
+    counters: HashMap<String, (u64, Expiry)>,
     /// appid → (token, expiry): the live ones, and the ones WeChat refused.
-    tokens: HashMap<String, (String, Instant)>,
-    dead_tokens: HashMap<String, (String, Instant)>,
-    locks: HashMap<String, Instant>,
+    tokens: HashMap<String, (String, Expiry)>,
+    dead_tokens: HashMap<String, (String, Expiry)>,
+    locks: HashMap<String, Expiry>,
     /// unionid → (accounts, expiry).
-    unions: HashMap<String, (Vec<super::UnionAccount>, Instant)>,
+    unions: HashMap<String, (Vec<super::UnionAccount>, Expiry)>,
     writes: u64,
 }
 
 impl Inner {
     /// Drops expired entries now and then, so that memory stays bounded.
-    fn sweep(&mut self, now: Instant) {
+    fn sweep(&mut self, now: Expiry) {
         self.writes += 1;
         if !self.writes.is_multiple_of(1024) {
             return;
@@ -56,16 +60,29 @@ impl Inner {
 #[derive(Debug)]
 pub struct MemoryStore {
     inner: Mutex<Inner>,
-    max_lifetime: Duration,
+    max_lifetime_secs: u64,
+    clock: Arc<dyn Clock>,
 }
 
 impl MemoryStore {
-    /// An empty store.
+    /// An empty store on the system clock.
     pub fn new(max_lifetime_secs: u64) -> Self {
         Self {
             inner: Mutex::new(Inner::default()),
-            max_lifetime: Duration::from_secs(max_lifetime_secs),
+            max_lifetime_secs,
+            clock: clock::system(),
         }
+    }
+
+    /// The same store on `clock`.
+    #[must_use]
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Self { clock, ..self }
+    }
+
+    /// Now, in milliseconds on the store's clock.
+    fn now(&self) -> Expiry {
+        self.clock.now_millis()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -91,7 +108,7 @@ impl Store for MemoryStore {
 #[async_trait::async_trait]
 impl Sessions for MemoryStore {
     async fn create_session(&self, new: NewSession<'_>) -> Result<(), StoreError> {
-        let now = Instant::now();
+        let now = self.now();
         let mut inner = self.lock();
         inner.sweep(now);
         let Inner {
@@ -119,9 +136,12 @@ impl Sessions for MemoryStore {
         for id in user.sessions.drain(..excess) {
             sessions.remove(&id);
         }
-        user.expires = Some(now + self.max_lifetime);
-        let ttl = Duration::from_secs(new.idle_ttl_secs).min(self.max_lifetime);
-        sessions.insert(new.id.as_str().to_owned(), (new.record.clone(), now + ttl));
+        user.expires = Some(now + millis(self.max_lifetime_secs));
+        let ttl = new.idle_ttl_secs.min(self.max_lifetime_secs);
+        sessions.insert(
+            new.id.as_str().to_owned(),
+            (new.record.clone(), now + millis(ttl)),
+        );
         Ok(())
     }
 
@@ -130,19 +150,19 @@ impl Sessions for MemoryStore {
         id: &SessionId,
         idle_ttl_secs: u64,
     ) -> Result<Option<Touched>, StoreError> {
-        let now = Instant::now();
+        let now = self.now();
         let mut inner = self.lock();
         let Some((record, expires)) = inner.sessions.get_mut(id.as_str()) else {
             return Ok(None);
         };
-        let left = record.deadline.saturating_sub(now_unix());
+        let left = record.deadline.saturating_sub(now.div_euclid(1000));
         let ttl = i64::try_from(idle_ttl_secs).unwrap_or(i64::MAX).min(left);
         if *expires <= now || ttl <= 0 {
             inner.sessions.remove(id.as_str());
             return Ok(None);
         }
         let ttl_secs = ttl.unsigned_abs();
-        *expires = now + Duration::from_secs(ttl_secs);
+        *expires = now + millis(ttl_secs);
         Ok(Some(Touched {
             record: record.clone(),
             ttl_secs,
@@ -150,7 +170,7 @@ impl Sessions for MemoryStore {
     }
 
     async fn delete_session(&self, id: &SessionId) -> Result<bool, StoreError> {
-        let now = Instant::now();
+        let now = self.now();
         let mut inner = self.lock();
         let Some((record, expires)) = inner.sessions.remove(id.as_str()) else {
             return Ok(false);
@@ -165,7 +185,7 @@ impl Sessions for MemoryStore {
     }
 
     async fn user_keys(&self, appid: &str, openid: &str) -> Result<Vec<String>, StoreError> {
-        let now = Instant::now();
+        let now = self.now();
         let inner = self.lock();
         Ok(inner
             .users
@@ -176,7 +196,7 @@ impl Sessions for MemoryStore {
     }
 
     async fn revoke_user(&self, appid: &str, openid: &str) -> Result<u64, StoreError> {
-        let now = Instant::now();
+        let now = self.now();
         let mut inner = self.lock();
         let Some(user) = inner.users.remove(&user_key(appid, openid)) else {
             return Ok(0);
@@ -201,7 +221,7 @@ impl Sessions for MemoryStore {
         session_key: &str,
         ttl_secs: u64,
     ) -> Result<(), StoreError> {
-        let now = Instant::now();
+        let now = self.now();
         let mut inner = self.lock();
         let user = inner.users.entry(user_key(appid, openid)).or_default();
         if user.expires.is_some_and(|e| e <= now) {
@@ -211,35 +231,7 @@ impl Sessions for MemoryStore {
             user.keys.insert(0, session_key.to_owned());
             user.keys.truncate(2);
         }
-        user.expires = Some(now + Duration::from_secs(ttl_secs));
+        user.expires = Some(now + millis(ttl_secs));
         Ok(())
-    }
-}
-
-#[async_trait::async_trait]
-impl Counters for MemoryStore {
-    async fn hit(&self, key: &str, window_secs: u64) -> Result<u64, StoreError> {
-        let now = Instant::now();
-        let mut inner = self.lock();
-        inner.sweep(now);
-        let entry = inner
-            .counters
-            .entry(key.to_owned())
-            .or_insert((0, now + Duration::from_secs(window_secs)));
-        if entry.1 <= now {
-            *entry = (0, now + Duration::from_secs(window_secs));
-        }
-        entry.0 += 1;
-        Ok(entry.0)
-    }
-
-    async fn count(&self, key: &str) -> Result<u64, StoreError> {
-        let now = Instant::now();
-        Ok(self
-            .lock()
-            .counters
-            .get(key)
-            .filter(|(_, exp)| *exp > now)
-            .map_or(0, |(n, _)| *n))
     }
 }

@@ -1,27 +1,27 @@
 //! Access tokens and locks in memory.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
 
-use super::MemoryStore;
+use super::{Expiry, MemoryStore};
+use crate::domain::clock::millis;
 use crate::store::{StoreError, Tokens};
 
 /// The value of `map[key]` while it has not expired.
 fn live<'a>(
-    map: &'a HashMap<String, (String, Instant)>,
+    map: &'a HashMap<String, (String, Expiry)>,
     key: &str,
-    now: Instant,
-) -> Option<&'a (String, Instant)> {
+    now: Expiry,
+) -> Option<&'a (String, Expiry)> {
     map.get(key).filter(|(_, exp)| *exp > now)
 }
 
 #[async_trait::async_trait]
 impl Tokens for MemoryStore {
     async fn access_token(&self, appid: &str) -> Result<Option<(String, u64)>, StoreError> {
-        let now = Instant::now();
+        let now = self.now();
         let inner = self.lock();
         Ok(live(&inner.tokens, appid, now)
-            .map(|(t, exp)| (t.clone(), exp.saturating_duration_since(now).as_secs())))
+            .map(|(t, exp)| (t.clone(), (exp - now).div_euclid(1000).unsigned_abs())))
     }
 
     async fn put_access_token(
@@ -30,7 +30,7 @@ impl Tokens for MemoryStore {
         token: &str,
         ttl_secs: u64,
     ) -> Result<(), StoreError> {
-        let expires = Instant::now() + Duration::from_secs(ttl_secs.max(1));
+        let expires = self.now() + millis(ttl_secs.max(1));
         self.lock()
             .tokens
             .insert(appid.to_owned(), (token.to_owned(), expires));
@@ -43,13 +43,13 @@ impl Tokens for MemoryStore {
         token: &str,
         dead_ttl_secs: u64,
     ) -> Result<bool, StoreError> {
-        let now = Instant::now();
+        let now = self.now();
         let mut inner = self.lock();
         let current = live(&inner.tokens, appid, now).is_some_and(|(t, _)| t == token);
         if current {
             inner.tokens.remove(appid);
         }
-        let dead_until = now + Duration::from_secs(dead_ttl_secs.max(1));
+        let dead_until = now + millis(dead_ttl_secs.max(1));
         inner
             .dead_tokens
             .insert(appid.to_owned(), (token.to_owned(), dead_until));
@@ -58,18 +58,18 @@ impl Tokens for MemoryStore {
 
     async fn dead_access_token(&self, appid: &str) -> Result<Option<String>, StoreError> {
         let inner = self.lock();
-        Ok(live(&inner.dead_tokens, appid, Instant::now()).map(|(t, _)| t.clone()))
+        Ok(live(&inner.dead_tokens, appid, self.now()).map(|(t, _)| t.clone()))
     }
 
     async fn try_lock(&self, name: &str, ttl_secs: u64) -> Result<bool, StoreError> {
-        let now = Instant::now();
+        let now = self.now();
         let mut inner = self.lock();
         if inner.locks.get(name).is_some_and(|exp| *exp > now) {
             return Ok(false);
         }
         inner
             .locks
-            .insert(name.to_owned(), now + Duration::from_secs(ttl_secs.max(1)));
+            .insert(name.to_owned(), now + millis(ttl_secs.max(1)));
         Ok(true)
     }
 

@@ -1,9 +1,7 @@
 //! The unionid index in memory.
 
-use std::time::{Duration, Instant};
-
 use super::MemoryStore;
-use crate::domain::clock::now_unix;
+use crate::domain::clock::millis;
 use crate::store::{StoreError, UnionAccount, Unions};
 
 #[async_trait::async_trait]
@@ -14,7 +12,7 @@ impl Unions for MemoryStore {
         account: &UnionAccount,
         ttl_secs: u64,
     ) -> Result<(), StoreError> {
-        let now = Instant::now();
+        let now = self.now();
         let mut inner = self.lock();
         let entry = inner
             .unions
@@ -27,7 +25,7 @@ impl Unions for MemoryStore {
             .0
             .retain(|a| (a.appid.as_str(), a.openid.as_str()) != (&account.appid, &account.openid));
         entry.0.push(account.clone());
-        entry.1 = now + Duration::from_secs(ttl_secs.max(1));
+        entry.1 = now + millis(ttl_secs.max(1));
         Ok(())
     }
 
@@ -36,8 +34,10 @@ impl Unions for MemoryStore {
         unionid: &str,
         ttl_secs: u64,
     ) -> Result<Vec<UnionAccount>, StoreError> {
-        let now = Instant::now();
-        let oldest = now_unix().saturating_sub(i64::try_from(ttl_secs).unwrap_or(i64::MAX));
+        let now = self.now();
+        let oldest = now
+            .div_euclid(1000)
+            .saturating_sub(i64::try_from(ttl_secs).unwrap_or(i64::MAX));
         let mut inner = self.lock();
         let Some((accounts, expires)) = inner.unions.get_mut(unionid) else {
             return Ok(Vec::new());
@@ -52,7 +52,7 @@ impl Unions for MemoryStore {
     }
 
     async fn live_sessions(&self, appid: &str, openid: &str) -> Result<u64, StoreError> {
-        let now = Instant::now();
+        let now = self.now();
         let inner = self.lock();
         let Some(user) = inner.users.get(&super::user_key(appid, openid)) else {
             return Ok(0);

@@ -21,6 +21,7 @@ pub use self::connection::Topology;
 use self::connection::{Conn, Connections};
 use self::keys::Keys;
 use super::{SessionRecord, Store, StoreError};
+use crate::domain::clock::Clock;
 use crate::domain::token::SessionId;
 
 /// A Redis-backed store.
@@ -32,6 +33,9 @@ pub struct RedisStore {
     scripts: Arc<Scripts>,
     /// Where reads of the layout before entries are counted (`legacy`).
     old_layout_reads: Arc<std::sync::OnceLock<prometheus::IntCounterVec>>,
+    /// The replica's clock: it decides deadness when the store reads (a session's deadline,
+    /// an entry's life, the unionid index); Redis' own TTLs run on Redis' time.
+    clock: Arc<dyn Clock>,
 }
 
 /// The Lua scripts, each loaded once per connection (`EVALSHA`, `EVAL` on a miss).
@@ -84,6 +88,7 @@ impl RedisStore {
                 drop_token: redis::Script::new(include_str!("scripts/drop_token.lua")),
             }),
             old_layout_reads: Arc::default(),
+            clock: crate::domain::clock::system(),
         })
     }
 
@@ -92,6 +97,17 @@ impl RedisStore {
         if let (true, Some(counter)) = (found, self.old_layout_reads.get()) {
             counter.with_label_values(&[kind]).inc();
         }
+    }
+
+    /// The same store on `clock`.
+    #[must_use]
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Self { clock, ..self }
+    }
+
+    /// Now, in seconds since the epoch on the replica's clock.
+    fn now(&self) -> i64 {
+        self.clock.now_unix()
     }
 
     async fn conn(&self) -> Result<Conn, StoreError> {
@@ -130,7 +146,7 @@ impl RedisStore {
         call.arg(op)
             .arg(field)
             .arg(life_secs.max(1))
-            .arg(layout::stored_secs(crate::domain::clock::now_unix()));
+            .arg(layout::stored_secs(self.now()));
         call
     }
 

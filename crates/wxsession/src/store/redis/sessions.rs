@@ -4,7 +4,6 @@ use redis::AsyncCommands as _;
 
 use super::layout::{Blob, UserEntry, raw_session_id, session_id_text, stored_secs};
 use super::{Conn, RedisStore, failed, legacy, unavailable};
-use crate::domain::clock::now_unix;
 use crate::domain::token::SessionId;
 use crate::store::{NewSession, Sessions, StoreError, Touched};
 
@@ -60,7 +59,7 @@ impl Sessions for RedisStore {
         let Some(record) = self.decode(value.as_deref()) else {
             return Ok(None);
         };
-        let left = record.deadline.saturating_sub(now_unix());
+        let left = record.deadline.saturating_sub(self.now());
         if left <= 0 {
             let _: Result<(), _> = conn.unlink(&key).await;
             return Ok(None);
@@ -175,7 +174,7 @@ impl RedisStore {
     ) -> Result<Option<UserEntry>, StoreError> {
         let (bucket, field) = self.user(appid, openid);
         let value: Option<Vec<u8>> = conn.hget(bucket, field).await.map_err(failed)?;
-        let oldest = stored_secs(now_unix().saturating_sub(self.lifetime()));
+        let oldest = stored_secs(self.now().saturating_sub(self.lifetime()));
         Ok(value
             .as_deref()
             .and_then(UserEntry::decode)

@@ -4,7 +4,6 @@ use redis::AsyncCommands as _;
 
 use super::layout::{Blob, UnionEntry, stored_secs, union_location};
 use super::{RedisStore, failed, legacy, unavailable};
-use crate::domain::clock::now_unix;
 use crate::store::{StoreError, UnionAccount, Unions};
 
 #[async_trait::async_trait]
@@ -40,7 +39,9 @@ impl Unions for RedisStore {
         let mut conn = self.conn().await?;
         let (bucket, field) = union_location(self.keys.prefix(), unionid);
         let value: Option<Vec<u8>> = conn.hget(bucket, field).await.map_err(failed)?;
-        let oldest = now_unix().saturating_sub(i64::try_from(ttl_secs).unwrap_or(i64::MAX));
+        let oldest = self
+            .now()
+            .saturating_sub(i64::try_from(ttl_secs).unwrap_or(i64::MAX));
         let mut accounts: Vec<UnionAccount> = value
             .as_deref()
             .and_then(UnionEntry::decode)

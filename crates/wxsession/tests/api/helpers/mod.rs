@@ -1,10 +1,11 @@
 //! Test harness: the simulator and the real application on port 0 (here), redis-server
 //! processes (`redis`), the real binary as a process (`process`), error assertions
 //! (`assert`), deadlines instead of sleeps (`wait`), a stand-in WeChat that replays recorded
-//! answers (`standin`).
+//! answers (`standin`), the clock the tests move (`clock`).
 
 mod assert;
 mod browser;
+mod clock;
 mod netns;
 mod process;
 mod redis_server;
@@ -14,6 +15,7 @@ mod wait;
 
 pub use self::assert::{error_of, expect_error};
 pub use self::browser::{SESSION_COOKIE, STATE_COOKIE, location, set_cookie};
+pub use self::clock::{TestClock, masters, pass};
 pub use self::netns::Netns;
 pub use self::process::{read_log, serve, serve_with, sigterm};
 pub use self::redis_server::{RedisHandle, RedisServer, free_port, keys_with_ttl};
@@ -49,11 +51,12 @@ fn kind_secret(appid: &str) -> String {
     format!("secret-of-{appid}")
 }
 
-/// What several replicas share: a simulator, a Redis, a key prefix.
+/// What several replicas share: a simulator, a Redis, a key prefix, a clock.
 pub struct Env {
     pub sim: RunningMock,
     pub redis: RedisHandle,
     pub prefix: String,
+    pub clock: Arc<TestClock>,
 }
 
 impl Env {
@@ -88,7 +91,13 @@ impl Env {
             sim,
             redis,
             prefix: format!("t{}", uuid::Uuid::new_v4().simple()),
+            clock: TestClock::new(),
         })
+    }
+
+    /// Lets `by` pass for the fleet: its clock, and Redis' time for this test's keys.
+    pub async fn pass(&self, by: Duration) {
+        pass(&self.clock, &[self.redis.url()], &self.prefix, by).await;
     }
 
     /// Settings for one replica on port 0 with one app.
@@ -190,8 +199,9 @@ pub async fn spawn_on(env: Arc<Env>, f: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = env.settings();
     f(&mut settings);
     settings.validate().expect("test settings are valid");
-    let store = build_store(&settings).expect("store builds");
-    let state = build_state(&settings, store).expect("state builds");
+    let clock: Arc<dyn wxsession::domain::clock::Clock> = env.clock.clone();
+    let store = build_store(&settings, clock.clone()).expect("store builds");
+    let state = build_state(&settings, store, clock).expect("state builds");
     let app = Application::build_with_state(&settings, state).expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
@@ -330,17 +340,6 @@ impl TestApp {
     /// Every key under this test's prefix, with its TTL.
     pub async fn keys_with_ttl(&self) -> Vec<(String, i64)> {
         keys_with_ttl(&self.env.redis.url(), &self.env.prefix).await
-    }
-}
-
-/// Waits, when needed, until a calendar minute has at least 10 s left: rate limits count in
-/// fixed one-minute windows, and a test whose requests straddle two windows would see two
-/// budgets.
-pub async fn inside_one_minute() {
-    let second = wxsession::domain::clock::now_unix().rem_euclid(60);
-    if second > 50 {
-        let wait = u64::try_from(60 - second).unwrap_or(10);
-        tokio::time::sleep(Duration::from_secs(wait)).await;
     }
 }
 

@@ -2,7 +2,7 @@
 //! the script writes from Rust's blobs decode in Rust, entries of format 1 are read and edited,
 //! and an entry of a format newer than this release reads is refused, never rewritten.
 
-use wxsession::domain::clock::now_unix;
+use super::now_unix;
 use wxsession::store::UnionAccount;
 use wxsession::store::layout::{self, UnionEntry, UserEntry, format};
 

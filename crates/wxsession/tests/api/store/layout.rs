@@ -1,8 +1,8 @@
 //! The Redis store's layout: entries in bucket hashes, dead entries, and what the layout before
 //! entries wrote (a hash per user and per person), which is honoured until it expires.
 
+use super::now_unix;
 use redis::AsyncCommands as _;
-use wxsession::domain::clock::now_unix;
 use wxsession::domain::token::Token;
 use wxsession::store::UnionAccount;
 use wxsession::store::layout::{self, UserEntry};

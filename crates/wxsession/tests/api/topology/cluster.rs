@@ -1,13 +1,11 @@
 //! Redis Cluster (3 masters, 3 replicas) and Sentinel (1 master, 1 replica, 3 sentinels) on
-//! loopback: the store conformance suite and the API on a cluster, sessions on every master,
-//! and failovers the service rides through without a restart.
+//! loopback: the API on a cluster, sessions on every master, and failovers the service rides
+//! through without a restart. The store conformance suite starts its own (`store::topologies`).
 
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wxsession::settings::Mode;
-use wxsession::store::{RedisStore, Topology};
 
 use crate::helpers::{Env, RedisHandle, RedisServer, free_port, spawn_on};
 
@@ -116,23 +114,6 @@ impl RedisCluster {
     }
 }
 
-#[tokio::test]
-async fn store_conforms_on_a_cluster() {
-    let cluster = RedisCluster::start();
-    let urls = cluster.urls();
-    let prefix = format!("t{}", uuid::Uuid::new_v4().simple());
-    let store = RedisStore::new(
-        Topology::Cluster(&urls),
-        &prefix,
-        None,
-        Duration::from_secs(2),
-        crate::store::LIFETIME,
-        None,
-    )
-    .expect("cluster store");
-    crate::store::suite(Arc::new(store)).await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_on_a_cluster_spreads_sessions_and_survives_a_master_failover() {
     let cluster = RedisCluster::start();
@@ -212,7 +193,7 @@ async fn api_on_a_cluster_spreads_sessions_and_survives_a_master_failover() {
 }
 
 /// A process killed on drop.
-struct Proc(Child);
+pub struct Proc(Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
@@ -221,7 +202,8 @@ impl Drop for Proc {
     }
 }
 
-fn sentinel(dir: &std::path::Path, master_port: u16) -> (Proc, u16) {
+/// A sentinel watching the master on `master_port` as `wxs`, its config in `dir`.
+pub fn sentinel(dir: &std::path::Path, master_port: u16) -> (Proc, u16) {
     let port = free_port();
     let conf = dir.join(format!("sentinel-{port}.conf"));
     std::fs::write(

@@ -1,0 +1,50 @@
+//! `Tokens`: the app's access_token, refused tokens, locks.
+
+use crate::store::Backend;
+
+pub async fn a_token_is_kept_for_its_ttl(b: &Backend) {
+    let get = || async { b.store.access_token("wxapp").await.expect("get") };
+    assert_eq!(get().await, None);
+    b.store
+        .put_access_token("wxapp", "T1", 100)
+        .await
+        .expect("put");
+    assert_eq!(get().await, Some(("T1".to_owned(), 100)));
+    b.pass(40).await;
+    assert_eq!(get().await, Some(("T1".to_owned(), 60)));
+    b.pass(60).await;
+    assert_eq!(get().await, None);
+}
+
+pub async fn only_the_current_token_is_dropped_and_the_refused_one_remembered(b: &Backend) {
+    let dead = || async { b.store.dead_access_token("wxapp").await.expect("dead") };
+    b.store
+        .put_access_token("wxapp", "T1", 100)
+        .await
+        .expect("put");
+    assert_eq!(dead().await, None);
+    // Not the current token: kept; either way the refused one is remembered.
+    let dropped = b.store.drop_access_token("wxapp", "T0", 60).await;
+    assert!(!dropped.expect("drop"));
+    assert!(b.store.access_token("wxapp").await.expect("get").is_some());
+    assert_eq!(dead().await.as_deref(), Some("T0"));
+    let dropped = b.store.drop_access_token("wxapp", "T1", 60).await;
+    assert!(dropped.expect("drop"));
+    assert_eq!(b.store.access_token("wxapp").await.expect("get"), None);
+    assert_eq!(dead().await.as_deref(), Some("T1"));
+    b.pass(60).await;
+    assert_eq!(dead().await, None);
+}
+
+pub async fn a_lock_has_one_holder_until_released_or_expired(b: &Backend) {
+    let lock = |name| async move { b.store.try_lock(name, 10).await.expect("lock") };
+    assert!(lock("l1").await);
+    assert!(!lock("l1").await);
+    assert!(lock("l2").await);
+    b.store.unlock("l1").await.expect("unlock");
+    assert!(lock("l1").await);
+    b.pass(9).await;
+    assert!(!lock("l1").await);
+    b.pass(1).await;
+    assert!(lock("l1").await);
+}
