@@ -51,7 +51,7 @@ mobile_appid=wxbenchmobile0001; web_appid=wxbenchwebsite001
 redis_port=$(free_port); mock_port=$(free_port); api_port=$(free_port); peer_port=$(free_port)
 apps_port=$(free_port)
 # Redis as deploy/ ships it: hashes of up to 512 entries (the default) of up to 256 bytes (64 by
-# default) stay listpacks, which keeps the users' bucket hashes compact (README: Redis layout).
+# default) stay listpacks, which keeps the users' bucket hashes compact (docs/src/redis-layout.md).
 redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save "" --appendonly no \
   --hash-max-listpack-entries 512 --hash-max-listpack-value 256 \
   --logfile "$tmp/redis.log" & pids+=($!)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The layering rules of the service crate (README "Code map"), checked on the source:
+"""The layering rules of the service crate (docs/src/architecture.md, "Code map"), checked on the source:
 
 1. only `http/` names actix-web;
 2. `domain/` imports neither `http` nor `cli`;

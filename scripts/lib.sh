@@ -72,3 +72,17 @@ NGINX
   pids+=($!)
   wait_port "$listen"
 }
+
+# A pinned cargo tool in target/tools/bin, built once per version into a cache outside the
+# clone (${WXSESSION_TOOLS_CACHE:-~/.cache/wxsession/tools}) so that a fresh clone links it
+# instead of compiling it again: `pinned_tool cargo-deny 0.20.2` prints the binary's path.
+pinned_tool() {
+  local name=$1 version=$2
+  local cache=${WXSESSION_TOOLS_CACHE:-$HOME/.cache/wxsession/tools}/$name-$version
+  if [[ ! -x $cache/bin/$name ]]; then
+    cargo install --quiet --locked --root "$cache" "$name" --version "$version" >&2
+  fi
+  mkdir -p target/tools/bin
+  ln -sf "$cache/bin/$name" "target/tools/bin/$name"
+  echo "target/tools/bin/$name"
+}

@@ -46,12 +46,14 @@ log "layering rules and file sizes (scripts/check-layers.py)"
 python3 scripts/check-layers.py
 
 log "cargo deny check bans licenses sources"
-deny=target/tools/bin/cargo-deny
-if [[ ! -x $deny ]]; then
-  cargo install --quiet --locked --root target/tools cargo-deny --version 0.20.2
-fi
+deny=$(pinned_tool cargo-deny 0.20.2)
 # Advisories need the RustSec database from GitHub, which this machine cannot reach.
 "$deny" check bans licenses sources 2>&1 | tail -n 3
+
+log "the book (docs/): mdbook build, then every internal link and anchor (scripts/check-book.py)"
+mdbook=$(pinned_tool mdbook 0.5.4)
+"$mdbook" build docs
+python3 scripts/check-book.py
 
 log "cargo test"
 cargo test --workspace --no-fail-fast 2>&1

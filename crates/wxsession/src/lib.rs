@@ -1,6 +1,6 @@
 //! wxsession: login and session service for WeChat mini-programs. The binary is a thin
 //! `main.rs`; everything lives here so that tests build the real application. The layers, top
-//! down: `cli` → `startup` → `http` → `domain` → `store` (see the README's code map).
+//! down: `cli` → `startup` → `http` → `domain` → `store` (see docs/src/architecture.md).
 
 pub mod cli;
 pub mod domain;

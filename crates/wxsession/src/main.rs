@@ -3,7 +3,7 @@
 use clap::Parser as _;
 
 /// mimalloc returns memory to the OS promptly and keeps per-connection buffers small, which
-/// keeps RSS low with many idle keep-alive connections (see the README's benchmarks).
+/// keeps RSS low with many idle keep-alive connections (see docs/src/benchmarks.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

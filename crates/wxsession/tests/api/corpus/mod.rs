@@ -1,5 +1,5 @@
 //! The corpus of WeChat's real answers (`tests/corpus/<api>/*.http`): each file names its source
-//! (docs page, SDK fixture, issue), the content type WeChat sent, the outcome the README
+//! (docs page, SDK fixture, issue), the content type WeChat sent, the outcome the book (docs/src/api.md)
 //! documents for it, and, after a blank line, the body byte for byte. Each API's answers are
 //! replayed through a [`StandIn`] behind one running service; a mishandled answer fails the test
 //! with every mismatch listed.
