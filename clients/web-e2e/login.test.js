@@ -6,53 +6,21 @@
 // unionid ends both; then the official-account flow and the page's own logout button.
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const { spawn } = require('node:child_process')
-const net = require('node:net')
+const { root, startDev } = require('../test-support/dev-service')
 const path = require('node:path')
 const fs = require('node:fs')
 const { chromium } = require('playwright-core')
 
-const root = path.resolve(__dirname, '../..')
-const bin = process.env.WXSESSION_BIN || path.join(root, 'target/debug/wxsession')
 const browserPath = process.env.CHROMIUM || '/usr/bin/chromium'
 const ADMIN = 'browser-test-admin-token-0123456789'
 const MINI = 'wx1234567890abcdef'
 const shots = path.join(root, 'target')
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address()
-      srv.close(() => resolve(port))
-    })
-    srv.on('error', reject)
-  })
-}
-
-async function waitFor(url, deadlineMs) {
-  const deadline = Date.now() + deadlineMs
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return
-    } catch (e) {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not come up`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
-
 test('browser logins through the simulator, linked to the mini-program by unionid', { timeout: 120000 }, async (t) => {
-  assert.ok(fs.existsSync(bin), `build the service first (cargo build -p wxsession): ${bin}`)
   assert.ok(fs.existsSync(browserPath), `install Chromium first (apt-get install chromium): ${browserPath}`)
-  const [api, sim] = [await freePort(), await freePort()]
-  const child = spawn(bin, ['dev', '--bind', `127.0.0.1:${api}`, '--mock-bind', `127.0.0.1:${sim}`, '--admin-token', ADMIN], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  })
-  t.after(() => child.kill('SIGTERM'))
-  const base = `http://127.0.0.1:${api}`
-  await waitFor(`${base}/healthz`, 30000)
+  const dev = await startDev(ADMIN)
+  t.after(() => dev.stop())
+  const base = dev.baseUrl
 
   const browser = await chromium.launch({
     executablePath: browserPath,

@@ -4,59 +4,21 @@
 // (promises only).
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const { spawn } = require('node:child_process')
-const net = require('node:net')
-const path = require('node:path')
-const fs = require('node:fs')
+const { startDev } = require('../../test-support/dev-service')
 const { createSession } = require('..')
 const { KINDS, createFake, httpHandler } = require('./fakes')
 
 const APPID = 'wx1234567890abcdef'
 const ADMIN = 'integration-test-admin-token-0123'
-const root = path.resolve(__dirname, '../../..')
-const bin = process.env.WXSESSION_BIN || path.join(root, 'target/debug/wxsession')
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address()
-      srv.close(() => resolve(port))
-    })
-    srv.on('error', reject)
-  })
-}
-
-async function waitFor(port, deadlineMs) {
-  const deadline = Date.now() + deadlineMs
-  for (;;) {
-    const ok = await new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy()
-        resolve(true)
-      })
-      s.on('error', () => resolve(false))
-    })
-    if (ok) return
-    if (Date.now() > deadline) throw new Error(`port ${port} did not open`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
 let service = null
-let child = null
+let dev = null
 
 // One `wxsession dev` for the file: its API and simulator URLs.
 test.before(async () => {
-  assert.ok(fs.existsSync(bin), `build the service first (cargo build -p wxsession): ${bin}`)
-  const [api, sim] = [await freePort(), await freePort()]
-  child = spawn(bin, ['dev', '--bind', `127.0.0.1:${api}`, '--mock-bind', `127.0.0.1:${sim}`, '--admin-token', ADMIN], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  })
-  await waitFor(api, 20000)
-  service = { baseUrl: `http://127.0.0.1:${api}`, simUrl: `http://127.0.0.1:${sim}` }
+  dev = await startDev(ADMIN)
+  service = { baseUrl: dev.baseUrl, simUrl: dev.simUrl }
 })
-test.after(() => child && child.kill('SIGTERM'))
+test.after(() => dev && dev.stop())
 
 for (const kind of KINDS) {
   test(`${kind}: login, decrypt, phone, re-login after a revoke, logout against wxsession dev`, { timeout: 60000 }, async () => {
