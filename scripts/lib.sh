@@ -13,6 +13,16 @@ wait_port() {
   return 1
 }
 
+# Runs the command "$2"… every 50 ms until it succeeds, for up to $1 seconds; fails after that.
+wait_for() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.05
+  done
+}
+
 # The session token in a login answer on stdin.
 extract_token() { sed -E 's/.*"session":"([^"]+)".*/\1/'; }
 

@@ -5,7 +5,10 @@
 #   scripts/local-cluster.sh          start everything, print the URLs, stop on Ctrl-C
 #   scripts/local-cluster.sh --test   drive the seed flow through nginx, SIGKILL one replica
 #                                     mid-run, require zero failed logins and every token still
-#                                     valid, then stop everything
+#                                     valid; then restart the replicas one by one with SIGTERM
+#                                     (twice round) while logins, phone lookups and decrypts wait
+#                                     on a slow WeChat, require zero failed and zero lost; then
+#                                     stop everything
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-}
@@ -17,6 +20,11 @@ command -v redis-server >/dev/null || { echo "redis-server is missing: apt-get i
 dir=$(mktemp -d)
 pids=()
 cleanup() {
+  local rc=$?
+  if ((rc != 0)) && [[ $mode == --test ]]; then
+    echo "the replicas' warnings and errors:" >&2
+    grep -hE '"level":"(WARN|ERROR)"' "$dir"/wxsession-*.log 2>/dev/null | tail -n 20 >&2 || true
+  fi
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$dir"
@@ -41,7 +49,13 @@ printf '%s\n' "$admin" >"$dir/admin"; printf '%s\n' "$secret" >"$dir/secret"
 servers=""
 replica_pids=()
 replica_ports=()
+metrics_ports=()
 admin_ports=()
+# Starts (or starts again) replica $1 (0, 1 or 2) from its config.
+start_replica() {
+  "$bin" serve --config "$dir/wxsession-$(($1 + 1)).toml" >>"$dir/wxsession-$(($1 + 1)).log" 2>&1 &
+  pids+=($!); replica_pids[$1]=$!
+}
 for i in 1 2 3; do
   port=$(free_port); metrics=$(free_port); admin_port=$(free_port)
   cat >"$dir/wxsession-$i.toml" <<TOML
@@ -50,7 +64,11 @@ bind = "127.0.0.1:$port"
 metrics_bind = "127.0.0.1:$metrics"
 admin_bind = "127.0.0.1:$admin_port"
 shutdown_timeout_secs = 5
-workers = 1
+# Two workers: one can stop while the other's WeChat calls are in flight (the rolling restart).
+workers = 2
+# Every client is nginx's address here; the rolling restart's load is ~10 logins a second.
+[limits]
+login_per_ip_per_minute = 6000
 [store]
 url = "redis://127.0.0.1:$redis_port/0"
 [wechat]
@@ -62,8 +80,8 @@ token_file = "$dir/admin"
 appid = "$appid"
 secret_file = "$dir/secret"
 TOML
-  "$bin" serve --config "$dir/wxsession-$i.toml" >"$dir/wxsession-$i.log" 2>&1 &
-  pids+=($!); replica_pids+=($!); replica_ports+=("$port"); admin_ports+=("$admin_port")
+  start_replica $((i - 1))
+  replica_ports+=("$port"); metrics_ports+=("$metrics"); admin_ports+=("$admin_port")
   servers="$servers server 127.0.0.1:$port max_fails=1 fail_timeout=5s;"
 done
 for port in "${replica_ports[@]}"; do wait_port "$port"; done
@@ -176,3 +194,41 @@ for f in failures:
     print("  " + f)
 sys.exit(1 if failures else 0)
 PY
+
+# The rolling restart: each replica in turn gets SIGTERM with no drain first (nginx learns of it
+# from refused connections), must exit 0, and starts again; twice round. It is stopped while
+# requests are in flight on it, and the next one only once nginx sends the restarted one
+# traffic again. Meanwhile scripts/cluster-load.py keeps logins, phone lookups and decrypts
+# waiting on a slow WeChat; it fails on any failed request or lost login.
+ready() { curl -sf -o /dev/null "http://127.0.0.1:$1/readyz"; }
+# Whether replica $1 has at least $2 API requests in flight.
+in_flight() {
+  local n
+  n=$(curl -sf "http://127.0.0.1:${metrics_ports[$1]}/metrics" |
+    awk '$1 == "wxsession_http_requests_in_flight" { print int($2) }')
+  [[ -n $n ]] && ((n >= $2))
+}
+{ wait "${replica_pids[1]}" || true; } 2>/dev/null
+start_replica 1
+wait_for 10 ready "${replica_ports[1]}"
+touch "$dir/load.run"
+BASE="$base" SIM="http://127.0.0.1:$mock_port" APPID="$appid" RUN="$dir/load.run" \
+  python3 scripts/cluster-load.py &
+load=$!
+pids+=("$load")
+started=$SECONDS
+for round in 1 2; do
+  for i in 0 1 2; do
+    wait_for 20 in_flight "$i" 3 || { echo "replica $((i + 1)) got no load" >&2; exit 1; }
+    kill -TERM "${replica_pids[$i]}"
+    rc=0
+    wait "${replica_pids[$i]}" || rc=$?
+    ((rc == 0)) || { echo "replica $((i + 1)) exited $rc on SIGTERM" >&2; exit 1; }
+    start_replica "$i"
+    wait_for 10 ready "${replica_ports[$i]}"
+    wait_for 20 in_flight "$i" 1 || { echo "nginx sent replica $((i + 1)) nothing" >&2; exit 1; }
+    echo "round $round: replica $((i + 1)) restarted ($((SECONDS - started)) s)"
+  done
+done
+rm "$dir/load.run"
+wait "$load"

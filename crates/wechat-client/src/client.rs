@@ -1,12 +1,14 @@
 //! The client: one struct, one private request helper, small public methods.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::Error;
+use crate::io::Io;
+use crate::send::Inner;
 
 /// How to reach WeChat.
 #[derive(Debug, Clone)]
@@ -55,11 +57,13 @@ pub(crate) enum Repeat {
     Unsent,
 }
 
-/// An async WeChat server API client. Cheap to clone.
+/// An async WeChat server API client. Cheap to clone: the clones share one connection pool,
+/// and every call runs on the client's own runtime (`io.rs`), where the pool's connections
+/// live until the last clone is dropped.
 #[derive(Debug, Clone)]
 pub struct Client {
-    http: reqwest::Client,
-    config: ClientConfig,
+    inner: Arc<Inner>,
+    io: Arc<Io>,
 }
 
 impl Client {
@@ -83,12 +87,15 @@ impl Client {
             .map_err(|e| Error::Transport(e.without_url()))?;
         let mut config = config;
         config.base_url = config.base_url.trim_end_matches('/').to_owned();
-        Ok(Self { http, config })
+        Ok(Self {
+            inner: Arc::new(Inner { http, config }),
+            io: Arc::new(Io::new()?),
+        })
     }
 
     /// The base URL in use.
     pub fn base_url(&self) -> &str {
-        &self.config.base_url
+        &self.inner.config.base_url
     }
 
     /// GETs `path` with `query`, retrying retryable failures, and decodes a JSON body whose
@@ -137,64 +144,20 @@ impl Client {
         body: Option<&serde_json::Value>,
         repeat: Repeat,
     ) -> Result<T, Error> {
-        let url = format!("{}{}", self.config.base_url, path);
-        let mut attempt = 0;
-        loop {
-            let result = self.send_once(method.clone(), &url, query, body).await;
-            let err = match result {
-                Ok(body) => match busy_errcode(&body) {
-                    Some(err) => err,
-                    None => {
-                        return serde_json::from_slice(&body)
-                            .map_err(|e| Error::Decode(e.to_string()));
-                    }
-                },
-                Err(err) => err,
-            };
-            let unsafe_to_repeat = repeat == Repeat::Unsent && err.may_have_reached_wechat();
-            if !err.is_retryable() || unsafe_to_repeat || attempt >= self.config.retries {
-                return Err(err);
-            }
-            tracing::debug!(path, attempt, error = %err, "retrying WeChat call");
-            tokio::time::sleep(self.backoff(attempt)).await;
-            attempt += 1;
-        }
-    }
-
-    async fn send_once(
-        &self,
-        method: Method,
-        url: &str,
-        query: &[(&str, &str)],
-        body: Option<&serde_json::Value>,
-    ) -> Result<Vec<u8>, Error> {
-        let mut request = self.http.request(method, url).query(query);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let mut response = request.send().await.map_err(map_reqwest)?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(Error::HttpStatus(status.as_u16()));
-        }
-        let limit = self.config.max_body_bytes;
-        if response.content_length().is_some_and(|n| n > limit as u64) {
-            return Err(Error::Decode("the body is too large".to_owned()));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(map_reqwest)? {
-            if body.len() + chunk.len() > limit {
-                return Err(Error::Decode("the body is too large".to_owned()));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
-    }
-
-    fn backoff(&self, attempt: u32) -> Duration {
-        let base = self.config.backoff.saturating_mul(1 << attempt.min(10));
-        let jitter = getrandom::u32().unwrap_or(0) % 1000;
-        base + base.mul_f64(f64::from(jitter) / 1000.0)
+        let inner = Arc::clone(&self.inner);
+        let path = path.to_owned();
+        let query: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let body = body.cloned();
+        let call = async move {
+            inner
+                .exchange(method, &path, &query, body.as_ref(), repeat)
+                .await
+        };
+        let answer = self.io.run(call).await?;
+        serde_json::from_slice(&answer).map_err(|e| Error::Decode(e.to_string()))
     }
 }
 
@@ -214,27 +177,4 @@ fn checked<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Error> {
         return Err(Error::from_errcode(errcode, errmsg));
     }
     serde_json::from_value(value).map_err(|e| Error::Decode(e.to_string()))
-}
-
-/// `Some(SystemBusy)` when the body is JSON with `errcode: -1`.
-fn busy_errcode(body: &[u8]) -> Option<Error> {
-    #[derive(Deserialize)]
-    struct Code {
-        #[serde(default)]
-        errcode: i64,
-    }
-    match serde_json::from_slice::<Code>(body) {
-        Ok(Code { errcode: -1 }) => Some(Error::SystemBusy),
-        _ => None,
-    }
-}
-
-fn map_reqwest(err: reqwest::Error) -> Error {
-    if err.is_timeout() {
-        Error::Timeout
-    } else if err.is_decode() || err.is_body() {
-        Error::Decode("truncated or unreadable body".to_owned())
-    } else {
-        Error::Transport(err.without_url())
-    }
 }

@@ -43,6 +43,9 @@ pub enum Error {
     /// The base URL is not `https` (and `allow_http` is off).
     #[error("the WeChat base URL must be https")]
     InsecureBaseUrl,
+    /// The client's own runtime, where its connections live, could not start (or stopped).
+    #[error("the WeChat client's runtime is not running")]
+    Runtime(#[source] std::io::Error),
 }
 
 impl Error {

@@ -5,7 +5,9 @@ mod client;
 mod code2session;
 mod credentials;
 mod error;
+mod io;
 mod oauth;
+mod send;
 mod wxa;
 
 pub use client::{Client, ClientConfig};
