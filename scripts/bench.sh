@@ -17,15 +17,7 @@ else
   dur=10; sessions=100000; idle=10000; mint_c=64
 fi
 
-need=()
-command -v wrk >/dev/null || need+=(wrk)
-command -v redis-benchmark >/dev/null || need+=(redis-tools)
-command -v redis-server >/dev/null || need+=(redis-server)
-command -v openssl >/dev/null || need+=(openssl)
-if ((${#need[@]})); then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+need_tools wrk:wrk redis-benchmark:redis-tools redis-server:redis-server openssl:openssl
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 echo "building release binaries…" >&2

@@ -44,16 +44,20 @@ for l in sys.stdin:
         print(m["executable"])' "$1" | tail -n1
 }
 
-# Installs the Debian packages of missing commands: `need_tools cmd:package …` (root, apt).
+# The one place that installs system packages: Debian's, with apt (root), quietly.
+need_packages() {
+  echo "installing ${*}" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# Installs the packages of the commands that are missing: `need_tools command:package …`.
 need_tools() {
   local missing=() pair
   for pair in "$@"; do
     command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
   done
-  ((${#missing[@]})) || return 0
-  echo "installing ${missing[*]}" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  ((${#missing[@]} == 0)) || need_packages "${missing[@]}"
 }
 
 # Starts nginx with the shipped template in front of `servers` (upstream lines), listening on

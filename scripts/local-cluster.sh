@@ -14,8 +14,8 @@ cd "$(dirname "$0")/.."
 mode=${1:-}
 bin=${WXSESSION_BIN:-target/debug/wxsession}
 [[ -x $bin ]] || cargo build -q -p wxsession
-command -v nginx >/dev/null || { echo "nginx is missing: apt-get install -y nginx" >&2; exit 1; }
-command -v redis-server >/dev/null || { echo "redis-server is missing: apt-get install -y redis-server" >&2; exit 1; }
+. scripts/lib.sh
+need_tools nginx:nginx-light redis-server:redis-server envsubst:gettext-base
 
 dir=$(mktemp -d)
 pids=()
@@ -30,8 +30,6 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
-
-. scripts/lib.sh
 
 appid=wx1234567890abcdef
 secret=local-cluster-secret

@@ -17,13 +17,7 @@ cd "$(dirname "$0")/.."
 minutes=${1:-10}
 secs=$((minutes * 60))
 
-need=()
-command -v redis-server >/dev/null || need+=(redis-server)
-command -v redis-cli >/dev/null || need+=(redis-tools)
-if ((${#need[@]})); then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+need_tools redis-server:redis-server redis-cli:redis-tools
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 echo "building release binaries…" >&2

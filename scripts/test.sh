@@ -6,23 +6,12 @@ cd "$(dirname "$0")/.."
 
 log() { printf '\n==> %s\n' "$*"; }
 
-need_apt=()
-command -v redis-server >/dev/null || need_apt+=(redis-server)
-command -v redis-cli >/dev/null || need_apt+=(redis-tools)
-command -v openssl >/dev/null || need_apt+=(openssl)
-command -v node >/dev/null || need_apt+=(nodejs)
-command -v npm >/dev/null || need_apt+=(npm)
-if ((${#need_apt[@]})); then
-  log "installing ${need_apt[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
-fi
+. scripts/lib.sh
+need_tools redis-server:redis-server redis-cli:redis-tools openssl:openssl node:nodejs npm:npm
 
 # One redis-server for the suite, on a free port, in a temp dir. Tests that must stop Redis
 # start their own.
 workdir=$(mktemp -d)
-. scripts/lib.sh
 port=$(free_port)
 redis-server --port "$port" --bind 127.0.0.1 --dir "$workdir" --save "" --appendonly no \
   --daemonize yes --pidfile "$workdir/redis.pid" --logfile "$workdir/redis.log"

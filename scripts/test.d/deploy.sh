@@ -7,20 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 log() { printf -- '--> %s\n' "$*"; }
+. scripts/lib.sh
 
-need=()
-command -v promtool >/dev/null || need+=(prometheus)
-command -v docker-compose >/dev/null || need+=(docker-compose)
-command -v nginx >/dev/null || need+=(nginx-light)
-command -v envsubst >/dev/null || need+=(gettext-base)
-command -v kubectl >/dev/null || need+=(kubernetes-client)
-python3 -c 'import venv' 2>/dev/null || need+=(python3-venv)
-if ((${#need[@]})); then
-  log "installing ${need[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+need_tools promtool:prometheus docker-compose:docker-compose nginx:nginx-light \
+  envsubst:gettext-base kubectl:kubernetes-client
+python3 -c 'import venv' 2>/dev/null || need_packages python3-venv
 venv=target/tools/venv
 if [[ ! -x $venv/bin/kubernetes-validate || ! -x $venv/bin/check-jsonschema ]]; then
   log "installing kubernetes-validate and check-jsonschema into $venv"
@@ -144,7 +135,6 @@ print(f"{len(dash['panels'])} panels")
 PY
 
 log "nginx template (as rendered for compose)"
-. scripts/lib.sh
 NGINX_LISTEN=18080 DEMO_LISTEN=127.0.0.1:18088 \
   WXSESSION_SERVERS="server 127.0.0.1:18081; server 127.0.0.1:18082;" render_nginx >"$tmp/wxsession.conf"
 printf 'pid %s/nginx.pid;\nerror_log stderr;\nevents {}\nhttp { include %s/wxsession.conf; }\n' "$tmp" "$tmp" >"$tmp/nginx.conf"
@@ -169,7 +159,6 @@ for cfg in deploy/config/wxsession.compose.toml k8s/base/wxsession.toml config/w
 done
 
 log "metric names in rules and dashboard exist in a real scrape"
-. scripts/lib.sh
 api=$(free_port); sim=$(free_port); ops=$(free_port)
 "$bin" dev --bind "127.0.0.1:$api" --mock-bind "127.0.0.1:$sim" --metrics-bind "127.0.0.1:$ops" >"$tmp/dev.log" 2>&1 &
 dev_pid=$!

@@ -4,12 +4,8 @@
 # against `wxsession dev`. Screenshots of the logged-in demo page land in target/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-if [[ ! -x /usr/bin/chromium ]]; then
-  echo "installing Debian's chromium"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends chromium >/dev/null
-fi
+. scripts/lib.sh
+[[ -x /usr/bin/chromium ]] || need_packages chromium
 cargo build -q -p wxsession
 cd clients/web-e2e
 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
