@@ -28,14 +28,8 @@ peer_bin=target/peers/release/actix-session-peer
 bin=target/release/wxsession
 out=target/bench
 mkdir -p "$out"
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  [[ -n ${KEEP_BENCH_TMP:-} ]] || rm -rf "$tmp"
-}
-trap cleanup EXIT
+KEEP_SCRATCH=${KEEP_BENCH_TMP:-}
+scratch; tmp=$scratch_dir
 json_field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read())['$1'])"; }
 
 appid=wx1234567890abcdef
@@ -74,8 +68,10 @@ max_concurrent_calls_per_app = 1024
 # the older ones and make the memory per further session look smaller than it is.
 max_sessions_per_user = 1000
 [limits]
-# The load generator is one address: the per-address login limit would measure itself.
+# The load generator is one address: the per-address login limit would measure itself; its
+# phone lookups reuse a few sessions, far past the per-session limit.
 login_per_ip_per_minute = 0
+phone_lookups_per_session_per_minute = 0
 [[apps]]
 appid = "$appid"
 secret = "bench-secret"
@@ -131,18 +127,11 @@ request = function()
     prefix .. '"code":"user:w' .. os.getenv("RUN") .. '-' .. tid .. '-' .. n .. ':x"}')
 end
 LUA
-# wrk: "Requests/sec: N" and the latency distribution (--latency) in its own units.
-wrk_rps() { awk '/Requests\/sec/ {print $2}'; }
-# Successful requests per second: (requests − non-2xx − socket errors) / duration.
-wrk_ok_rps() {
-  awk -v d="$dur" '/requests in/ {n=$1} /Non-2xx/ {bad+=$5} /Socket errors/ {
-    for (i=1;i<=NF;i++) if ($i ~ /^[0-9]+,?$/) { v=$i; sub(/,/,"",v); bad+=v } }
-    END {printf "%.0f\n", (n-bad)/d}'
-}
-wrk_lat() { # $1 = percentile label (50% or 99%) → microseconds
-  awk -v p="$1" '$1 == p { v=$2; u=v; gsub(/[0-9.]/,"",u); gsub(/[a-z]/,"",v);
-    if (u=="us") m=1; else if (u=="ms") m=1000; else if (u=="s") m=1000000; printf "%.0f\n", v*m }'
-}
+# Every wrk run reports through scripts/wrk-report.lua's `done` hook: `wrk_run NAME ARGS…` runs
+# `wrk ARGS…` with its report in $tmp/NAME.json; `wrk_field NAME FIELD` reads one field of it.
+for script in "$tmp/auth.lua" "$tmp/login.lua"; do cat scripts/wrk-report.lua >>"$script"; done
+wrk_run() { local name=$1; shift; WRK_REPORT="$tmp/$name.json" wrk "$@" >"$tmp/$name.txt"; }
+wrk_field() { json_field "$2" <"$tmp/$1.json"; }
 
 # Rows 1, 2 and 2p in three alternating rounds (Redis, wxsession, the peer), the median of each.
 median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
@@ -150,16 +139,17 @@ for round in 1 2 3; do
   echo "1–2/7 round $round: redis-benchmark GET c=64; GET /v1/auth, wrk -t2 -c64; the actix-session peer" >&2
   redis-benchmark -p "$redis_port" -t get -c 64 -n $((dur * 40000)) -q 2>/dev/null |
     tr '\r' '\n' | awk '/GET:/ {print $2}' | tail -n1 >>"$tmp/redis-rounds"
-  TOKENS="$tmp/tokens" wrk -t2 -c64 -d"${dur}s" --latency -s "$tmp/auth.lua" "$api" >"$tmp/wrk-auth-$round.txt"
-  wrk_ok_rps <"$tmp/wrk-auth-$round.txt" >>"$tmp/auth-rounds"
-  wrk -t2 -c64 -d"${dur}s" -H "Cookie: $peer_cookie" "http://127.0.0.1:$peer_port/auth" >"$tmp/wrk-peer-$round.txt"
-  wrk_ok_rps <"$tmp/wrk-peer-$round.txt" >>"$tmp/peer-rounds"
+  TOKENS="$tmp/tokens" wrk_run "auth-$round" -t2 -c64 -d"${dur}s" -s "$tmp/auth.lua" "$api"
+  wrk_field "auth-$round" ok_rps >>"$tmp/auth-rounds"
+  wrk_run "peer-$round" -t2 -c64 -d"${dur}s" -H "Cookie: $peer_cookie" -s scripts/wrk-report.lua \
+    "http://127.0.0.1:$peer_port/auth"
+  wrk_field "peer-$round" ok_rps >>"$tmp/peer-rounds"
 done
 redis_rps=$(median <"$tmp/redis-rounds"); auth_rps=$(median <"$tmp/auth-rounds"); peer_rps=$(median <"$tmp/peer-rounds")
 redis_all=$(paste -sd/ "$tmp/redis-rounds"); auth_all=$(paste -sd/ "$tmp/auth-rounds"); peer_all=$(paste -sd/ "$tmp/peer-rounds")
-auth_p50=$(wrk_lat 50% <"$tmp/wrk-auth-2.txt"); auth_p99=$(wrk_lat 99% <"$tmp/wrk-auth-2.txt")
-auth_non2xx=$(cat "$tmp"/wrk-auth-*.txt | awk '/Non-2xx/ {n+=$5} END {print n+0}')
-peer_non2xx=$(cat "$tmp"/wrk-peer-*.txt | awk '/Non-2xx/ {n+=$5} END {print n+0}')
+auth_p50=$(wrk_field auth-2 p50_us); auth_p99=$(wrk_field auth-2 p99_us)
+sum_field() { python3 -c "import json,sys; print(sum(json.load(open(f))['$1'] for f in sys.argv[1:]))" "${@:2}"; }
+auth_non2xx=$(sum_field non2xx "$tmp"/auth-[123].json); peer_non2xx=$(sum_field non2xx "$tmp"/peer-[123].json)
 
 echo "3/7 GET /v1/auth at half that rate" >&2
 half=$(python3 -c "print(max(100, int($auth_rps / 2)))")
@@ -168,13 +158,13 @@ half_p99=$(json_field p99_us <"$tmp/rate.json"); half_p50=$(json_field p50_us <"
 half_done=$(json_field rps <"$tmp/rate.json")
 
 echo "4/7 logins: simulator without latency, then with 100 ms at 256 clients" >&2
-RUN=a$RANDOM wrk -t2 -c64 -d"${dur}s" -s "$tmp/login.lua" "$api" >"$tmp/wrk-login.txt"
-login_rps=$(wrk_ok_rps <"$tmp/wrk-login.txt")
+RUN=a$RANDOM wrk_run login -t2 -c64 -d"${dur}s" -s "$tmp/login.lua" "$api"
+login_rps=$(wrk_field login ok_rps)
 kill "$mock_pid"; wait "$mock_pid" 2>/dev/null || true
 start_mock 100
-RUN=b$RANDOM wrk -t2 -c256 -d"${dur}s" --timeout 5s --latency -s "$tmp/login.lua" "$api" >"$tmp/wrk-login-slow.txt"
-login_slow_rps=$(wrk_ok_rps <"$tmp/wrk-login-slow.txt")
-login_slow_p99=$(wrk_lat 99% <"$tmp/wrk-login-slow.txt")
+RUN=b$RANDOM wrk_run login-slow -t2 -c256 -d"${dur}s" --timeout 5s -s "$tmp/login.lua" "$api"
+login_slow_rps=$(wrk_field login-slow ok_rps)
+login_slow_p99=$(wrk_field login-slow p99_us)
 kill "$mock_pid"; wait "$mock_pid" 2>/dev/null || true
 start_mock 0
 
@@ -191,8 +181,9 @@ wrk.body = io.open("$tmp/enc.json"):read("*a")
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $token"
 LUA
-wrk -t2 -c64 -d"${dur}s" -s "$tmp/decrypt.lua" "$api/v1/sessions/current/decrypt" >"$tmp/wrk-decrypt.txt"
-decrypt_rps=$(wrk_ok_rps <"$tmp/wrk-decrypt.txt")
+cat scripts/wrk-report.lua >>"$tmp/decrypt.lua"
+wrk_run decrypt -t2 -c64 -d"${dur}s" -s "$tmp/decrypt.lua" "$api/v1/sessions/current/decrypt"
+decrypt_rps=$(wrk_field decrypt ok_rps)
 cargo bench -q -p wechat-crypto --bench decrypt -- --warm-up-time 1 --measurement-time "$((dur > 3 ? 3 : 1))" \
   aes_cbc_decrypt/1KiB 2>/dev/null >"$tmp/criterion.txt" || true
 crit_gib=$(awk '/aes_cbc_decrypt\/1KiB/ {f=1} f && /thrpt:/ {print $(NF-3), $(NF-2); exit}' "$tmp/criterion.txt" |
@@ -218,9 +209,10 @@ request = function()
     '{"code":"phone:bench' .. k .. ':' .. os.getenv("RUN") .. '-' .. tid .. '-' .. n .. '"}')
 end
 LUA
-RUN=p$RANDOM TOKENS="$tmp/tokens" wrk -t2 -c64 -d"${dur}s" -s "$tmp/phone.lua" "$api" >"$tmp/wrk-phone.txt"
-phone_rps=$(wrk_ok_rps <"$tmp/wrk-phone.txt")
-phone_non2xx=$(awk '/Non-2xx/ {print $5}' "$tmp/wrk-phone.txt"); phone_non2xx=${phone_non2xx:-0}
+cat scripts/wrk-report.lua >>"$tmp/phone.lua"
+RUN=p$RANDOM TOKENS="$tmp/tokens" wrk_run phone -t2 -c64 -d"${dur}s" -s "$tmp/phone.lua" "$api"
+phone_rps=$(wrk_field phone ok_rps)
+phone_non2xx=$(wrk_field phone non2xx)
 token_fetches=$(curl -sf "http://127.0.0.1:$mock_port/__sim/stats" | json_field token_fetches)
 
 echo "5d/7 mobile logins (POST /v1/sessions, sns/oauth2) and whole web logins (QR → callback)" >&2
@@ -255,8 +247,9 @@ secret = "bench-secret"
 TOML
 "$bin" serve --config "$tmp/apps.toml" > >(cat >/dev/null) 2>&1 & apps_pid=$!; pids+=($apps_pid)
 wait_port "$apps_port"
-RUN=m$RANDOM APPID=$mobile_appid wrk -t2 -c64 -d"${dur}s" -s "$tmp/login.lua" "http://127.0.0.1:$apps_port" >"$tmp/wrk-mobile.txt"
-mobile_rps=$(wrk_ok_rps <"$tmp/wrk-mobile.txt")
+RUN=m$RANDOM APPID=$mobile_appid wrk_run mobile -t2 -c64 -d"${dur}s" -s "$tmp/login.lua" \
+  "http://127.0.0.1:$apps_port"
+mobile_rps=$(wrk_field mobile ok_rps)
 "$loadgen" web "127.0.0.1:$apps_port" "127.0.0.1:$mock_port" "$web_appid" "$((dur * 1500))" 32 >"$tmp/web.json"
 web_rps=$(json_field per_sec <"$tmp/web.json"); web_failed=$(json_field failed <"$tmp/web.json")
 kill "$apps_pid"; wait "$apps_pid" 2>/dev/null || true

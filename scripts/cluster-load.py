@@ -10,34 +10,16 @@ lost login. Prints the counts; exit status 1 on any failure.
 
 Environment: BASE (nginx), SIM (the simulator), APPID, RUN, THREADS (default 12).
 """
-import json
 import os
 import random
 import re
 import sys
 import threading
-import urllib.error
-import urllib.request
+
+from harness import call
 
 base, sim, appid, run = os.environ["BASE"], os.environ["SIM"], os.environ["APPID"], os.environ["RUN"]
 threads = int(os.environ.get("THREADS", "12"))
-
-
-def call(method, url, body=None, token=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)
-    if data is not None:
-        req.add_header("content-type", "application/json")
-    if token:
-        req.add_header("authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as res:
-            text = res.read().decode()
-            return res.status, (json.loads(text) if text else None)
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-    except (urllib.error.URLError, OSError) as e:
-        return 0, str(e)
 
 
 lock = threading.Lock()

@@ -100,3 +100,13 @@ pinned_tool() {
   ln -sf "$cache/bin/$name" "target/tools/bin/$name"
   echo "target/tools/bin/$name"
 }
+
+# A scratch directory (its path printed) whose background processes, listed in the array
+# `pids`, are killed and waited for, and which is removed, when the script exits; a script may
+# define `on_exit` to run first (it gets the exit status). `dir=$(scratch)` does not work (the
+# trap must be the script's own): call `scratch` and read $scratch_dir.
+scratch() {
+  scratch_dir=$(mktemp -d)
+  pids=()
+  trap '__rc=$?; declare -F on_exit >/dev/null && on_exit "$__rc"; for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; [[ -n ${KEEP_SCRATCH:-} ]] || rm -rf "$scratch_dir"' EXIT
+}

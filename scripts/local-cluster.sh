@@ -17,19 +17,13 @@ bin=${WXSESSION_BIN:-target/debug/wxsession}
 . scripts/lib.sh
 need_tools nginx:nginx-light redis-server:redis-server envsubst:gettext-base
 
-dir=$(mktemp -d)
-pids=()
-cleanup() {
-  local rc=$?
-  if ((rc != 0)) && [[ $mode == --test ]]; then
+scratch; dir=$scratch_dir
+on_exit() {
+  if (($1 != 0)) && [[ $mode == --test ]]; then
     echo "the replicas' warnings and errors:" >&2
     grep -hE '"level":"(WARN|ERROR)"' "$dir"/wxsession-*.log 2>/dev/null | tail -n 20 >&2 || true
   fi
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$dir"
 }
-trap cleanup EXIT
 
 appid=wx1234567890abcdef
 secret=local-cluster-secret
@@ -127,23 +121,11 @@ fi
 BASE="$base" SIM="http://127.0.0.1:$mock_port" APPID="$appid" VICTIM="${replica_pids[1]}" \
   ADMIN="$admin" ADMIN_BASE="http://127.0.0.1:${admin_ports[0]}" \
   python3 - <<'PY'
-import json, os, signal, sys, urllib.request, urllib.error
+import os, signal, sys
+sys.path.insert(0, "scripts")
+from harness import call
 
 base, sim, appid, victim = os.environ["BASE"], os.environ["SIM"], os.environ["APPID"], int(os.environ["VICTIM"])
-
-def call(method, url, body=None, token=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)
-    if data is not None:
-        req.add_header("content-type", "application/json")
-    if token:
-        req.add_header("authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as res:
-            text = res.read().decode()
-            return res.status, (json.loads(text) if text else None), dict(res.headers)
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode(), dict(e.headers)
 
 total, failures, tokens = 60, [], []
 for i in range(total):
@@ -151,39 +133,39 @@ for i in range(total):
         os.kill(victim, signal.SIGKILL)
         print(f"killed replica pid {victim} after {i} logins", flush=True)
     user = f"u{i % 7}"
-    status, body, _ = call("POST", f"{base}/v1/sessions", {"code": f"user:{user}:{os.getpid()}-{i}"})
+    status, body = call("POST", f"{base}/v1/sessions", {"code": f"user:{user}:{os.getpid()}-{i}"})
     if status != 201:
         failures.append(f"login {i}: {status} {body}")
         continue
     tokens.append((user, body["session"], body["openid"]))
-    status, _, _ = call("GET", f"{base}/v1/auth", token=body["session"])
+    status, _ = call("GET", f"{base}/v1/auth", token=body["session"])
     if status != 200:
         failures.append(f"auth {i}: {status}")
 
 # Every token minted is still valid, through nginx and the forward-auth demo backend.
 for user, token, openid in tokens:
-    status, body, _ = call("GET", f"{base}/api/hello", token=token)
+    status, body = call("GET", f"{base}/api/hello", token=token)
     if status != 200 or body.get("hello") != openid:
         failures.append(f"forward auth for {user}: {status} {body}")
-status, _, _ = call("GET", f"{base}/api/hello")
+status, _ = call("GET", f"{base}/api/hello")
 if status != 401:
     failures.append(f"forward auth without a token: {status}")
 
 # Decrypt through nginx with data from the simulator, for each user's newest session.
 latest = {user: token for user, token, _ in tokens}
 for user, token in latest.items():
-    _, enc, _ = call("POST", f"{sim}/__sim/encrypt", {"appid": appid, "user": user, "data": {"n": user}})
-    status, body, _ = call("POST", f"{base}/v1/sessions/current/decrypt", enc, token)
+    _, enc = call("POST", f"{sim}/__sim/encrypt", {"appid": appid, "user": user, "data": {"n": user}})
+    status, body = call("POST", f"{base}/v1/sessions/current/decrypt", enc, token)
     if status != 200 or body["data"]["n"] != user:
         failures.append(f"decrypt for {user}: {status} {body}")
 
 # The admin API is not served through nginx, only on a replica's admin listener.
 admin, admin_base = os.environ["ADMIN"], os.environ["ADMIN_BASE"]
 user, token, openid = tokens[0]
-status, _, _ = call("DELETE", f"{base}/v1/admin/apps/{appid}/users/{openid}/sessions", token=admin)
+status, _ = call("DELETE", f"{base}/v1/admin/apps/{appid}/users/{openid}/sessions", token=admin)
 if status != 404:
     failures.append(f"admin through nginx: {status}")
-status, body, _ = call("DELETE", f"{admin_base}/v1/admin/apps/{appid}/users/{openid}/sessions", token=admin)
+status, body = call("DELETE", f"{admin_base}/v1/admin/apps/{appid}/users/{openid}/sessions", token=admin)
 if status != 200 or body["revoked"] < 1:
     failures.append(f"admin on its listener: {status} {body}")
 

@@ -18,14 +18,7 @@ cargo build -q -p wxsession
 new_bin=target/debug/wxsession
 need_tools nginx:nginx-light redis-server:redis-server envsubst:gettext-base
 
-dir=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+scratch; dir=$scratch_dir
 
 appid=wx1234567890abcdef
 admin=mixed-version-admin-token

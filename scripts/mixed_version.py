@@ -1,14 +1,13 @@
 """The driver of scripts/mixed-version.sh: cross-version flows on an old and a new replica,
 steady load through nginx, and a rolling restart asked of the shell through files."""
 
-import json
 import os
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
+
+from harness import call
 
 env = os.environ
 BASE, SIM, APPID, ADMIN = env["BASE"], env["SIM"], env["APPID"], env["ADMIN"]
@@ -17,23 +16,6 @@ SIDES = {
     "new": (env["NEW"], env["NEW_ADMIN"]),
 }
 USERS_PER_DIRECTION = 12
-
-
-def call(method, url, body=None, token=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)
-    if data is not None:
-        req.add_header("content-type", "application/json")
-    if token:
-        req.add_header("authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as res:
-            text = res.read().decode()
-            return res.status, (json.loads(text) if text else None)
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-    except OSError as e:
-        return 0, str(e)
 
 
 class Tally:

@@ -23,14 +23,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 echo "building release binaries…" >&2
 gen=$(release_with_bench soakgen)
 bin=target/release/wxsession
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+scratch; tmp=$scratch_dir
 
 appid=wx1234567890abcdef
 redis_port=$(free_port); mock_port=$(free_port)
