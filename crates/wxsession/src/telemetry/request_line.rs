@@ -139,26 +139,20 @@ fn rfc3339_micros(out: &mut String, now: std::time::SystemTime) {
     out.push('Z');
 }
 
-/// `2026-11-26T10:36:37` of unix seconds.
+/// The part of the timestamp down to the second.
+const SECOND_FORMAT: &[time::format_description::BorrowedFormatItem<'_>] =
+    time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+
+/// `2026-11-26T10:36:37` of unix seconds; after `9999-12-31T23:59:59` (past `time`'s range) the
+/// epoch's, as for an instant before the epoch.
 fn civil_second(out: &mut String, secs: u64) {
-    let (days, rest) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = i64::try_from(days).unwrap_or(0) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let _ = write!(
-        out,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60,
-    );
+    let at = i64::try_from(secs)
+        .ok()
+        .and_then(|secs| time::OffsetDateTime::from_unix_timestamp(secs).ok())
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    if let Ok(text) = at.format(SECOND_FORMAT) {
+        out.push_str(&text);
+    }
 }
 
 #[cfg(test)]
@@ -215,6 +209,25 @@ mod tests {
                 std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs),
             );
             assert!(out.starts_with(date), "{out}");
+        }
+    }
+
+    #[test]
+    fn the_timestamp_keeps_its_format() {
+        for (secs, text) in [
+            (0, "1970-01-01T00:00:00"),
+            (946_684_799, "1999-12-31T23:59:59"),
+            (951_868_799, "2000-02-29T23:59:59"),
+            (2_147_483_648, "2038-01-19T03:14:08"),
+            (4_107_542_399, "2100-02-28T23:59:59"),
+            (4_133_980_799, "2100-12-31T23:59:59"),
+            (253_402_300_799, "9999-12-31T23:59:59"),
+            (253_402_300_800, "1970-01-01T00:00:00"),
+            (u64::MAX, "1970-01-01T00:00:00"),
+        ] {
+            let mut out = String::new();
+            civil_second(&mut out, secs);
+            assert_eq!(out, text, "{secs}");
         }
     }
 }
