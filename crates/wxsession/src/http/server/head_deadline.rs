@@ -44,6 +44,8 @@ enum State {
 struct Shared {
     state: Cell<State>,
     timeout: Duration,
+    /// How long actix keeps an idle connection open.
+    keep_alive: Duration,
 }
 
 /// The state a connection shares with the requests read from it (through actix's
@@ -65,13 +67,16 @@ impl Phase {
         self.set(State::Busy { read_more: false });
     }
 
-    /// The service answered. Bytes that arrived meanwhile may begin the next head: its deadline
-    /// starts now.
+    /// The service answered. Bytes that arrived meanwhile may begin the next head, or may have
+    /// been the request's own body (then the connection is merely idle, and actix's keep-alive
+    /// closes it): which, only actix knows, so the deadline starts now and is the longer of the
+    /// two — a later head is still bounded, and an idle connection is never closed before its
+    /// keep-alive.
     pub(super) fn answered(&self) {
         self.set(match self.get() {
             State::Busy { read_more: false } => State::Idle,
             State::Busy { read_more: true } => State::Head {
-                deadline: Instant::now() + self.0.timeout,
+                deadline: Instant::now() + self.0.timeout.max(self.0.keep_alive),
                 answer: false,
             },
             other => other,
@@ -89,10 +94,11 @@ pub(super) struct Deadlined {
 }
 
 impl Deadlined {
-    pub(super) fn new(io: TcpStream, timeout: Duration) -> Self {
+    pub(super) fn new(io: TcpStream, timeout: Duration, keep_alive: Duration) -> Self {
         let shared = Shared {
             state: Cell::new(State::Idle),
             timeout,
+            keep_alive,
         };
         Self {
             io,

@@ -106,7 +106,10 @@ where
             .h1(app);
         actix_service::fn_service(move |io: TcpStream| {
             let peer = io.peer_addr().ok();
-            std::future::ready(Ok((Deadlined::new(io, timeouts.head), peer)))
+            std::future::ready(Ok((
+                Deadlined::new(io, timeouts.head, timeouts.keep_alive),
+                peer,
+            )))
         })
         .and_then(http)
     })

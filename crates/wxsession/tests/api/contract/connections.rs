@@ -133,3 +133,51 @@ async fn idle_keep_alive_connections_close_after_keep_alive_secs() {
     assert!(held >= Duration::from_millis(900), "closed after {held:?}");
     assert!(held < Duration::from_secs(3), "closed after {held:?}");
 }
+
+/// A request whose body arrives apart from its head leaves the connection idle, not inside a
+/// head: it is kept for `keep_alive_secs`, not cut at the read deadline.
+#[tokio::test]
+async fn a_body_sent_apart_leaves_the_connection_its_keep_alive() {
+    let app = spawn_app_with(|s| {
+        s.server.request_read_timeout_ms = 300;
+        s.server.keep_alive_secs = 5;
+    })
+    .await;
+    let addr = app.address.trim_start_matches("http://");
+    let mut conn = TcpStream::connect(addr).await.expect("connects");
+    let head = "POST /v1/sessions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+                content-length: 2\r\n\r\n";
+    conn.write_all(head.as_bytes()).await.expect("head");
+    // Apart: the service takes the request before its body is read.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    conn.write_all(b"{}").await.expect("body");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !complete_response(&got) {
+        let n = conn.read(&mut buf).await.expect("reads");
+        assert!(n > 0, "closed before the response");
+        got.extend_from_slice(buf.get(..n).expect("in bounds"));
+    }
+    assert!(
+        got.starts_with(b"HTTP/1.1 400"),
+        "{}",
+        String::from_utf8_lossy(&got)
+    );
+    // Idle past the read deadline, well inside the keep-alive: still open.
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    conn.write_all(REQUEST).await.expect("the next request");
+    let mut next = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(3), async {
+        while !complete_response(&next) {
+            let n = conn.read(&mut buf).await.expect("reads");
+            assert!(n > 0, "closed before the keep-alive ran out");
+            next.extend_from_slice(buf.get(..n).expect("in bounds"));
+        }
+    });
+    read.await.expect("an answer");
+    assert!(
+        next.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&next)
+    );
+}
