@@ -46,7 +46,7 @@ wait_port "$redis_port"
 start_mock() { # $1 = latency ms
   "$bin" mock-wechat --bind "127.0.0.1:$mock_port" --app "$appid=bench-secret" \
     --app "$mobile_appid=bench-secret" --app "$web_appid=bench-secret" --latency-ms "$1" \
-    --log-format json >/dev/null 2>&1 &
+    --callback "http://127.0.0.1:$apps_port/v1/web/" --log-format json >/dev/null 2>&1 &
   mock_pid=$!; pids+=($mock_pid); wait_port "$mock_port"
 }
 start_mock 0
@@ -252,6 +252,10 @@ RUN=m$RANDOM APPID=$mobile_appid wrk_run mobile -t2 -c64 -d"${dur}s" -s "$tmp/lo
 mobile_rps=$(wrk_field mobile ok_rps)
 "$loadgen" web "127.0.0.1:$apps_port" "127.0.0.1:$mock_port" "$web_appid" "$((dur * 1500))" 32 >"$tmp/web.json"
 web_rps=$(json_field per_sec <"$tmp/web.json"); web_failed=$(json_field failed <"$tmp/web.json")
+# Numbers of a run that failed requests measure the failures: every run must answer what it asks.
+for failed in "auth_non2xx=$auth_non2xx" "phone_non2xx=$phone_non2xx" "web_failed=$web_failed"; do
+  [[ ${failed#*=} == 0 ]] || { echo "bench: $failed: requests failed, the numbers mean nothing" >&2; exit 1; }
+done
 kill "$apps_pid"; wait "$apps_pid" 2>/dev/null || true
 
 echo "6/7 Redis memory per session ($sessions sessions of new users, then of existing users)" >&2
