@@ -6,6 +6,7 @@
 mod assert;
 mod browser;
 mod netns;
+pub mod prereq;
 mod process;
 mod redis_server;
 mod sim;
