@@ -41,4 +41,5 @@ mod topology {
     mod redis_auth_tls;
     mod redis_down;
     mod redis_full;
+    mod sentinel;
 }
