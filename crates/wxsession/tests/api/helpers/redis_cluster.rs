@@ -4,7 +4,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{RedisServer, prereq, wait_until};
+use super::{RedisServer, free_port, prereq, wait_until};
 
 /// `redis-cli -p port args…`'s standard output (empty when the node does not answer).
 pub fn redis_cli(port: u16, args: &[&str]) -> String {
@@ -36,6 +36,32 @@ pub fn redis_cli_runs(prerequisite: &str) -> bool {
     }
 }
 
+/// A cluster node with its bus on a free port of its own. Redis' default bus port, the node's
+/// port + 10000, lies in the range where the kernel hands out ports to other sockets (other
+/// tests' servers and connections): it was sometimes taken, and the node did not start
+/// ("Address already in use"). A port taken between our pick and Redis' bind is picked again.
+fn start_node() -> RedisServer {
+    let mut last = String::new();
+    for _ in 0..5 {
+        let bus = free_port().to_string();
+        match RedisServer::try_start_with(&[
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-node-timeout",
+            "1000",
+            "--cluster-port",
+            &bus,
+        ]) {
+            Ok(node) => return node,
+            Err(why) if why.contains("Address already in use") => last = why,
+            Err(why) => panic!("{why}"),
+        }
+    }
+    panic!("no free ports for a cluster node after 5 tries: {last}")
+}
+
 /// A six-node cluster on loopback, stopped on drop (each node is a `RedisServer`).
 pub struct RedisCluster {
     pub nodes: Vec<RedisServer>,
@@ -48,18 +74,7 @@ impl RedisCluster {
         if !redis_cli_runs("cluster") {
             return None;
         }
-        let nodes: Vec<RedisServer> = (0..6)
-            .map(|_| {
-                RedisServer::start_with(&[
-                    "--cluster-enabled",
-                    "yes",
-                    "--cluster-config-file",
-                    "nodes.conf",
-                    "--cluster-node-timeout",
-                    "1000",
-                ])
-            })
-            .collect();
+        let nodes: Vec<RedisServer> = (0..6).map(|_| start_node()).collect();
         let addrs: Vec<String> = nodes
             .iter()
             .map(|n| format!("127.0.0.1:{}", n.port))
