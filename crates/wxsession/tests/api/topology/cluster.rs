@@ -94,6 +94,13 @@ async fn api_on_a_cluster_spreads_sessions_and_survives_a_master_failover() {
         .post_json("/v1/sessions/current/decrypt", &enc, Some(&tokens[1]))
         .await;
     expect_status(res, 200, &cluster, "decrypt").await;
+    let ready: Value = a.get("/readyz", None).await.json().await.expect("json");
+    assert!(
+        ready["store"]["redis_version"]
+            .as_str()
+            .is_some_and(|v| v.starts_with('7') || v.starts_with('8')),
+        "/readyz names the masters' oldest version: {ready}"
+    );
     let masters = cluster.master_ports();
     assert_eq!(masters.len(), 3, "three masters: {}", cluster.state());
     for port in &masters {
