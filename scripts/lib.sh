@@ -110,3 +110,16 @@ scratch() {
   pids=()
   trap '__rc=$?; declare -F on_exit >/dev/null && on_exit "$__rc"; for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; [[ -n ${KEEP_SCRATCH:-} ]] || rm -rf "$scratch_dir"' EXIT
 }
+
+# A prerequisite ($1, e.g. `chromium`) of the tests $2 is missing ($3): when WXSESSION_TEST_SKIP
+# (comma-separated) names it, records the skip where scripts/test.sh prints it at its end
+# ($WXSESSION_TEST_SKIP_LOG, else target/tmp/skipped-tests.txt) and succeeds; else fails, and
+# the caller goes on to fail with its own message.
+skip_if_named() {
+  local list=",${WXSESSION_TEST_SKIP:-},"
+  [[ ${list// /} == *",$1,"* ]] || return 1
+  local line="SKIPPED $2: no $1 ($3); WXSESSION_TEST_SKIP=$1"
+  local file=${WXSESSION_TEST_SKIP_LOG:-target/tmp/skipped-tests.txt}
+  mkdir -p "$(dirname "$file")"
+  echo "$line" | tee -a "$file" >&2
+}

@@ -12,7 +12,7 @@ use crate::metrics::Metrics;
 use crate::settings::{Backend, Connection, Mode, Settings};
 use crate::state::{AppEntry, AppState};
 use crate::store::timed::Timed;
-use crate::store::{MemoryStore, RedisStore, Store, Topology};
+use crate::store::{MemoryStore, RedisStore, Store, StoreError, Topology};
 
 /// The store the settings ask for, on `clock`.
 pub fn build_store(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<dyn Store>> {
@@ -132,9 +132,31 @@ fn web_config(settings: &Settings) -> anyhow::Result<crate::state::WebConfig> {
     })
 }
 
-/// Builds everything from settings, on the system clock: store, state, servers.
-pub fn build(settings: &Settings) -> anyhow::Result<Application> {
+/// Builds everything from settings, on the system clock: store, state, servers. Refuses a
+/// Redis older than the store needs ([`check_store_version`]).
+pub async fn build(settings: &Settings) -> anyhow::Result<Application> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let store = build_store(settings, clock.clone())?;
+    check_store_version(store.as_ref(), settings.store_timeout()).await?;
     Application::build_with_state(settings, build_state(settings, store, clock)?)
+}
+
+/// Fails when the store's server is too old (Redis before 7.0: see the README's Redis
+/// requirements). A store that does not answer yet is not waited for: the replica starts, and
+/// every `/readyz` checks the version again, answering 503 until the store answers and is new
+/// enough.
+pub async fn check_store_version(store: &dyn Store, timeout: Duration) -> anyhow::Result<()> {
+    match tokio::time::timeout(timeout, store.server_version()).await {
+        Ok(Ok(Some(version))) => tracing::info!(redis_version = version, "Redis version"),
+        Ok(Ok(None)) => {}
+        Ok(Err(StoreError::Unsupported(why))) => anyhow::bail!(why),
+        Ok(Err(err)) => tracing::warn!(
+            error = %crate::telemetry::error_chain(&err),
+            "the store did not answer at start-up: its version is checked when it does (/readyz)"
+        ),
+        Err(_) => tracing::warn!(
+            "the store did not answer at start-up in time: its version is checked when it does (/readyz)"
+        ),
+    }
+    Ok(())
 }

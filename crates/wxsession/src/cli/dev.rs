@@ -132,7 +132,7 @@ pub async fn run_dev(options: DevOptions) -> anyhow::Result<()> {
     settings.admin.token = Some(SecretString::from(admin_token.clone()));
     settings.apps = apps;
     settings.validate()?;
-    let app = crate::startup::build(&settings)?;
+    let app = crate::startup::build(&settings).await?;
     let api = public_url;
     println!(
         "{}",

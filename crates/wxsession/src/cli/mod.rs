@@ -113,7 +113,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve { config, log_format } => {
             let _log = crate::telemetry::init(log_format);
             let settings = crate::settings::Settings::load(&config)?;
-            let app = crate::startup::build(&settings)?;
+            let app = crate::startup::build(&settings).await?;
             tracing::info!(
                 port = app.port(),
                 metrics_port = app.metrics_port(),

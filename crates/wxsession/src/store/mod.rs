@@ -62,6 +62,10 @@ pub enum StoreError {
     /// `noeviction`). Reads, expiry changes and deletes still work.
     #[error("store full")]
     Full,
+    /// The backend is a version the store cannot work with (a Redis older than 7.0); the text
+    /// says which server and what is needed.
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 /// Sessions and the per-user entry (keys, session list). Every key written expires.
@@ -209,6 +213,11 @@ pub trait Store: Sessions + Codes + Counters + Tokens + Unions + std::fmt::Debug
     /// The backend's eviction policy (`maxmemory-policy`), where it has one. Every key has a
     /// TTL, so any `volatile-*` or `allkeys-*` policy would log users out as memory fills.
     async fn eviction_policy(&self) -> Result<Option<String>, StoreError>;
+
+    /// The backend's server version (the oldest of a Cluster's masters), `None` for a store
+    /// without one (memory); [`StoreError::Unsupported`] when a server is older than the store
+    /// needs.
+    async fn server_version(&self) -> Result<Option<String>, StoreError>;
 
     /// Counts into `counter` (label `kind`: `user`, `person`) each read that finds what an
     /// earlier layout wrote; a store that never had one counts nothing.

@@ -41,4 +41,6 @@ mod topology {
     mod redis_auth_tls;
     mod redis_down;
     mod redis_full;
+    mod redis_version;
+    mod sentinel;
 }

@@ -103,6 +103,10 @@ impl Store for MemoryStore {
     async fn eviction_policy(&self) -> Result<Option<String>, StoreError> {
         Ok(None)
     }
+
+    async fn server_version(&self) -> Result<Option<String>, StoreError> {
+        Ok(None)
+    }
 }
 
 #[async_trait::async_trait]

@@ -11,6 +11,7 @@ mod sentinel;
 mod sessions;
 mod tokens;
 mod unions;
+mod version;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -194,6 +195,13 @@ impl Store for RedisStore {
             .lines()
             .find_map(|l| l.strip_prefix("maxmemory_policy:"))
             .map(|p| p.trim().to_owned()))
+    }
+
+    async fn server_version(&self) -> Result<Option<String>, StoreError> {
+        // Also asked at start-up: not through the shared connection (see `Connections::own`).
+        let mut conn = self.connections.own().await?;
+        let answers = version::info_server(&mut conn).await.map_err(failed)?;
+        Ok(Some(version::oldest(&answers)?.to_string()))
     }
 
     fn count_old_layout_reads(&self, counter: prometheus::IntCounterVec) {

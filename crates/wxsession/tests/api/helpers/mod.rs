@@ -1,13 +1,17 @@
 //! Test harness: the simulator and the real application on port 0 (here), redis-server
 //! processes (`redis`), the real binary as a process (`process`), error assertions
 //! (`assert`), deadlines instead of sleeps (`wait`), a stand-in WeChat that replays recorded
-//! answers (`standin`), the clock the tests move (`clock`).
+//! answers (`standin`), the clock the tests move (`clock`), a stand-in Redis of an older
+//! version (`old_redis`).
 
 mod assert;
 mod browser;
 mod clock;
 mod netns;
+mod old_redis;
+pub mod prereq;
 mod process;
+mod redis_cluster;
 mod redis_server;
 mod sim;
 mod standin;
@@ -17,7 +21,9 @@ pub use self::assert::{error_of, expect_error};
 pub use self::browser::{SESSION_COOKIE, STATE_COOKIE, location, set_cookie};
 pub use self::clock::{TestClock, masters, pass};
 pub use self::netns::Netns;
-pub use self::process::{read_log, serve, serve_with, sigterm};
+pub use self::old_redis::OldRedis;
+pub use self::process::{read_log, serve, serve_refused, serve_with, sigterm};
+pub use self::redis_cluster::{RedisCluster, redis_cli, redis_cli_runs};
 pub use self::redis_server::{RedisHandle, RedisServer, free_port, keys_with_ttl};
 pub use self::standin::{Answer, StandIn};
 pub use self::wait::{eventually, port_opens, wait_until};

@@ -1,7 +1,8 @@
 //! A peer (Redis, the simulator) in a network namespace of its own, joined to the tests' by a
 //! veth pair, so that a test can cut the link and heal it: a real partition, where packets
 //! vanish and connections stall, not a stopped process that refuses connections. Needs root
-//! and `ip netns`; [`Netns::create`] says why and returns `None` where that is impossible.
+//! and `ip netns`; where that is impossible [`Netns::create`] fails the test, saying why, unless
+//! `WXSESSION_TEST_SKIP` names `netns`.
 
 use std::net::{Ipv4Addr, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -38,13 +39,17 @@ fn ip(args: &[&str]) -> Result<(), String> {
 }
 
 impl Netns {
-    /// A new namespace with a /30 link to this one; `None` (after printing why, so that the
-    /// skip is visible in the test output) where network namespaces cannot be made here.
+    /// A new namespace with a /30 link to this one. Where network namespaces cannot be made
+    /// here the test fails, or, when `WXSESSION_TEST_SKIP` names `netns`, the skip is recorded
+    /// and this is `None` ([`super::prereq`]).
     pub fn create() -> Option<Self> {
         match Self::try_create() {
             Ok(ns) => Some(ns),
             Err(why) => {
-                println!("SKIPPED: no network namespace for a partition test ({why})");
+                super::prereq::missing(
+                    "netns",
+                    &format!("{why}; partitions need root and `ip netns`"),
+                );
                 None
             }
         }

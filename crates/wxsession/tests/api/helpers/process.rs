@@ -39,9 +39,54 @@ pub fn serve_with(env: &Env, shutdown_secs: u64, admin_bind: bool, tables: &str)
     let admin_line = admin_port.map_or(String::new(), |p| {
         format!("admin_bind = \"127.0.0.1:{p}\"\n")
     });
-    let secret_file = dir.path().join("secret");
+    let config = write_config(env, dir.path(), port, shutdown_secs, &admin_line, tables);
+    let log = dir.path().join("out.log");
+    let child = spawn(&config, &log);
+    for port in std::iter::once(port).chain(admin_port) {
+        assert!(
+            port_opens(port, Duration::from_secs(20)),
+            "wxsession did not start"
+        );
+    }
+    Serve {
+        child,
+        address: format!("http://127.0.0.1:{port}"),
+        admin_address: admin_port.map(|p| format!("http://127.0.0.1:{p}")),
+        _dir: dir,
+        log,
+    }
+}
+
+/// `wxsession serve` as [`serve`] starts it, expected to refuse to start: its exit status and
+/// everything it wrote, once it has exited (killed, and the test failed, after 20 s).
+pub fn serve_refused(env: &Env) -> (std::process::ExitStatus, String) {
+    let dir = tempfile::tempdir().expect("dir");
+    let config = write_config(env, dir.path(), free_port(), 1, "", "");
+    let log = dir.path().join("out.log");
+    let mut child = spawn(&config, &log);
+    let exited = super::wait_until(Duration::from_secs(20), || {
+        matches!(child.try_wait(), Ok(Some(_)))
+    });
+    if !exited {
+        let _ = child.kill();
+    }
+    let status = child.wait().expect("wxsession exits");
+    assert!(exited, "wxsession kept running: {}", read_log(&log));
+    (status, read_log(&log))
+}
+
+/// The configuration [`serve_with`] describes, written into `dir`.
+fn write_config(
+    env: &Env,
+    dir: &std::path::Path,
+    port: u16,
+    shutdown_secs: u64,
+    admin_line: &str,
+    tables: &str,
+) -> std::path::PathBuf {
+    let secret_file = dir.join("secret");
     std::fs::write(&secret_file, format!("{SECRET}\n")).expect("secret");
-    let config = dir.path().join("wxsession.toml");
+    let config = dir.join("wxsession.toml");
     std::fs::write(
         &config,
         format!(
@@ -75,30 +120,21 @@ secret_file = "{secret}"
         ),
     )
     .expect("config");
-    let log = dir.path().join("out.log");
-    let out = std::fs::File::create(&log).expect("log file");
-    let child = Command::new(env!("CARGO_BIN_EXE_wxsession"))
+    config
+}
+
+/// `wxsession serve --config config`, logging at debug level into `log`.
+fn spawn(config: &std::path::Path, log: &std::path::Path) -> Child {
+    let out = std::fs::File::create(log).expect("log file");
+    Command::new(env!("CARGO_BIN_EXE_wxsession"))
         .args(["serve", "--config"])
-        .arg(&config)
+        .arg(config)
         .env("RUST_LOG", "debug")
         .stdout(out.try_clone().expect("dup"))
         .stderr(out)
         .stdin(Stdio::null())
         .spawn()
-        .expect("wxsession starts");
-    for port in std::iter::once(port).chain(admin_port) {
-        assert!(
-            port_opens(port, Duration::from_secs(20)),
-            "wxsession did not start"
-        );
-    }
-    Serve {
-        child,
-        address: format!("http://127.0.0.1:{port}"),
-        admin_address: admin_port.map(|p| format!("http://127.0.0.1:{p}")),
-        _dir: dir,
-        log,
-    }
+        .expect("wxsession starts")
 }
 
 /// Sends SIGTERM.

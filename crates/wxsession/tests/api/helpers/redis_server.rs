@@ -1,6 +1,6 @@
 //! redis-server processes of the tests' own, and reading what a test left in Redis.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 /// A free TCP port on loopback.
@@ -27,17 +27,29 @@ impl RedisServer {
     /// Starts with extra `redis-server` arguments (e.g. `--appendonly yes`); `{port}` in them
     /// stands for the server's port.
     pub fn start_with(extra: &[&str]) -> Self {
+        Self::try_start_with(extra).unwrap_or_else(|why| panic!("{why}"))
+    }
+
+    /// [`Self::start_with`], or why the server did not start (with what it wrote).
+    pub fn try_start_with(extra: &[&str]) -> Result<Self, String> {
         let server = Self {
             child: std::sync::Mutex::new(None),
             port: free_port(),
             dir: tempfile::tempdir().expect("temp dir"),
             extra: extra.iter().map(|s| (*s).to_owned()).collect(),
         };
-        server.boot();
-        server
+        server.try_boot()?;
+        Ok(server)
     }
 
     fn boot(&self) {
+        self.try_boot().unwrap_or_else(|why| panic!("{why}"));
+    }
+
+    /// Starts the server and waits until its port opens or it exits.
+    fn try_boot(&self) -> Result<(), String> {
+        let log = self.dir.path().join("redis-server.out");
+        let out = std::fs::File::create(&log).expect("log file");
         let child = Command::new("redis-server")
             .arg("--port")
             .arg(self.port.to_string())
@@ -49,15 +61,28 @@ impl RedisServer {
                     .iter()
                     .map(|a| a.replace("{port}", &self.port.to_string())),
             )
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(out.try_clone().expect("dup"))
+            .stderr(out)
             .spawn()
             .expect("redis-server runs (scripts/test.sh installs it)");
         *self.child.lock().unwrap_or_else(|p| p.into_inner()) = Some(child);
-        assert!(
-            crate::helpers::port_opens(self.port, Duration::from_secs(10)),
-            "redis-server did not start"
-        );
+        let exited = || {
+            let mut child = self.child.lock().unwrap_or_else(|p| p.into_inner());
+            child
+                .as_mut()
+                .is_some_and(|c| matches!(c.try_wait(), Ok(Some(_))))
+        };
+        let up = crate::helpers::wait_until(Duration::from_secs(10), || {
+            exited() || std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+        });
+        if up && !exited() {
+            return Ok(());
+        }
+        self.stop();
+        Err(format!(
+            "redis-server did not start: {}",
+            std::fs::read_to_string(&log).unwrap_or_default().trim()
+        ))
     }
 
     pub fn url(&self) -> String {

@@ -7,12 +7,15 @@ use wxsession::store::Topology;
 
 use super::{Backend, conform};
 use crate::helpers::RedisServer;
-use crate::topology::cluster::{RedisCluster, sentinel};
+use crate::helpers::RedisCluster;
+use crate::topology::sentinel::sentinel;
 
 #[tokio::test]
 async fn redis_store_conforms_on_a_cluster() {
     let started = Instant::now();
-    let cluster = RedisCluster::start();
+    let Some(cluster) = RedisCluster::start() else {
+        return;
+    };
     println!("cluster up in {:?}", started.elapsed());
     let urls = cluster.urls();
     conform("cluster", || {

@@ -1,7 +1,8 @@
 //! Real partitions: Redis, then the simulator, in a network namespace of its own behind a veth
 //! pair whose link is cut for 5 s under load (packets vanish; nothing refuses or resets).
 //! Answers stay bounded with their documented codes, token validation does not depend on
-//! WeChat, nothing needs a restart, and no code is spent twice.
+//! WeChat, nothing needs a restart, and no code is spent twice. Needs root and `ip netns`: the
+//! tests fail without, unless `WXSESSION_TEST_SKIP` names `netns`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
