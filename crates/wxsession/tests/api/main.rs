@@ -36,11 +36,11 @@ mod web_login;
 /// Redis topologies and failures: Cluster, Sentinel, AUTH/ACL, TLS, Redis down, Redis full,
 /// and real network partitions (Redis, the simulator).
 mod topology {
-    pub(crate) mod cluster;
+    mod cluster;
     mod partition;
     mod redis_auth_tls;
     mod redis_down;
     mod redis_full;
     mod redis_version;
-    mod sentinel;
+    pub(crate) mod sentinel;
 }

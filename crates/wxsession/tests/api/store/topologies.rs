@@ -6,8 +6,8 @@ use std::time::Instant;
 use wxsession::store::Topology;
 
 use super::{Backend, conform};
-use crate::helpers::RedisServer;
 use crate::helpers::RedisCluster;
+use crate::helpers::RedisServer;
 use crate::topology::sentinel::sentinel;
 
 #[tokio::test]
