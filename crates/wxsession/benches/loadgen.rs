@@ -18,12 +18,14 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+#[path = "support/args.rs"]
+mod args;
 #[path = "support/http.rs"]
 mod http;
 
 use self::http::{Conn, get, get_with, post};
 
-type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+use self::args::{Result, arg};
 
 fn percentile(sorted: &[u64], p: f64) -> u64 {
     if sorted.is_empty() {
@@ -244,12 +246,6 @@ async fn conns(addr: SocketAddr, count: usize, hold: f64) -> Result<()> {
     tokio::time::sleep(Duration::from_secs_f64(hold)).await;
     drop(open);
     Ok(())
-}
-
-fn arg(args: &[String], i: usize) -> Result<&str> {
-    args.get(i)
-        .map(String::as_str)
-        .ok_or_else(|| format!("missing argument {i}").into())
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

@@ -6,6 +6,8 @@
 //! replica addresses; prints a JSON summary (cycles, requests, failures by operation and
 //! status). Loopback only, bounded in time.
 
+#[path = "support/args.rs"]
+mod args;
 #[path = "support/http.rs"]
 mod http;
 
@@ -15,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use self::http::{Conn, get, post};
 
-type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+use self::args::{Result, arg};
 
 /// A request with a bearer token (and a JSON body when given).
 fn authed(method: &str, path: &str, token: &str, body: &str) -> Vec<u8> {
@@ -191,12 +193,6 @@ async fn mix(
         })
     );
     Ok(())
-}
-
-fn arg(args: &[String], i: usize) -> Result<&str> {
-    args.get(i)
-        .map(String::as_str)
-        .ok_or_else(|| format!("missing argument {i}").into())
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
