@@ -2,6 +2,7 @@
 //! log a user out everywhere; each counted.
 
 use super::Error;
+use super::ids::{AppId, OpenId};
 use super::token::{SessionId, Token};
 use crate::metrics::labels::{LookupResult, StoreOp};
 use crate::state::AppState;
@@ -59,13 +60,12 @@ pub async fn logout(state: &AppState, token: Option<Token>) -> Result<(), Error>
 
 /// Revokes every session of `(appid, openid)`; how many there were.
 pub async fn revoke_user(state: &AppState, appid: &str, openid: &str) -> Result<u64, Error> {
-    for (value, field) in [(appid, "appid"), (openid, "openid")] {
-        if !super::ids::is_valid_id(value) {
-            return Err(Error::InvalidInput(format!("{field} is malformed")));
-        }
-    }
+    let (appid, openid) = (AppId::parse(appid)?, OpenId::parse(openid)?);
     let revoked = state
-        .timed(StoreOp::RevokeUser, state.store.revoke_user(appid, openid))
+        .timed(
+            StoreOp::RevokeUser,
+            state.store.revoke_user(&appid, &openid),
+        )
         .await?;
     state.metrics.sessions_revoked_total.inc_by(revoked);
     Ok(revoked)

@@ -2,7 +2,7 @@
 //! login with a unionid updates), their live sessions, and logging the person out everywhere.
 
 use super::Error;
-use super::ids::is_valid_id;
+use super::ids::UnionId;
 use crate::metrics::labels::StoreOp;
 use crate::settings::AppKind;
 use crate::state::AppState;
@@ -18,17 +18,11 @@ pub struct Person {
     pub sessions: u64,
 }
 
-fn check(unionid: &str) -> Result<(), Error> {
-    if is_valid_id(unionid) {
-        Ok(())
-    } else {
-        Err(Error::InvalidInput("unionid is malformed".into()))
-    }
-}
-
 async fn accounts(state: &AppState, unionid: &str) -> Result<Vec<UnionAccount>, Error> {
-    check(unionid)?;
-    let fut = state.store.union_accounts(unionid, state.max_lifetime_secs);
+    let unionid = UnionId::parse(unionid)?;
+    let fut = state
+        .store
+        .union_accounts(&unionid, state.max_lifetime_secs);
     Ok(state.timed(StoreOp::Union, fut).await?)
 }
 
@@ -41,7 +35,7 @@ pub async fn person(state: &AppState, unionid: &str) -> Result<Person, Error> {
     for account in accounts(state, unionid).await? {
         let fut = state.store.live_sessions(&account.appid, &account.openid);
         out.sessions += state.timed(StoreOp::Union, fut).await?;
-        let kind = state.apps.get(&account.appid).map(|a| a.kind);
+        let kind = state.apps.get(account.appid.as_str()).map(|a| a.kind);
         out.accounts.push((account, kind));
     }
     Ok(out)
@@ -51,7 +45,9 @@ pub async fn person(state: &AppState, unionid: &str) -> Result<Person, Error> {
 pub async fn revoke(state: &AppState, unionid: &str) -> Result<u64, Error> {
     let mut revoked = 0;
     for account in accounts(state, unionid).await? {
-        revoked += super::session::revoke_user(state, &account.appid, &account.openid).await?;
+        revoked +=
+            super::session::revoke_user(state, account.appid.as_str(), account.openid.as_str())
+                .await?;
     }
     Ok(revoked)
 }

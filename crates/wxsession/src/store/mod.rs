@@ -11,6 +11,7 @@ pub use self::memory::MemoryStore;
 pub use self::record::SessionRecord;
 pub use self::redis::{RedisStore, Topology, layout};
 
+use crate::domain::ids::{AppId, OpenId, UnionId};
 use crate::domain::token::SessionId;
 
 /// A session that a lookup found, with the idle TTL it now has.
@@ -82,17 +83,17 @@ pub trait Sessions: Send + Sync {
     async fn delete_session(&self, id: &SessionId) -> Result<bool, StoreError>;
 
     /// The user's session keys, newest first (at most two).
-    async fn user_keys(&self, appid: &str, openid: &str) -> Result<Vec<String>, StoreError>;
+    async fn user_keys(&self, appid: &AppId, openid: &OpenId) -> Result<Vec<String>, StoreError>;
 
     /// Deletes every session of the user and the user's keys; returns how many sessions died.
-    async fn revoke_user(&self, appid: &str, openid: &str) -> Result<u64, StoreError>;
+    async fn revoke_user(&self, appid: &AppId, openid: &OpenId) -> Result<u64, StoreError>;
 
     /// Makes `session_key` the user's newest key, the newest so far the previous one (a key
     /// WeChat issued outside a login, e.g. `resetUserSessionKey`). The user's entry keeps `ttl_secs`.
     async fn rotate_user_key(
         &self,
-        appid: &str,
-        openid: &str,
+        appid: &AppId,
+        openid: &OpenId,
         session_key: &str,
         ttl_secs: u64,
     ) -> Result<(), StoreError>;
@@ -169,9 +170,9 @@ pub trait Tokens: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnionAccount {
     /// The app.
-    pub appid: String,
+    pub appid: AppId,
     /// The person's openid in it.
-    pub openid: String,
+    pub openid: OpenId,
     /// The last login there, unix seconds.
     pub last_login: i64,
 }
@@ -184,7 +185,7 @@ pub trait Unions: Send + Sync {
     /// and the index live `ttl_secs` from now.
     async fn link_account(
         &self,
-        unionid: &str,
+        unionid: &UnionId,
         account: &UnionAccount,
         ttl_secs: u64,
     ) -> Result<(), StoreError>;
@@ -192,12 +193,12 @@ pub trait Unions: Send + Sync {
     /// The person's accounts, newest login first; entries older than `ttl_secs` are pruned.
     async fn union_accounts(
         &self,
-        unionid: &str,
+        unionid: &UnionId,
         ttl_secs: u64,
     ) -> Result<Vec<UnionAccount>, StoreError>;
 
     /// How many sessions of `(appid, openid)` are alive.
-    async fn live_sessions(&self, appid: &str, openid: &str) -> Result<u64, StoreError>;
+    async fn live_sessions(&self, appid: &AppId, openid: &OpenId) -> Result<u64, StoreError>;
 }
 
 /// Everything the service keeps, plus a health check.

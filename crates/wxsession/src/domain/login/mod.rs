@@ -159,28 +159,28 @@ async fn create(
             return Err(Error::WechatError);
         }
     };
+    let Some((appid, openid, unionid)) = session.ids(req.appid) else {
+        return Err(Error::WechatError);
+    };
     let now = state.now_unix();
     let record = SessionRecord {
-        appid: req.appid.to_owned(),
-        openid: session.openid.clone(),
-        unionid: session.unionid.clone(),
+        appid,
+        openid,
+        unionid,
         created_at: now,
         deadline: now.saturating_add(i64::try_from(state.max_lifetime_secs).unwrap_or(i64::MAX)),
     };
-    if !record.is_storable() {
-        tracing::warn!(
-            appid = req.appid,
-            "WeChat returned an openid or unionid that is not 1-64 of A-Za-z0-9_-"
-        );
-        return Err(Error::WechatError);
-    }
     let token = Token::mint().map_err(|e| anyhow::anyhow!("OS random source failed: {e}"))?;
     let id = token.id();
     let stored_key = match &key {
         Some(key) => Some(
             state
                 .keyring
-                .seal(key.expose_base64(), &record.appid, &record.openid)
+                .seal(
+                    key.expose_base64(),
+                    record.appid.as_str(),
+                    record.openid.as_str(),
+                )
                 .ok_or_else(|| anyhow::anyhow!("sealing the session_key failed"))?,
         ),
         None => None,

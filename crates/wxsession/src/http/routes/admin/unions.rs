@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::audited;
 use crate::domain::audit::Audit;
+use crate::domain::ids::{AppId, OpenId};
 use crate::domain::unions;
 use crate::http::caller::Caller;
 use crate::http::error::ApiError;
@@ -21,9 +22,9 @@ fn audit<'a>(caller: &'a Caller, action: AdminAction, unionid: &'a str) -> Audit
 
 #[derive(Serialize)]
 struct Account {
-    appid: String,
+    appid: AppId,
     kind: Option<&'static str>,
-    openid: String,
+    openid: OpenId,
     last_login: i64,
 }
 
