@@ -59,13 +59,9 @@ pub async fn logout(state: &AppState, token: Option<Token>) -> Result<(), Error>
 }
 
 /// Revokes every session of `(appid, openid)`; how many there were.
-pub async fn revoke_user(state: &AppState, appid: &str, openid: &str) -> Result<u64, Error> {
-    let (appid, openid) = (AppId::parse(appid)?, OpenId::parse(openid)?);
+pub async fn revoke_user(state: &AppState, appid: &AppId, openid: &OpenId) -> Result<u64, Error> {
     let revoked = state
-        .timed(
-            StoreOp::RevokeUser,
-            state.store.revoke_user(&appid, &openid),
-        )
+        .timed(StoreOp::RevokeUser, state.store.revoke_user(appid, openid))
         .await?;
     state.metrics.sessions_revoked_total.inc_by(revoked);
     Ok(revoked)

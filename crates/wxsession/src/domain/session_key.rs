@@ -63,10 +63,10 @@ pub async fn status(state: &AppState, current: &Current) -> Result<bool, Error> 
 
 /// Has WeChat replace the user's key; the new key becomes the newest, the old one the
 /// previous (data fetched just before still decrypts).
-pub async fn reset(state: &AppState, appid: &str, openid: &str) -> Result<(), Error> {
-    let (user_app, user) = (AppId::parse(appid)?, OpenId::parse(openid)?);
+pub async fn reset(state: &AppState, user_app: &AppId, user: &OpenId) -> Result<(), Error> {
+    let (appid, openid) = (user_app.as_str(), user.as_str());
     state.apps.get(appid).ok_or(Error::UnknownApp)?;
-    let key = newest_key(state, &user_app, &user).await?;
+    let key = newest_key(state, user_app, user).await?;
     let signature = wechat_crypto::user_state_signature(&key, b"");
     let fresh = credentials::call(state, appid, |token| {
         let signature = signature.clone();
@@ -92,7 +92,7 @@ pub async fn reset(state: &AppState, appid: &str, openid: &str) -> Result<(), Er
             StoreOp::RotateUserKey,
             state
                 .store
-                .rotate_user_key(&user_app, &user, &sealed, state.max_lifetime_secs),
+                .rotate_user_key(user_app, user, &sealed, state.max_lifetime_secs),
         )
         .await?;
     Ok(())

@@ -18,16 +18,13 @@ pub struct Person {
     pub sessions: u64,
 }
 
-async fn accounts(state: &AppState, unionid: &str) -> Result<Vec<UnionAccount>, Error> {
-    let unionid = UnionId::parse(unionid)?;
-    let fut = state
-        .store
-        .union_accounts(&unionid, state.max_lifetime_secs);
+async fn accounts(state: &AppState, unionid: &UnionId) -> Result<Vec<UnionAccount>, Error> {
+    let fut = state.store.union_accounts(unionid, state.max_lifetime_secs);
     Ok(state.timed(StoreOp::Union, fut).await?)
 }
 
 /// The person's accounts and live sessions.
-pub async fn person(state: &AppState, unionid: &str) -> Result<Person, Error> {
+pub async fn person(state: &AppState, unionid: &UnionId) -> Result<Person, Error> {
     let mut out = Person {
         accounts: Vec::new(),
         sessions: 0,
@@ -42,12 +39,10 @@ pub async fn person(state: &AppState, unionid: &str) -> Result<Person, Error> {
 }
 
 /// Logs the person out of every app; how many sessions died.
-pub async fn revoke(state: &AppState, unionid: &str) -> Result<u64, Error> {
+pub async fn revoke(state: &AppState, unionid: &UnionId) -> Result<u64, Error> {
     let mut revoked = 0;
     for account in accounts(state, unionid).await? {
-        revoked +=
-            super::session::revoke_user(state, account.appid.as_str(), account.openid.as_str())
-                .await?;
+        revoked += super::session::revoke_user(state, &account.appid, &account.openid).await?;
     }
     Ok(revoked)
 }
