@@ -1,9 +1,10 @@
-//! The ids WeChat issues — [`AppId`], [`OpenId`], [`UnionId`] — each parsed once where it
-//! arrives (configuration, WeChat's answers, admin paths) under one rule, then carried as its
-//! type: a function that takes an `OpenId` never checks it again.
+//! The ids WeChat issues — [`AppId`], [`OpenId`], [`UnionId`] — and ours, [`ReaderName`]:
+//! each parsed once where it arrives (configuration, WeChat's answers, admin paths) under one
+//! rule, then carried as its type: a function that takes an `OpenId` never checks it again.
+
+use std::fmt;
 
 use bytestring::ByteString;
-use std::fmt;
 
 /// The longest id accepted. WeChat's are 18 (appid) and 28–29 (openid, unionid) characters.
 pub const MAX_ID_LEN: usize = 64;
@@ -16,12 +17,6 @@ fn follows_the_rule(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
-/// Whether `id` follows the rule. Callers still holding plain strings use this until they
-/// parse.
-pub fn is_valid_id(id: &str) -> bool {
-    follows_the_rule(id)
 }
 
 /// An id that does not follow the rule. Its text names the kind: `appid is malformed`.
@@ -149,6 +144,12 @@ id_type!(
     /// A person's id across the apps of one WeChat Open Platform account.
     UnionId,
     "unionid"
+);
+id_type!(
+    /// The name of an admin credential reader (`reader:<name>` in the audit trail): ours, not
+    /// WeChat's, under the same rule since it goes into the same log lines.
+    ReaderName,
+    "name"
 );
 
 #[cfg(test)]

@@ -27,13 +27,13 @@ pub struct Identity {
 impl Identity {
     /// The ids the login stores, parsed: `None` (logged) when WeChat sent an openid or unionid
     /// that breaks the id rule, which the login answers as a WeChat failure.
-    pub fn ids(&self, appid: &str) -> Option<(AppId, OpenId, Option<UnionId>)> {
+    pub fn ids(&self, appid: &AppId) -> Option<(AppId, OpenId, Option<UnionId>)> {
         let unionid = self.unionid.as_deref().map(UnionId::parse).transpose();
-        match (AppId::parse(appid), OpenId::parse(&self.openid), unionid) {
-            (Ok(appid), Ok(openid), Ok(unionid)) => Some((appid, openid, unionid)),
+        match (OpenId::parse(&self.openid), unionid) {
+            (Ok(openid), Ok(unionid)) => Some((appid.clone(), openid, unionid)),
             _ => {
                 tracing::warn!(
-                    appid,
+                    appid = appid.as_str(),
                     "WeChat returned an openid or unionid that is not 1-64 of A-Za-z0-9_-"
                 );
                 None
