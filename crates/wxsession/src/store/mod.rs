@@ -137,12 +137,12 @@ pub trait Counters: Send + Sync {
 #[async_trait::async_trait]
 pub trait Tokens: Send + Sync {
     /// The app's stored token and its seconds left.
-    async fn access_token(&self, appid: &str) -> Result<Option<(String, u64)>, StoreError>;
+    async fn access_token(&self, appid: &AppId) -> Result<Option<(String, u64)>, StoreError>;
 
     /// Stores the app's token for `ttl_secs`.
     async fn put_access_token(
         &self,
-        appid: &str,
+        appid: &AppId,
         token: &str,
         ttl_secs: u64,
     ) -> Result<(), StoreError>;
@@ -151,13 +151,13 @@ pub trait Tokens: Send + Sync {
     /// `dead_ttl_secs`; true when it was deleted.
     async fn drop_access_token(
         &self,
-        appid: &str,
+        appid: &AppId,
         token: &str,
         dead_ttl_secs: u64,
     ) -> Result<bool, StoreError>;
 
     /// A token of the app recently refused by WeChat, if any.
-    async fn dead_access_token(&self, appid: &str) -> Result<Option<String>, StoreError>;
+    async fn dead_access_token(&self, appid: &AppId) -> Result<Option<String>, StoreError>;
 
     /// Takes the lock `name` for `ttl_secs` if nobody holds it (`SET NX`); true when taken.
     async fn try_lock(&self, name: &str, ttl_secs: u64) -> Result<bool, StoreError>;
