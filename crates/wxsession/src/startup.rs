@@ -75,9 +75,9 @@ pub fn build_state(
     let metrics = Metrics::new();
     store.count_old_layout_reads(metrics.store_old_layout_reads_total.clone());
     for app in &apps {
-        metrics.init_app(&app.appid);
+        metrics.init_app(app.appid.as_str());
         if app.kind.is_web() {
-            metrics.init_web_app(&app.appid);
+            metrics.init_web_app(app.appid.as_str());
         }
     }
     Ok(AppState {

@@ -9,6 +9,7 @@ use secrecy::SecretString;
 
 use crate::domain::Error;
 use crate::domain::clock::Clock;
+use crate::domain::ids::AppId;
 use crate::metrics::Metrics;
 use crate::metrics::labels::StoreOp;
 use crate::settings::{AccessTokenMode, App, AppKind};
@@ -25,9 +26,9 @@ pub struct AppState {
     /// The WeChat API client.
     pub wechat: wechat_client::Client,
     /// appid → the app's secret and its bound on concurrent WeChat calls.
-    pub apps: HashMap<String, AppEntry>,
+    pub apps: HashMap<AppId, AppEntry>,
     /// The appid used when a login omits it (only with exactly one app).
-    pub default_app: Option<String>,
+    pub default_app: Option<AppId>,
     /// The admin bearer token; `None` disables the admin API.
     pub admin_token: Option<SecretString>,
     /// Credentials that may read and invalidate access tokens, each for its apps.
@@ -130,15 +131,18 @@ impl AppState {
     }
 
     /// Resolves the appid of a login.
-    pub fn resolve_app(&self, appid: Option<&str>) -> Result<(&str, &AppEntry), Error> {
+    /// The configured appid is the parsed one: an appid that is not configured is unknown,
+    /// whatever its form.
+    pub fn resolve_app(&self, appid: Option<&str>) -> Result<(&AppId, &AppEntry), Error> {
         let appid = match appid {
             Some(appid) => appid,
-            None => self.default_app.as_deref().ok_or(Error::UnknownApp)?,
+            None => self
+                .default_app
+                .as_ref()
+                .map(AppId::as_str)
+                .ok_or(Error::UnknownApp)?,
         };
-        self.apps
-            .get_key_value(appid)
-            .map(|(k, v)| (k.as_str(), v))
-            .ok_or(Error::UnknownApp)
+        self.apps.get_key_value(appid).ok_or(Error::UnknownApp)
     }
 
     /// Refuses what needs a `session_key` (decrypt, phone, key status) on a session of an app

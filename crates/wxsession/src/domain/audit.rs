@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 
 use super::Error;
+use super::ids::{AppId, OpenId, UnionId};
 use crate::metrics::Metrics;
 use crate::metrics::labels::{AdminAction, AdminOutcome};
 
@@ -35,15 +36,17 @@ impl Audit<'_> {
             .admin_actions_total
             .with_label_values(&[self.action.as_str(), outcome.as_str()])
             .inc();
-        // Ids that failed validation are not logged: they could be anything.
-        let valid = |id: &str| super::ids::is_valid_id(id).then(|| id.to_owned());
+        // Ids that do not parse are not logged: they could be anything.
+        let appid = AppId::parse(self.appid).ok();
+        let openid = self.openid.and_then(|id| OpenId::parse(id).ok());
+        let unionid = self.unionid.and_then(|id| UnionId::parse(id).ok());
         tracing::info!(
             kind = "audit",
             action = self.action.as_str(),
             outcome = outcome.as_str(),
-            appid = valid(self.appid),
-            openid = self.openid.and_then(valid),
-            unionid = self.unionid.and_then(valid),
+            appid = appid.as_ref().map(AppId::as_str),
+            openid = openid.as_ref().map(OpenId::as_str),
+            unionid = unionid.as_ref().map(UnionId::as_str),
             credential = self.credential,
             client = self.client.map(|ip| ip.to_string()),
             request_id = self.request_id,

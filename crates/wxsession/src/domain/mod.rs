@@ -20,6 +20,7 @@ pub mod user_data;
 pub mod web;
 pub mod wechat;
 
+use self::ids::InvalidId;
 use crate::store::StoreError;
 
 /// Why a request could not be served, in the domain's words.
@@ -108,5 +109,12 @@ impl From<StoreError> for Error {
             StoreError::Full => Self::StoreFull,
             _ => Self::StoreUnavailable,
         }
+    }
+}
+
+impl From<InvalidId> for Error {
+    /// A malformed id from a request is malformed input: `appid is malformed`.
+    fn from(err: InvalidId) -> Self {
+        Self::InvalidInput(err.to_string())
     }
 }

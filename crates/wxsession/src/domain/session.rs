@@ -2,6 +2,7 @@
 //! log a user out everywhere; each counted.
 
 use super::Error;
+use super::ids::{AppId, OpenId};
 use super::token::{SessionId, Token};
 use crate::metrics::labels::{LookupResult, StoreOp};
 use crate::state::AppState;
@@ -58,12 +59,7 @@ pub async fn logout(state: &AppState, token: Option<Token>) -> Result<(), Error>
 }
 
 /// Revokes every session of `(appid, openid)`; how many there were.
-pub async fn revoke_user(state: &AppState, appid: &str, openid: &str) -> Result<u64, Error> {
-    for (value, field) in [(appid, "appid"), (openid, "openid")] {
-        if !super::ids::is_valid_id(value) {
-            return Err(Error::InvalidInput(format!("{field} is malformed")));
-        }
-    }
+pub async fn revoke_user(state: &AppState, appid: &AppId, openid: &OpenId) -> Result<u64, Error> {
     let revoked = state
         .timed(StoreOp::RevokeUser, state.store.revoke_user(appid, openid))
         .await?;

@@ -5,6 +5,7 @@ use secrecy::ExposeSecret as _;
 use wechat_crypto::SessionKey;
 
 use super::credentials::{self, CallError};
+use super::ids::{AppId, OpenId};
 use super::limits;
 use super::session::Current;
 use super::{Error, wechat};
@@ -12,14 +13,14 @@ use crate::metrics::labels::{StoreOp, WechatApi};
 use crate::state::AppState;
 
 /// The user's newest key, as stored (opened with the key ring).
-async fn newest_key(state: &AppState, appid: &str, openid: &str) -> Result<SessionKey, Error> {
+async fn newest_key(state: &AppState, appid: &AppId, openid: &OpenId) -> Result<SessionKey, Error> {
     let keys = state
         .timed(StoreOp::UserKeys, state.store.user_keys(appid, openid))
         .await?;
     let stored = keys.first().ok_or(Error::NotFound)?;
     let text = state
         .keyring
-        .open(stored, appid, openid)
+        .open(stored, appid.as_str(), openid.as_str())
         .ok_or_else(|| anyhow::anyhow!("the user's session_key cannot be opened"))?;
     SessionKey::from_base64(&text)
         .map_err(|_| Error::Unexpected(anyhow::anyhow!("a stored session_key is malformed")))
@@ -44,7 +45,7 @@ pub async fn status(state: &AppState, current: &Current) -> Result<bool, Error> 
     let (appid, openid) = (record.appid.as_str(), record.openid.as_str());
     limits::key_status_check(state, &current.id).await?;
     let app = state.apps.get(appid).ok_or(Error::UnknownApp)?;
-    let key = newest_key(state, appid, openid).await?;
+    let key = newest_key(state, &record.appid, &record.openid).await?;
     let signature = wechat_crypto::user_state_signature(&key, b"");
     let Some(_permit) = app.session_call_permit() else {
         return Err(super::wechat::refused_call(&state.metrics, appid));
@@ -62,14 +63,10 @@ pub async fn status(state: &AppState, current: &Current) -> Result<bool, Error> 
 
 /// Has WeChat replace the user's key; the new key becomes the newest, the old one the
 /// previous (data fetched just before still decrypts).
-pub async fn reset(state: &AppState, appid: &str, openid: &str) -> Result<(), Error> {
-    for (value, field) in [(appid, "appid"), (openid, "openid")] {
-        if !super::ids::is_valid_id(value) {
-            return Err(Error::InvalidInput(format!("{field} is malformed")));
-        }
-    }
+pub async fn reset(state: &AppState, user_app: &AppId, user: &OpenId) -> Result<(), Error> {
+    let (appid, openid) = (user_app.as_str(), user.as_str());
     state.apps.get(appid).ok_or(Error::UnknownApp)?;
-    let key = newest_key(state, appid, openid).await?;
+    let key = newest_key(state, user_app, user).await?;
     let signature = wechat_crypto::user_state_signature(&key, b"");
     let fresh = credentials::call(state, appid, |token| {
         let signature = signature.clone();
@@ -95,7 +92,7 @@ pub async fn reset(state: &AppState, appid: &str, openid: &str) -> Result<(), Er
             StoreOp::RotateUserKey,
             state
                 .store
-                .rotate_user_key(appid, openid, &sealed, state.max_lifetime_secs),
+                .rotate_user_key(user_app, user, &sealed, state.max_lifetime_secs),
         )
         .await?;
     Ok(())

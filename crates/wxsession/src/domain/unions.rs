@@ -2,7 +2,7 @@
 //! login with a unionid updates), their live sessions, and logging the person out everywhere.
 
 use super::Error;
-use super::ids::is_valid_id;
+use super::ids::UnionId;
 use crate::metrics::labels::StoreOp;
 use crate::settings::AppKind;
 use crate::state::AppState;
@@ -18,22 +18,13 @@ pub struct Person {
     pub sessions: u64,
 }
 
-fn check(unionid: &str) -> Result<(), Error> {
-    if is_valid_id(unionid) {
-        Ok(())
-    } else {
-        Err(Error::InvalidInput("unionid is malformed".into()))
-    }
-}
-
-async fn accounts(state: &AppState, unionid: &str) -> Result<Vec<UnionAccount>, Error> {
-    check(unionid)?;
+async fn accounts(state: &AppState, unionid: &UnionId) -> Result<Vec<UnionAccount>, Error> {
     let fut = state.store.union_accounts(unionid, state.max_lifetime_secs);
     Ok(state.timed(StoreOp::Union, fut).await?)
 }
 
 /// The person's accounts and live sessions.
-pub async fn person(state: &AppState, unionid: &str) -> Result<Person, Error> {
+pub async fn person(state: &AppState, unionid: &UnionId) -> Result<Person, Error> {
     let mut out = Person {
         accounts: Vec::new(),
         sessions: 0,
@@ -41,14 +32,14 @@ pub async fn person(state: &AppState, unionid: &str) -> Result<Person, Error> {
     for account in accounts(state, unionid).await? {
         let fut = state.store.live_sessions(&account.appid, &account.openid);
         out.sessions += state.timed(StoreOp::Union, fut).await?;
-        let kind = state.apps.get(&account.appid).map(|a| a.kind);
+        let kind = state.apps.get(account.appid.as_str()).map(|a| a.kind);
         out.accounts.push((account, kind));
     }
     Ok(out)
 }
 
 /// Logs the person out of every app; how many sessions died.
-pub async fn revoke(state: &AppState, unionid: &str) -> Result<u64, Error> {
+pub async fn revoke(state: &AppState, unionid: &UnionId) -> Result<u64, Error> {
     let mut revoked = 0;
     for account in accounts(state, unionid).await? {
         revoked += super::session::revoke_user(state, &account.appid, &account.openid).await?;

@@ -113,7 +113,10 @@ pub async fn decrypt_for(
     // The failure budget and the user's keys: two commands, pipelined on the connection.
     let (budget, keys) = tokio::join!(
         super::limits::decrypt_budget(state, &current.id),
-        state.timed(StoreOp::UserKeys, state.store.user_keys(appid, openid)),
+        state.timed(
+            StoreOp::UserKeys,
+            state.store.user_keys(&record.appid, &record.openid)
+        ),
     );
     let budget = budget?;
     let keys: Vec<String> = keys?

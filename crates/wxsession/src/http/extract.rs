@@ -131,7 +131,7 @@ impl FromRequest for CurrentSession {
         Box::pin(async move {
             let (bearer, state) = found?;
             let current = session::authenticate(&state, bearer.token).await?;
-            if bearer.by_cookie && !state.issues_cookies(&current.touched.record.appid) {
+            if bearer.by_cookie && !state.issues_cookies(current.touched.record.appid.as_str()) {
                 return Err(Code::InvalidSession.into());
             }
             Ok(Self(current))

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::secrets::{read_secret_file, redact_opt};
 use super::{App, ConfigError, invalid};
+use crate::domain::ids::ReaderName;
 
 /// `[admin]`
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
@@ -43,7 +44,7 @@ pub struct CredentialReaderSettings {
 #[derive(Debug, Clone)]
 pub struct ReaderCredential {
     /// Its name, for the audit log.
-    pub name: String,
+    pub name: ReaderName,
     /// Its bearer token.
     pub token: SecretString,
     /// The apps it may act on; `None`: every app.
@@ -73,13 +74,13 @@ impl AdminSettings {
         let mut readers: Vec<ReaderCredential> = Vec::new();
         for (i, reader) in self.credential_readers.iter().enumerate() {
             let key = |field: &str| format!("admin.credential_readers[{i}].{field}");
-            if !crate::domain::ids::is_valid_id(&reader.name) {
+            let Ok(name) = ReaderName::parse(&reader.name) else {
                 return Err(invalid(
                     key("name"),
                     "must be 1-64 characters of A-Z a-z 0-9 _ -",
                 ));
-            }
-            if readers.iter().any(|r| r.name == reader.name) {
+            };
+            if readers.iter().any(|r| r.name == name) {
                 return Err(invalid(
                     key("name"),
                     format!("duplicate name {}", reader.name),
@@ -100,7 +101,7 @@ impl AdminSettings {
                 ));
             }
             readers.push(ReaderCredential {
-                name: reader.name.clone(),
+                name,
                 token,
                 apps: reader.apps.clone(),
             });
@@ -112,7 +113,7 @@ impl AdminSettings {
     pub(super) fn validate_reader_apps(&self, apps: &[App]) -> Result<(), ConfigError> {
         for (i, reader) in self.credential_readers.iter().enumerate() {
             for appid in reader.apps.iter().flatten() {
-                if !apps.iter().any(|a| a.appid == *appid) {
+                if !apps.iter().any(|a| a.appid == appid.as_str()) {
                     return Err(invalid(
                         format!("admin.credential_readers[{i}].apps"),
                         format!("{appid} is not a configured app"),

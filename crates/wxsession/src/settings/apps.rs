@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::secrets::{read_secret_file, redact_opt};
 use super::{ConfigError, invalid};
+use crate::domain::ids::AppId;
 
 /// `[[apps]]`
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -113,7 +114,7 @@ pub enum AccessTokenMode {
 #[derive(Debug, Clone)]
 pub struct App {
     /// The appid.
-    pub appid: String,
+    pub appid: AppId,
     /// The app secret.
     pub secret: SecretString,
     /// How its access_token is fetched.
@@ -133,12 +134,12 @@ pub(super) fn resolve(apps: &[AppSettings]) -> Result<Vec<App>, ConfigError> {
     let mut resolved = Vec::with_capacity(apps.len());
     for (i, app) in apps.iter().enumerate() {
         let key = |field: &str| format!("apps[{i}].{field}");
-        if !crate::domain::ids::is_valid_id(&app.appid) {
+        let Ok(appid) = AppId::parse(&app.appid) else {
             return Err(invalid(
                 key("appid"),
                 "must be 1-64 characters of A-Z a-z 0-9 _ -",
             ));
-        }
+        };
         if !seen.insert(app.appid.as_str()) {
             return Err(invalid(
                 key("appid"),
@@ -198,7 +199,7 @@ pub(super) fn resolve(apps: &[AppSettings]) -> Result<Vec<App>, ConfigError> {
             (_, None) => "",
         };
         resolved.push(App {
-            appid: app.appid.clone(),
+            appid,
             secret,
             access_token,
             kind: app.kind,

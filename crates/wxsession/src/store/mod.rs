@@ -11,6 +11,7 @@ pub use self::memory::MemoryStore;
 pub use self::record::SessionRecord;
 pub use self::redis::{RedisStore, Topology, layout};
 
+use crate::domain::ids::{AppId, OpenId, UnionId};
 use crate::domain::token::SessionId;
 
 /// A session that a lookup found, with the idle TTL it now has.
@@ -86,17 +87,17 @@ pub trait Sessions: Send + Sync {
     async fn delete_session(&self, id: &SessionId) -> Result<bool, StoreError>;
 
     /// The user's session keys, newest first (at most two).
-    async fn user_keys(&self, appid: &str, openid: &str) -> Result<Vec<String>, StoreError>;
+    async fn user_keys(&self, appid: &AppId, openid: &OpenId) -> Result<Vec<String>, StoreError>;
 
     /// Deletes every session of the user and the user's keys; returns how many sessions died.
-    async fn revoke_user(&self, appid: &str, openid: &str) -> Result<u64, StoreError>;
+    async fn revoke_user(&self, appid: &AppId, openid: &OpenId) -> Result<u64, StoreError>;
 
     /// Makes `session_key` the user's newest key, the newest so far the previous one (a key
     /// WeChat issued outside a login, e.g. `resetUserSessionKey`). The user's entry keeps `ttl_secs`.
     async fn rotate_user_key(
         &self,
-        appid: &str,
-        openid: &str,
+        appid: &AppId,
+        openid: &OpenId,
         session_key: &str,
         ttl_secs: u64,
     ) -> Result<(), StoreError>;
@@ -140,12 +141,12 @@ pub trait Counters: Send + Sync {
 #[async_trait::async_trait]
 pub trait Tokens: Send + Sync {
     /// The app's stored token and its seconds left.
-    async fn access_token(&self, appid: &str) -> Result<Option<(String, u64)>, StoreError>;
+    async fn access_token(&self, appid: &AppId) -> Result<Option<(String, u64)>, StoreError>;
 
     /// Stores the app's token for `ttl_secs`.
     async fn put_access_token(
         &self,
-        appid: &str,
+        appid: &AppId,
         token: &str,
         ttl_secs: u64,
     ) -> Result<(), StoreError>;
@@ -154,13 +155,13 @@ pub trait Tokens: Send + Sync {
     /// `dead_ttl_secs`; true when it was deleted.
     async fn drop_access_token(
         &self,
-        appid: &str,
+        appid: &AppId,
         token: &str,
         dead_ttl_secs: u64,
     ) -> Result<bool, StoreError>;
 
     /// A token of the app recently refused by WeChat, if any.
-    async fn dead_access_token(&self, appid: &str) -> Result<Option<String>, StoreError>;
+    async fn dead_access_token(&self, appid: &AppId) -> Result<Option<String>, StoreError>;
 
     /// Takes the lock `name` for `ttl_secs` if nobody holds it (`SET NX`); true when taken.
     async fn try_lock(&self, name: &str, ttl_secs: u64) -> Result<bool, StoreError>;
@@ -173,9 +174,9 @@ pub trait Tokens: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnionAccount {
     /// The app.
-    pub appid: String,
+    pub appid: AppId,
     /// The person's openid in it.
-    pub openid: String,
+    pub openid: OpenId,
     /// The last login there, unix seconds.
     pub last_login: i64,
 }
@@ -188,7 +189,7 @@ pub trait Unions: Send + Sync {
     /// and the index live `ttl_secs` from now.
     async fn link_account(
         &self,
-        unionid: &str,
+        unionid: &UnionId,
         account: &UnionAccount,
         ttl_secs: u64,
     ) -> Result<(), StoreError>;
@@ -196,12 +197,12 @@ pub trait Unions: Send + Sync {
     /// The person's accounts, newest login first; entries older than `ttl_secs` are pruned.
     async fn union_accounts(
         &self,
-        unionid: &str,
+        unionid: &UnionId,
         ttl_secs: u64,
     ) -> Result<Vec<UnionAccount>, StoreError>;
 
     /// How many sessions of `(appid, openid)` are alive.
-    async fn live_sessions(&self, appid: &str, openid: &str) -> Result<u64, StoreError>;
+    async fn live_sessions(&self, appid: &AppId, openid: &OpenId) -> Result<u64, StoreError>;
 }
 
 /// Everything the service keeps, plus a health check.

@@ -1,14 +1,16 @@
 //! What a session remembers, and its compact stored form.
 
+use crate::domain::ids::{AppId, OpenId, UnionId};
+
 /// What a session remembers. The raw token and the `session_key` are not in here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
     /// The app the user logged into.
-    pub appid: String,
+    pub appid: AppId,
     /// The user's openid in that app.
-    pub openid: String,
+    pub openid: OpenId,
     /// The user's unionid, when WeChat gave one.
-    pub unionid: Option<String>,
+    pub unionid: Option<UnionId>,
     /// Login time, unix seconds.
     pub created_at: i64,
     /// Absolute expiry, unix seconds (`created_at + max_lifetime`; derived, not stored).
@@ -24,13 +26,17 @@ impl SessionRecord {
             self.created_at,
             self.appid,
             self.openid,
-            self.unionid.as_deref().unwrap_or("")
+            self.unionid.as_ref().map_or("", UnionId::as_str)
         )
     }
 
     /// Parses the stored form: format 0 as [`SessionRecord::encode`] writes it (and 0.1.0
     /// reads it), or format 1, the same behind `v1|` (read since 0.2, to be written once no
     /// 0.1.0 replica runs; see `store::layout::format`). A newer format is refused.
+    ///
+    /// The ids are taken as stored ([`AppId::from_stored`]): only a `SessionRecord`, whose ids
+    /// were parsed, is ever encoded, so this runs on every validation without checking them
+    /// again.
     pub fn decode(text: &str, max_lifetime_secs: u64) -> Option<Self> {
         let text = match text.strip_prefix('v') {
             Some(versioned) => versioned.strip_prefix("1|")?,
@@ -40,25 +46,16 @@ impl SessionRecord {
         let created_at: i64 = parts.next()?.parse().ok()?;
         let deadline =
             created_at.saturating_add(i64::try_from(max_lifetime_secs).unwrap_or(i64::MAX));
-        let appid = parts.next()?.to_owned();
-        let openid = parts.next()?.to_owned();
+        let appid = AppId::from_stored(parts.next()?);
+        let openid = OpenId::from_stored(parts.next()?);
         let unionid = parts.next()?;
         Some(Self {
             appid,
             openid,
-            unionid: (!unionid.is_empty()).then(|| unionid.to_owned()),
+            unionid: (!unionid.is_empty()).then(|| UnionId::from_stored(unionid)),
             created_at,
             deadline,
         })
-    }
-
-    /// Whether every id follows the one rule (`crate::domain::ids`), so that none can break the stored
-    /// form, a key, a header or a log line.
-    pub fn is_storable(&self) -> bool {
-        use crate::domain::ids::is_valid_id;
-        is_valid_id(&self.appid)
-            && is_valid_id(&self.openid)
-            && self.unionid.as_deref().is_none_or(is_valid_id)
     }
 }
 
@@ -69,9 +66,9 @@ mod tests {
     #[test]
     fn record_round_trips_and_stays_small() {
         let record = SessionRecord {
-            appid: "wx1234567890abcdef".into(),
-            openid: "oGZUI0egBJY1zhBYw2KhdUfwVJJE".into(),
-            unionid: Some("ocMvos6NjeKLIBqg5Mr9QjxrP1FA".into()),
+            appid: AppId::parse("wx1234567890abcdef").expect("appid"),
+            openid: OpenId::parse("oGZUI0egBJY1zhBYw2KhdUfwVJJE").expect("openid"),
+            unionid: Some(UnionId::parse("ocMvos6NjeKLIBqg5Mr9QjxrP1FA").expect("unionid")),
             created_at: 1_700_000_000,
             deadline: 1_702_592_000,
         };

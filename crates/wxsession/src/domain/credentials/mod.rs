@@ -16,6 +16,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use self::refresh::Refresher;
 use super::Error;
+use super::ids::AppId;
 use crate::metrics::labels::StoreOp;
 use crate::settings::AccessTokenMode;
 use crate::state::{AppEntry, AppState};
@@ -62,37 +63,40 @@ pub enum CallError<E> {
 }
 
 /// The configured app with an access_token, or why there is none.
-fn app<'a>(state: &'a AppState, appid: &str) -> Result<&'a AppEntry, Error> {
-    let app = state.apps.get(appid).ok_or(Error::UnknownApp)?;
+fn app<'a>(state: &'a AppState, appid: &str) -> Result<(&'a AppId, &'a AppEntry), Error> {
+    let (appid, app) = state.apps.get_key_value(appid).ok_or(Error::UnknownApp)?;
     if app.access_token == AccessTokenMode::Off {
         return Err(Error::InvalidInput(
             "this app has no access_token (apps[].access_token = \"off\")".into(),
         ));
     }
-    Ok(app)
+    Ok((appid, app))
 }
 
 /// The app's token: from the store, or fetched by this replica if it wins the refresh lock,
 /// or by another one while this one waits (bounded by the WeChat timeouts).
 pub async fn get(state: &AppState, appid: &str) -> Result<AccessToken, Error> {
-    let app = app(state, appid)?;
+    let (configured, app) = app(state, appid)?;
     let deadline = Instant::now() + state.code_wait;
     let mut pause = Duration::from_millis(5);
     loop {
         let stored = state
-            .timed(StoreOp::AccessToken, state.store.access_token(appid))
+            .timed(StoreOp::AccessToken, state.store.access_token(configured))
             .await?;
         if let Some((token, ttl)) = stored {
             if ttl < AHEAD_SECS {
                 // Ahead of expiry: this request goes on with the current token.
-                tokio::spawn(Refresher::new(state, appid, app).refresh_if_free(AHEAD_SECS));
+                tokio::spawn(Refresher::new(state, configured, app).refresh_if_free(AHEAD_SECS));
             }
             return Ok(AccessToken {
                 token: SecretString::from(token),
                 expires_in: ttl,
             });
         }
-        if let Some(fetched) = Refresher::new(state, appid, app).fetch_if_free(1).await? {
+        if let Some(fetched) = Refresher::new(state, configured, app)
+            .fetch_if_free(1)
+            .await?
+        {
             return Ok(fetched);
         }
         if Instant::now() >= deadline {
@@ -106,11 +110,13 @@ pub async fn get(state: &AppState, appid: &str) -> Result<AccessToken, Error> {
 /// Drops `token` if it is still the app's (compare-and-delete) and remembers it as refused;
 /// true when it was dropped. Counted and logged (never the token).
 pub async fn invalidate(state: &AppState, appid: &str, token: &str) -> Result<bool, Error> {
-    app(state, appid)?;
+    let (configured, _) = app(state, appid)?;
     let dropped = state
         .timed(
             StoreOp::AccessToken,
-            state.store.drop_access_token(appid, token, DEAD_TTL_SECS),
+            state
+                .store
+                .drop_access_token(configured, token, DEAD_TTL_SECS),
         )
         .await?;
     if dropped {

@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use super::AccessToken;
 use crate::domain::clock::Clock;
+use crate::domain::ids::AppId;
 use crate::domain::{Error, wechat};
 use crate::metrics::Metrics;
 use crate::metrics::labels::{FetchResult, StoreOp, WechatApi};
@@ -30,7 +31,7 @@ pub(super) struct Refresher {
     timed: Timed,
     wechat: wechat_client::Client,
     metrics: Metrics,
-    appid: String,
+    appid: AppId,
     secret: SecretString,
     mode: AccessTokenMode,
     lock_ttl_secs: u64,
@@ -48,14 +49,14 @@ fn store_ttl(expires_in: u64) -> u64 {
 }
 
 impl Refresher {
-    pub(super) fn new(state: &AppState, appid: &str, app: &AppEntry) -> Self {
+    pub(super) fn new(state: &AppState, appid: &AppId, app: &AppEntry) -> Self {
         Self {
             store: state.store.clone(),
             clock: state.clock.clone(),
             timed: state.timed.clone(),
             wechat: state.wechat.clone(),
             metrics: state.metrics.clone(),
-            appid: appid.to_owned(),
+            appid: appid.clone(),
             secret: app.secret.clone(),
             mode: app.access_token,
             lock_ttl_secs: state.code_wait.as_secs() + 1,

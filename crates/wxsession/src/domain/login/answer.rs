@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Error;
+use crate::domain::ids::{AppId, OpenId, UnionId};
 
 /// A login's answer.
 #[derive(Debug, Clone)]
@@ -12,11 +13,11 @@ pub struct LoginAnswer {
     /// Seconds until the session expires unless used.
     pub expires_in: u64,
     /// The app.
-    pub appid: String,
+    pub appid: AppId,
     /// The user in that app.
-    pub openid: String,
+    pub openid: OpenId,
     /// The user across the team's apps, when WeChat gave it.
-    pub unionid: Option<String>,
+    pub unionid: Option<UnionId>,
     /// The decrypted one-request user data.
     pub user: Option<serde_json::Value>,
     /// Why the one-request user data could not be decrypted.

@@ -43,7 +43,7 @@ pub async fn login_for_state(
 }
 
 async fn spend_then_exchange(state: &AppState, req: &LoginRequest<'_>) -> Result<Exchanged, Error> {
-    let spent = CodeSeal::new(Purpose::WebCode, req.appid, req.code);
+    let spent = CodeSeal::new(Purpose::WebCode, req.appid.as_str(), req.code);
     let claim = state
         .timed(
             StoreOp::ClaimCode,
@@ -51,7 +51,9 @@ async fn spend_then_exchange(state: &AppState, req: &LoginRequest<'_>) -> Result
         )
         .await?;
     if !matches!(claim, CodeClaim::Acquired) {
-        state.metrics.exchange(req.appid, ExchangeResult::CodeUsed);
+        state
+            .metrics
+            .exchange(req.appid.as_str(), ExchangeResult::CodeUsed);
         return Ok(Done {
             sealed: Outcome::Failed(ExchangeResult::CodeUsed.as_str().to_owned()),
             fresh: Err(Error::CodeUsed),

@@ -5,6 +5,7 @@
 use secrecy::SecretString;
 use wechat_client::Code2SessionError as Refusal;
 
+use crate::domain::ids::{AppId, OpenId, UnionId};
 use crate::domain::wechat::call;
 use crate::metrics::labels::WechatApi;
 use crate::settings::AppKind;
@@ -21,6 +22,24 @@ pub struct Identity {
     pub session_key: Option<SecretString>,
     /// A snapshot-mode page's virtual user (`is_snapshotuser: 1`): not a person.
     pub snapshot_user: bool,
+}
+
+impl Identity {
+    /// The ids the login stores, parsed: `None` (logged) when WeChat sent an openid or unionid
+    /// that breaks the id rule, which the login answers as a WeChat failure.
+    pub fn ids(&self, appid: &AppId) -> Option<(AppId, OpenId, Option<UnionId>)> {
+        let unionid = self.unionid.as_deref().map(UnionId::parse).transpose();
+        match (OpenId::parse(&self.openid), unionid) {
+            (Ok(openid), Ok(unionid)) => Some((appid.clone(), openid, unionid)),
+            _ => {
+                tracing::warn!(
+                    appid = appid.as_str(),
+                    "WeChat returned an openid or unionid that is not 1-64 of A-Za-z0-9_-"
+                );
+                None
+            }
+        }
+    }
 }
 
 /// Exchanges `code` of `appid` at WeChat: one call (two with `userinfo`).

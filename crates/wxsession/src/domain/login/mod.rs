@@ -18,6 +18,7 @@ pub use self::browser::login_for_state;
 pub use self::identify::Identity;
 use self::identify::identify;
 use super::Error;
+use super::ids::AppId;
 use super::once::{Answer, Done, Purpose, once};
 use super::token::Token;
 use super::user_data::{UserData, count_bad_input};
@@ -32,7 +33,7 @@ const MAX_CODE_LEN: usize = 256;
 #[derive(Debug)]
 pub struct LoginRequest<'a> {
     /// The resolved appid.
-    pub appid: &'a str,
+    pub appid: &'a AppId,
     /// Its secret and call bound.
     pub app: &'a AppEntry,
     /// The `wx.login` code, checked by [`check_code`].
@@ -54,7 +55,7 @@ pub fn check_code(code: Option<&str>) -> Result<&str, Error> {
 
 /// Logs in, or returns the answer an earlier presentation of the same code got.
 pub async fn login(state: &AppState, req: LoginRequest<'_>) -> Result<LoginAnswer, Error> {
-    let answer = once(state, Purpose::Login, req.appid, req.code, || {
+    let answer = once(state, Purpose::Login, req.appid.as_str(), req.code, || {
         exchange(state, &req)
     })
     .await?;
@@ -112,11 +113,11 @@ async fn exchange(state: &AppState, req: &LoginRequest<'_>) -> Result<Exchanged,
     let Some(permit) = req.app.call_permit() else {
         return Err(crate::domain::wechat::refused_call(
             &state.metrics,
-            req.appid,
+            req.appid.as_str(),
         ));
     };
     let started = Instant::now();
-    let result = identify(state, req.appid, req.app, req.code).await;
+    let result = identify(state, req.appid.as_str(), req.app, req.code).await;
     drop(permit);
     state
         .metrics
@@ -124,9 +125,11 @@ async fn exchange(state: &AppState, req: &LoginRequest<'_>) -> Result<Exchanged,
         .observe(started.elapsed().as_secs_f64());
     let session = match result {
         Ok(session) => session,
-        Err(err) => return refused(state, req.appid, &err),
+        Err(err) => return refused(state, req.appid.as_str(), &err),
     };
-    state.metrics.exchange(req.appid, ExchangeResult::Ok);
+    state
+        .metrics
+        .exchange(req.appid.as_str(), ExchangeResult::Ok);
     if session.snapshot_user {
         return Ok(Done {
             sealed: Outcome::Failed(SNAPSHOT_USER.to_owned()),
@@ -155,32 +158,32 @@ async fn create(
         None => None,
         Some(Ok(key)) => Some(key),
         Some(Err(_)) => {
-            tracing::warn!(appid = req.appid, "WeChat returned a malformed session_key");
+            tracing::warn!(appid = %req.appid, "WeChat returned a malformed session_key");
             return Err(Error::WechatError);
         }
     };
+    let Some((appid, openid, unionid)) = session.ids(req.appid) else {
+        return Err(Error::WechatError);
+    };
     let now = state.now_unix();
     let record = SessionRecord {
-        appid: req.appid.to_owned(),
-        openid: session.openid.clone(),
-        unionid: session.unionid.clone(),
+        appid,
+        openid,
+        unionid,
         created_at: now,
         deadline: now.saturating_add(i64::try_from(state.max_lifetime_secs).unwrap_or(i64::MAX)),
     };
-    if !record.is_storable() {
-        tracing::warn!(
-            appid = req.appid,
-            "WeChat returned an openid or unionid that is not 1-64 of A-Za-z0-9_-"
-        );
-        return Err(Error::WechatError);
-    }
     let token = Token::mint().map_err(|e| anyhow::anyhow!("OS random source failed: {e}"))?;
     let id = token.id();
     let stored_key = match &key {
         Some(key) => Some(
             state
                 .keyring
-                .seal(key.expose_base64(), &record.appid, &record.openid)
+                .seal(
+                    key.expose_base64(),
+                    record.appid.as_str(),
+                    record.openid.as_str(),
+                )
                 .ok_or_else(|| anyhow::anyhow!("sealing the session_key failed"))?,
         ),
         None => None,
@@ -198,19 +201,19 @@ async fn create(
     state
         .metrics
         .sessions_created_total
-        .with_label_values(&[req.appid])
+        .with_label_values(&[req.appid.as_str()])
         .inc();
     link_union(state, &record).await;
     let decrypted = match (&req.user_data, key_text) {
         (Ok(None), _) => Ok(None),
         (Ok(Some(data)), Some(key_text)) => data
-            .decrypt(&state.metrics, req.appid, &[key_text.to_owned()])
+            .decrypt(&state.metrics, req.appid.as_str(), &[key_text.to_owned()])
             .map(Some)
             .map_err(|err| UserDataError::of(&err)),
         // No key to decrypt with (the routes refuse user data for these app kinds).
         (Ok(Some(_)), None) => Err(UserDataError::of(&Error::UnsupportedForApp)),
         (Err(err), _) => {
-            count_bad_input(&state.metrics, req.appid);
+            count_bad_input(&state.metrics, req.appid.as_str());
             Err(UserDataError::of(err))
         }
     };

@@ -19,6 +19,7 @@ pub use self::state::STATE_TTL_SECS;
 use super::login::{self, LoginAnswer, LoginRequest};
 use super::once::{CodeSeal, Purpose};
 use super::{Error, limits};
+use crate::domain::ids::AppId;
 use crate::metrics::labels::{StoreOp, WebLoginResult};
 use crate::settings::AppKind;
 use crate::state::{AppEntry, AppState};
@@ -52,13 +53,13 @@ pub enum Finished {
 }
 
 /// The app of a web route: configured (`unknown_app`) and of a browser kind
-/// (`unsupported_for_app`).
-pub fn web_app<'a>(state: &'a AppState, appid: &str) -> Result<&'a AppEntry, Error> {
-    let app = state.apps.get(appid).ok_or(Error::UnknownApp)?;
+/// (`unsupported_for_app`); with its appid as configured (parsed).
+pub fn web_app<'a>(state: &'a AppState, appid: &str) -> Result<(&'a AppId, &'a AppEntry), Error> {
+    let (appid, app) = state.apps.get_key_value(appid).ok_or(Error::UnknownApp)?;
     if !app.kind.is_web() {
         return Err(Error::UnsupportedForApp);
     }
-    Ok(app)
+    Ok((appid, app))
 }
 
 /// Starts a login of `appid` from `ip`: a fresh state sealed into a cookie (nothing stored),
@@ -69,7 +70,7 @@ pub async fn start(
     return_to: Option<&str>,
     ip: Option<IpAddr>,
 ) -> Result<Started, Error> {
-    let app = web_app(state, appid)?;
+    let (_, app) = web_app(state, appid)?;
     if let Some(ip) = ip {
         limits::web_login_attempt(state, ip).await?;
     }
@@ -144,7 +145,7 @@ pub async fn finish(
     code: Option<&str>,
     ip: Option<IpAddr>,
 ) -> Result<Finished, Error> {
-    let app = web_app(state, appid)?;
+    let (configured, app) = web_app(state, appid)?;
     if let Some(ip) = ip {
         limits::web_login_attempt(state, ip).await?;
     }
@@ -170,7 +171,7 @@ pub async fn finish(
     };
     let request = match code.filter(|c| !c.is_empty()) {
         Some(code) => Some(LoginRequest {
-            appid,
+            appid: configured,
             app,
             code: login::check_code(Some(code))?,
             user_data: Ok(None),

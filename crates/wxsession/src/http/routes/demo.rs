@@ -4,6 +4,7 @@
 
 use actix_web::{HttpResponse, web};
 
+use crate::domain::ids::AppId;
 use crate::state::AppState;
 
 fn escape(text: &str) -> String {
@@ -15,7 +16,7 @@ fn escape(text: &str) -> String {
 
 /// The page, with a button per web app.
 pub async fn page(state: web::Data<AppState>) -> HttpResponse {
-    let mut apps: Vec<(&String, &'static str)> = state
+    let mut apps: Vec<(&AppId, &'static str)> = state
         .apps
         .iter()
         .filter(|(_, app)| app.kind.is_web())
@@ -25,7 +26,7 @@ pub async fn page(state: web::Data<AppState>) -> HttpResponse {
     let buttons: String = apps
         .iter()
         .map(|(appid, kind)| {
-            let appid = escape(appid);
+            let appid = escape(appid.as_str());
             format!(
                 "<p><a class=\"login\" id=\"login-{kind}\" href=\"/v1/web/{appid}/login?return_to=/\">\
                  Log in with WeChat ({kind}, {appid})</a></p>"

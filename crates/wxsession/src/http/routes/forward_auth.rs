@@ -16,10 +16,11 @@ const UNIONID: HeaderName = HeaderName::from_static("x-wx-unionid");
 pub async fn forward_auth(current: CurrentSession) -> HttpResponse {
     let record = current.0.touched.record;
     let mut res = HttpResponse::Ok();
-    res.insert_header((APPID, record.appid))
-        .insert_header((OPENID, record.openid));
+    // The ids' bytes are shared into the header values, not copied.
+    res.insert_header((APPID, record.appid.into_shared().into_bytes()))
+        .insert_header((OPENID, record.openid.into_shared().into_bytes()));
     if let Some(unionid) = record.unionid {
-        res.insert_header((UNIONID, unionid));
+        res.insert_header((UNIONID, unionid.into_shared().into_bytes()));
     }
     res.finish()
 }

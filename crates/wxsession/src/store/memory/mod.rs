@@ -7,6 +7,7 @@ mod counters;
 mod tokens;
 mod unions;
 
+use crate::domain::ids::{AppId, OpenId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -119,7 +120,10 @@ impl Sessions for MemoryStore {
             users, sessions, ..
         } = &mut *inner;
         let user = users
-            .entry(user_key(&new.record.appid, &new.record.openid))
+            .entry(user_key(
+                new.record.appid.as_str(),
+                new.record.openid.as_str(),
+            ))
             .or_default();
         if user.expires.is_some_and(|e| e <= now) {
             *user = User::default();
@@ -181,28 +185,31 @@ impl Sessions for MemoryStore {
         };
         if let Some(user) = inner
             .users
-            .get_mut(&user_key(&record.appid, &record.openid))
+            .get_mut(&user_key(record.appid.as_str(), record.openid.as_str()))
         {
             user.sessions.retain(|s| s != id.as_str());
         }
         Ok(expires > now)
     }
 
-    async fn user_keys(&self, appid: &str, openid: &str) -> Result<Vec<String>, StoreError> {
+    async fn user_keys(&self, appid: &AppId, openid: &OpenId) -> Result<Vec<String>, StoreError> {
         let now = self.now();
         let inner = self.lock();
         Ok(inner
             .users
-            .get(&user_key(appid, openid))
+            .get(&user_key(appid.as_str(), openid.as_str()))
             .filter(|u| u.expires.is_none_or(|e| e > now))
             .map(|u| u.keys.clone())
             .unwrap_or_default())
     }
 
-    async fn revoke_user(&self, appid: &str, openid: &str) -> Result<u64, StoreError> {
+    async fn revoke_user(&self, appid: &AppId, openid: &OpenId) -> Result<u64, StoreError> {
         let now = self.now();
         let mut inner = self.lock();
-        let Some(user) = inner.users.remove(&user_key(appid, openid)) else {
+        let Some(user) = inner
+            .users
+            .remove(&user_key(appid.as_str(), openid.as_str()))
+        else {
             return Ok(0);
         };
         let mut revoked = 0;
@@ -220,14 +227,17 @@ impl Sessions for MemoryStore {
 
     async fn rotate_user_key(
         &self,
-        appid: &str,
-        openid: &str,
+        appid: &AppId,
+        openid: &OpenId,
         session_key: &str,
         ttl_secs: u64,
     ) -> Result<(), StoreError> {
         let now = self.now();
         let mut inner = self.lock();
-        let user = inner.users.entry(user_key(appid, openid)).or_default();
+        let user = inner
+            .users
+            .entry(user_key(appid.as_str(), openid.as_str()))
+            .or_default();
         if user.expires.is_some_and(|e| e <= now) {
             *user = User::default();
         }

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use super::{Expiry, MemoryStore};
 use crate::domain::clock::millis;
+use crate::domain::ids::AppId;
 use crate::store::{StoreError, Tokens};
 
 /// The value of `map[key]` while it has not expired.
@@ -17,48 +18,48 @@ fn live<'a>(
 
 #[async_trait::async_trait]
 impl Tokens for MemoryStore {
-    async fn access_token(&self, appid: &str) -> Result<Option<(String, u64)>, StoreError> {
+    async fn access_token(&self, appid: &AppId) -> Result<Option<(String, u64)>, StoreError> {
         let now = self.now();
         let inner = self.lock();
-        Ok(live(&inner.tokens, appid, now)
+        Ok(live(&inner.tokens, appid.as_str(), now)
             .map(|(t, exp)| (t.clone(), (exp - now).div_euclid(1000).unsigned_abs())))
     }
 
     async fn put_access_token(
         &self,
-        appid: &str,
+        appid: &AppId,
         token: &str,
         ttl_secs: u64,
     ) -> Result<(), StoreError> {
         let expires = self.now() + millis(ttl_secs.max(1));
         self.lock()
             .tokens
-            .insert(appid.to_owned(), (token.to_owned(), expires));
+            .insert(appid.to_string(), (token.to_owned(), expires));
         Ok(())
     }
 
     async fn drop_access_token(
         &self,
-        appid: &str,
+        appid: &AppId,
         token: &str,
         dead_ttl_secs: u64,
     ) -> Result<bool, StoreError> {
         let now = self.now();
         let mut inner = self.lock();
-        let current = live(&inner.tokens, appid, now).is_some_and(|(t, _)| t == token);
+        let current = live(&inner.tokens, appid.as_str(), now).is_some_and(|(t, _)| t == token);
         if current {
-            inner.tokens.remove(appid);
+            inner.tokens.remove(appid.as_str());
         }
         let dead_until = now + millis(dead_ttl_secs.max(1));
         inner
             .dead_tokens
-            .insert(appid.to_owned(), (token.to_owned(), dead_until));
+            .insert(appid.to_string(), (token.to_owned(), dead_until));
         Ok(current)
     }
 
-    async fn dead_access_token(&self, appid: &str) -> Result<Option<String>, StoreError> {
+    async fn dead_access_token(&self, appid: &AppId) -> Result<Option<String>, StoreError> {
         let inner = self.lock();
-        Ok(live(&inner.dead_tokens, appid, self.now()).map(|(t, _)| t.clone()))
+        Ok(live(&inner.dead_tokens, appid.as_str(), self.now()).map(|(t, _)| t.clone()))
     }
 
     async fn try_lock(&self, name: &str, ttl_secs: u64) -> Result<bool, StoreError> {

@@ -2,13 +2,14 @@
 
 use super::MemoryStore;
 use crate::domain::clock::millis;
+use crate::domain::ids::{AppId, OpenId, UnionId};
 use crate::store::{StoreError, UnionAccount, Unions};
 
 #[async_trait::async_trait]
 impl Unions for MemoryStore {
     async fn link_account(
         &self,
-        unionid: &str,
+        unionid: &UnionId,
         account: &UnionAccount,
         ttl_secs: u64,
     ) -> Result<(), StoreError> {
@@ -16,14 +17,14 @@ impl Unions for MemoryStore {
         let mut inner = self.lock();
         let entry = inner
             .unions
-            .entry(unionid.to_owned())
+            .entry(unionid.as_str().to_owned())
             .or_insert_with(|| (Vec::new(), now));
         if entry.1 <= now {
             entry.0.clear();
         }
         entry
             .0
-            .retain(|a| (a.appid.as_str(), a.openid.as_str()) != (&account.appid, &account.openid));
+            .retain(|a| (&a.appid, &a.openid) != (&account.appid, &account.openid));
         entry.0.push(account.clone());
         entry.1 = now + millis(ttl_secs.max(1));
         Ok(())
@@ -31,7 +32,7 @@ impl Unions for MemoryStore {
 
     async fn union_accounts(
         &self,
-        unionid: &str,
+        unionid: &UnionId,
         ttl_secs: u64,
     ) -> Result<Vec<UnionAccount>, StoreError> {
         let now = self.now();
@@ -39,7 +40,7 @@ impl Unions for MemoryStore {
             .div_euclid(1000)
             .saturating_sub(i64::try_from(ttl_secs).unwrap_or(i64::MAX));
         let mut inner = self.lock();
-        let Some((accounts, expires)) = inner.unions.get_mut(unionid) else {
+        let Some((accounts, expires)) = inner.unions.get_mut(unionid.as_str()) else {
             return Ok(Vec::new());
         };
         if *expires <= now {
@@ -51,10 +52,13 @@ impl Unions for MemoryStore {
         Ok(out)
     }
 
-    async fn live_sessions(&self, appid: &str, openid: &str) -> Result<u64, StoreError> {
+    async fn live_sessions(&self, appid: &AppId, openid: &OpenId) -> Result<u64, StoreError> {
         let now = self.now();
         let inner = self.lock();
-        let Some(user) = inner.users.get(&super::user_key(appid, openid)) else {
+        let Some(user) = inner
+            .users
+            .get(&super::user_key(appid.as_str(), openid.as_str()))
+        else {
             return Ok(0);
         };
         let live = user

@@ -4,6 +4,7 @@
 //! `{prefix}:un:{unionid}` (`appid:openid` → last login). Nothing writes them any more; a
 //! revoke takes them away.
 
+use crate::domain::ids::{AppId, OpenId};
 use redis::AsyncCommands as _;
 
 use super::keys::Keys;
@@ -68,8 +69,8 @@ pub(super) async fn union_accounts(
         .filter_map(|(field, last_login)| {
             let (appid, openid) = field.split_once(':')?;
             Some(UnionAccount {
-                appid: appid.to_owned(),
-                openid: openid.to_owned(),
+                appid: AppId::from_stored(appid),
+                openid: OpenId::from_stored(openid),
                 last_login,
             })
         })

@@ -4,6 +4,7 @@ use redis::AsyncCommands as _;
 
 use super::layout::{Blob, UserEntry, raw_session_id, session_id_text, stored_secs};
 use super::{Conn, RedisStore, failed, legacy, unavailable};
+use crate::domain::ids::{AppId, OpenId};
 use crate::domain::token::SessionId;
 use crate::store::{NewSession, Sessions, StoreError, Touched};
 
@@ -19,7 +20,7 @@ impl Sessions for RedisStore {
         conn.set_ex::<_, _, ()>(self.keys.session(new.id), new.record.encode(), ttl)
             .await
             .map_err(failed)?;
-        let (bucket, field) = self.user(&new.record.appid, &new.record.openid);
+        let (bucket, field) = self.user(new.record.appid.as_str(), new.record.openid.as_str());
         let crowded: Vec<Vec<u8>> = self
             .entry("register", &bucket, &field)
             .arg(key_blob.unwrap_or_default())
@@ -90,7 +91,7 @@ impl Sessions for RedisStore {
         };
         let (Some(raw_id), (bucket, field)) = (
             raw_session_id(id.as_str()),
-            self.user(&record.appid, &record.openid),
+            self.user(record.appid.as_str(), record.openid.as_str()),
         ) else {
             return Ok(true);
         };
@@ -108,7 +109,8 @@ impl Sessions for RedisStore {
         }
     }
 
-    async fn user_keys(&self, appid: &str, openid: &str) -> Result<Vec<String>, StoreError> {
+    async fn user_keys(&self, appid: &AppId, openid: &OpenId) -> Result<Vec<String>, StoreError> {
+        let (appid, openid) = (appid.as_str(), openid.as_str());
         let mut conn = self.conn().await?;
         match self.user_entry(&mut conn, appid, openid).await? {
             Some(entry) => Ok(entry.keys),
@@ -120,7 +122,8 @@ impl Sessions for RedisStore {
         }
     }
 
-    async fn revoke_user(&self, appid: &str, openid: &str) -> Result<u64, StoreError> {
+    async fn revoke_user(&self, appid: &AppId, openid: &OpenId) -> Result<u64, StoreError> {
+        let (appid, openid) = (appid.as_str(), openid.as_str());
         let mut conn = self.conn().await?;
         let (bucket, field) = self.user(appid, openid);
         let taken: Option<Vec<u8>> = self
@@ -148,13 +151,13 @@ impl Sessions for RedisStore {
 
     async fn rotate_user_key(
         &self,
-        appid: &str,
-        openid: &str,
+        appid: &AppId,
+        openid: &OpenId,
         session_key: &str,
         ttl_secs: u64,
     ) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
-        let (bucket, field) = self.user(appid, openid);
+        let (bucket, field) = self.user(appid.as_str(), openid.as_str());
         self.entry_living("rotate", &bucket, &field, ttl_secs)
             .arg(key_blob(session_key)?)
             .invoke_async::<i64>(&mut conn)

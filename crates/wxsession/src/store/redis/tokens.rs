@@ -3,13 +3,14 @@
 use redis::AsyncCommands as _;
 
 use super::{RedisStore, failed};
+use crate::domain::ids::AppId;
 use crate::store::{StoreError, Tokens};
 
 #[async_trait::async_trait]
 impl Tokens for RedisStore {
-    async fn access_token(&self, appid: &str) -> Result<Option<(String, u64)>, StoreError> {
+    async fn access_token(&self, appid: &AppId) -> Result<Option<(String, u64)>, StoreError> {
         let mut conn = self.conn().await?;
-        let key = self.keys.access_token(appid);
+        let key = self.keys.access_token(appid.as_str());
         let (token, ttl): (Option<String>, i64) = redis::pipe()
             .get(&key)
             .ttl(&key)
@@ -21,19 +22,23 @@ impl Tokens for RedisStore {
 
     async fn put_access_token(
         &self,
-        appid: &str,
+        appid: &AppId,
         token: &str,
         ttl_secs: u64,
     ) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
-        conn.set_ex(self.keys.access_token(appid), token, ttl_secs.max(1))
-            .await
-            .map_err(failed)
+        conn.set_ex(
+            self.keys.access_token(appid.as_str()),
+            token,
+            ttl_secs.max(1),
+        )
+        .await
+        .map_err(failed)
     }
 
     async fn drop_access_token(
         &self,
-        appid: &str,
+        appid: &AppId,
         token: &str,
         dead_ttl_secs: u64,
     ) -> Result<bool, StoreError> {
@@ -41,8 +46,8 @@ impl Tokens for RedisStore {
         let dropped: i64 = self
             .scripts
             .drop_token
-            .key(self.keys.access_token(appid))
-            .key(self.keys.dead_access_token(appid))
+            .key(self.keys.access_token(appid.as_str()))
+            .key(self.keys.dead_access_token(appid.as_str()))
             .arg(token)
             .arg(dead_ttl_secs.max(1))
             .invoke_async(&mut conn)
@@ -51,9 +56,9 @@ impl Tokens for RedisStore {
         Ok(dropped == 1)
     }
 
-    async fn dead_access_token(&self, appid: &str) -> Result<Option<String>, StoreError> {
+    async fn dead_access_token(&self, appid: &AppId) -> Result<Option<String>, StoreError> {
         let mut conn = self.conn().await?;
-        conn.get(self.keys.dead_access_token(appid))
+        conn.get(self.keys.dead_access_token(appid.as_str()))
             .await
             .map_err(failed)
     }

@@ -4,21 +4,23 @@ use redis::AsyncCommands as _;
 
 use super::layout::{Blob, UnionEntry, stored_secs, union_location};
 use super::{RedisStore, failed, legacy, unavailable};
+use crate::domain::ids::{AppId, OpenId, UnionId};
 use crate::store::{StoreError, UnionAccount, Unions};
 
 #[async_trait::async_trait]
 impl Unions for RedisStore {
     async fn link_account(
         &self,
-        unionid: &str,
+        unionid: &UnionId,
         account: &UnionAccount,
         ttl_secs: u64,
     ) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
-        let (bucket, field) = union_location(self.keys.prefix(), unionid);
-        let (Some(mut blob), Some(openid)) =
-            (Blob::encode(&account.appid), Blob::encode(&account.openid))
-        else {
+        let (bucket, field) = union_location(self.keys.prefix(), unionid.as_str());
+        let (Some(mut blob), Some(openid)) = (
+            Blob::encode(account.appid.as_str()),
+            Blob::encode(account.openid.as_str()),
+        ) else {
             return Err(unavailable(anyhow::anyhow!("an id too long to index")));
         };
         blob.extend(openid);
@@ -33,9 +35,10 @@ impl Unions for RedisStore {
 
     async fn union_accounts(
         &self,
-        unionid: &str,
+        unionid: &UnionId,
         ttl_secs: u64,
     ) -> Result<Vec<UnionAccount>, StoreError> {
+        let unionid = unionid.as_str();
         let mut conn = self.conn().await?;
         let (bucket, field) = union_location(self.keys.prefix(), unionid);
         let value: Option<Vec<u8>> = conn.hget(bucket, field).await.map_err(failed)?;
@@ -64,7 +67,8 @@ impl Unions for RedisStore {
         Ok(accounts)
     }
 
-    async fn live_sessions(&self, appid: &str, openid: &str) -> Result<u64, StoreError> {
+    async fn live_sessions(&self, appid: &AppId, openid: &OpenId) -> Result<u64, StoreError> {
+        let (appid, openid) = (appid.as_str(), openid.as_str());
         let mut conn = self.conn().await?;
         let mut ids: Vec<String> = self
             .user_entry(&mut conn, appid, openid)

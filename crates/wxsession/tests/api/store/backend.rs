@@ -86,9 +86,9 @@ impl Backend {
     pub async fn login_bounded(&self, openid: &str, key: &str, idle: u64, max: u64) -> Login {
         let now = self.now();
         let record = SessionRecord {
-            appid: "wxapp".into(),
-            openid: openid.into(),
-            unionid: Some("union-1".into()),
+            appid: super::app("wxapp"),
+            openid: super::user(openid),
+            unionid: Some(super::person("union-1")),
             created_at: now,
             deadline: now + LIFETIME as i64,
         };

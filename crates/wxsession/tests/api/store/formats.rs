@@ -3,10 +3,11 @@
 //! and an entry of a format newer than this release reads is refused, never rewritten.
 
 use super::now_unix;
+use wxsession::domain::ids::{AppId, OpenId};
 use wxsession::store::UnionAccount;
 use wxsession::store::layout::{self, UnionEntry, UserEntry, format};
 
-use super::{LIFETIME, redis_store};
+use super::{LIFETIME, app, person, redis_store, user};
 use crate::helpers::user_entry;
 
 /// One text of each shape a blob stores: every packing tag, plain text, the longest plain
@@ -56,21 +57,25 @@ async fn every_blob_tag_round_trips_rust_lua_rust() {
     // Keys: each rotation makes the script parse the entry's two key blobs and write them back.
     for key in &shapes {
         store
-            .rotate_user_key("wxapp", "tags", key, LIFETIME)
+            .rotate_user_key(&app("wxapp"), &user("tags"), key, LIFETIME)
             .await
             .expect("rotate");
     }
-    let keys = store.user_keys("wxapp", "tags").await.expect("keys");
+    let keys = store
+        .user_keys(&app("wxapp"), &user("tags"))
+        .await
+        .expect("keys");
     assert_eq!(keys, vec![longest.clone(), SHAPES[4].to_owned()]);
-    // Accounts: each link makes the script walk every account's appid and openid blobs.
+    // Accounts: each link makes the script walk every account's appid and openid blobs. The
+    // blobs must carry any text, so these ids are built without the id rule (`from_stored`).
     for (i, appid) in shapes.iter().enumerate() {
         let account = UnionAccount {
-            appid: (*appid).to_owned(),
-            openid: shapes[(i + 1) % shapes.len()].to_owned(),
+            appid: AppId::from_stored(appid),
+            openid: OpenId::from_stored(shapes[(i + 1) % shapes.len()]),
             last_login: now_unix() - 10 + i as i64,
         };
         store
-            .link_account("union-tags", &account, LIFETIME)
+            .link_account(&person("union-tags"), &account, LIFETIME)
             .await
             .expect("link");
     }
@@ -85,7 +90,12 @@ async fn every_blob_tag_round_trips_rust_lua_rust() {
 async fn format_1_entries_are_read_and_newer_ones_left_alone() {
     let (store, _redis, url, prefix) = redis_store(None);
     store
-        .rotate_user_key("wxapp", "v1", "tiihtNczf5v6AKRyjwEUhQ==", LIFETIME)
+        .rotate_user_key(
+            &app("wxapp"),
+            &user("v1"),
+            "tiihtNczf5v6AKRyjwEUhQ==",
+            LIFETIME,
+        )
         .await
         .expect("rotate");
     let (bucket, field) = layout::user_location(&prefix, "wxapp", "v1");
@@ -104,10 +114,18 @@ async fn format_1_entries_are_read_and_newer_ones_left_alone() {
         UserEntry::decode(&v0)
     );
     store
-        .rotate_user_key("wxapp", "v1", "e1.0a1b2c3d.sealed-text", LIFETIME)
+        .rotate_user_key(
+            &app("wxapp"),
+            &user("v1"),
+            "e1.0a1b2c3d.sealed-text",
+            LIFETIME,
+        )
         .await
         .expect("the script edits a format-1 entry");
-    let keys = store.user_keys("wxapp", "v1").await.expect("keys");
+    let keys = store
+        .user_keys(&app("wxapp"), &user("v1"))
+        .await
+        .expect("keys");
     assert_eq!(
         keys,
         ["e1.0a1b2c3d.sealed-text", "tiihtNczf5v6AKRyjwEUhQ=="]
@@ -118,7 +136,12 @@ async fn format_1_entries_are_read_and_newer_ones_left_alone() {
     hset(&url, &bucket, &field, &v9).await;
     assert!(
         store
-            .rotate_user_key("wxapp", "v1", "tiihtNczf5v6AKRyjwEUhQ==", LIFETIME)
+            .rotate_user_key(
+                &app("wxapp"),
+                &user("v1"),
+                "tiihtNczf5v6AKRyjwEUhQ==",
+                LIFETIME
+            )
             .await
             .is_err()
     );
@@ -137,12 +160,17 @@ async fn reads_of_the_layout_before_entries_are_counted() {
     let count = || counter.with_label_values(&["user"]).get();
     // A user of this layout: no count.
     store
-        .rotate_user_key("wxapp", "new-user", "tiihtNczf5v6AKRyjwEUhQ==", LIFETIME)
+        .rotate_user_key(
+            &app("wxapp"),
+            &user("new-user"),
+            "tiihtNczf5v6AKRyjwEUhQ==",
+            LIFETIME,
+        )
         .await
         .expect("rotate");
     assert_eq!(
         store
-            .user_keys("wxapp", "new-user")
+            .user_keys(&app("wxapp"), &user("new-user"))
             .await
             .expect("keys")
             .len(),
@@ -164,7 +192,7 @@ async fn reads_of_the_layout_before_entries_are_counted() {
         .expect("HSET");
     assert_eq!(
         store
-            .user_keys("wxapp", "old-user")
+            .user_keys(&app("wxapp"), &user("old-user"))
             .await
             .expect("keys")
             .len(),

@@ -7,7 +7,7 @@ use wxsession::domain::token::Token;
 use wxsession::store::UnionAccount;
 use wxsession::store::layout::{self, UserEntry};
 
-use super::{LIFETIME, create, redis_store};
+use super::{LIFETIME, app, create, person, redis_store, user};
 use crate::helpers::user_entry;
 
 async fn connect(url: &str) -> redis::aio::MultiplexedConnection {
@@ -58,18 +58,21 @@ async fn what_earlier_versions_wrote_is_still_honoured() {
         .expect("person hash");
 
     assert_eq!(
-        store.user_keys("wxapp", "old-user").await.expect("keys"),
+        store
+            .user_keys(&app("wxapp"), &user("old-user"))
+            .await
+            .expect("keys"),
         vec!["key-L0", "key-L1"]
     );
     assert_eq!(
         store
-            .live_sessions("wxapp", "old-user")
+            .live_sessions(&app("wxapp"), &user("old-user"))
             .await
             .expect("live"),
         1
     );
     let accounts = store
-        .union_accounts("union-L", LIFETIME)
+        .union_accounts(&person("union-L"), LIFETIME)
         .await
         .expect("accounts");
     assert_eq!(accounts.len(), 1, "{accounts:?}");
@@ -77,10 +80,10 @@ async fn what_earlier_versions_wrote_is_still_honoured() {
     // New writes go to entries; reads see both layouts, newest first.
     store
         .link_account(
-            "union-L",
+            &person("union-L"),
             &UnionAccount {
-                appid: "wx1234567890abcdef".into(),
-                openid: "oGZUI0egBJY1zhBYw2KhdUfwVJJE".into(),
+                appid: app("wx1234567890abcdef"),
+                openid: user("oGZUI0egBJY1zhBYw2KhdUfwVJJE"),
                 last_login: now,
             },
             LIFETIME,
@@ -88,7 +91,7 @@ async fn what_earlier_versions_wrote_is_still_honoured() {
         .await
         .expect("link");
     let accounts = store
-        .union_accounts("union-L", LIFETIME)
+        .union_accounts(&person("union-L"), LIFETIME)
         .await
         .expect("accounts");
     let ids: Vec<(&str, &str)> = accounts
@@ -104,12 +107,15 @@ async fn what_earlier_versions_wrote_is_still_honoured() {
     );
     let fresh = create(&*store, "old-user", "key-N", 100, 3600).await;
     assert_eq!(
-        store.user_keys("wxapp", "old-user").await.expect("keys"),
+        store
+            .user_keys(&app("wxapp"), &user("old-user"))
+            .await
+            .expect("keys"),
         vec!["key-N"]
     );
     assert_eq!(
         store
-            .live_sessions("wxapp", "old-user")
+            .live_sessions(&app("wxapp"), &user("old-user"))
             .await
             .expect("live"),
         2
@@ -118,7 +124,7 @@ async fn what_earlier_versions_wrote_is_still_honoured() {
     // Log-out-everywhere reaches the sessions of both layouts and takes the old hash away.
     assert_eq!(
         store
-            .revoke_user("wxapp", "old-user")
+            .revoke_user(&app("wxapp"), &user("old-user"))
             .await
             .expect("revoke"),
         2
@@ -147,12 +153,18 @@ async fn dead_entries_are_ignored_replaced_and_swept() {
     assert!(UserEntry::decode(&value).is_some());
     assert!(
         store
-            .user_keys("wxapp", "gone")
+            .user_keys(&app("wxapp"), &user("gone"))
             .await
             .expect("keys")
             .is_empty()
     );
-    assert_eq!(store.live_sessions("wxapp", "gone").await.expect("live"), 0);
+    assert_eq!(
+        store
+            .live_sessions(&app("wxapp"), &user("gone"))
+            .await
+            .expect("live"),
+        0
+    );
 
     // A login replaces it whole: the dead key is not kept as the previous one.
     create(&*store, "gone", "key-B", 100, 3600).await;
@@ -171,7 +183,10 @@ async fn dead_entries_are_ignored_replaced_and_swept() {
     create(&*store, "gone", "key-B", 100, 3600).await;
     assert_eq!(conn.hlen::<_, u64>(&bucket).await.expect("HLEN"), 3);
     for _ in 0..2 {
-        store.revoke_user("wxapp", "gone").await.expect("revoke");
+        store
+            .revoke_user(&app("wxapp"), &user("gone"))
+            .await
+            .expect("revoke");
         create(&*store, "gone", "key-B", 100, 3600).await;
     }
     let fields: Vec<Vec<u8>> = conn.hkeys(&bucket).await.expect("HKEYS");

@@ -18,11 +18,27 @@ use std::time::Instant;
 
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
+use wxsession::domain::ids::{AppId, OpenId, UnionId};
 use wxsession::store::Topology;
 
 pub use self::backend::Backend;
 pub use self::redis::{create, now_unix, redis_store};
 use crate::helpers::RedisHandle;
+
+/// An appid the suite uses.
+pub fn app(id: &str) -> AppId {
+    AppId::parse(id).expect("a valid appid")
+}
+
+/// An openid the suite uses.
+pub fn user(id: &str) -> OpenId {
+    OpenId::parse(id).expect("a valid openid")
+}
+
+/// A unionid the suite uses.
+pub fn person(id: &str) -> UnionId {
+    UnionId::parse(id).expect("a valid unionid")
+}
 
 /// The absolute lifetime of the suite's sessions and users' entries.
 pub const LIFETIME: u64 = 3600;

@@ -42,9 +42,9 @@ fn record(openid: &str, lifetime: i64) -> SessionRecord {
     let now = now_unix();
     let created_at = now + lifetime - LIFETIME as i64;
     SessionRecord {
-        appid: "wxapp".into(),
-        openid: openid.into(),
-        unionid: Some("union-1".into()),
+        appid: super::app("wxapp"),
+        openid: super::user(openid),
+        unionid: Some(super::person("union-1")),
         created_at,
         deadline: created_at + LIFETIME as i64,
     }

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::audited;
 use crate::domain::audit::Audit;
+use crate::domain::ids::{AppId, OpenId, UnionId};
 use crate::domain::unions;
 use crate::http::caller::Caller;
 use crate::http::error::ApiError;
@@ -21,9 +22,9 @@ fn audit<'a>(caller: &'a Caller, action: AdminAction, unionid: &'a str) -> Audit
 
 #[derive(Serialize)]
 struct Account {
-    appid: String,
+    appid: AppId,
     kind: Option<&'static str>,
-    openid: String,
+    openid: OpenId,
     last_login: i64,
 }
 
@@ -36,8 +37,8 @@ pub async fn read(
 ) -> Result<HttpResponse, ApiError> {
     let unionid = path.into_inner();
     let audit = audit(&caller, AdminAction::ReadUnion, &unionid);
-    let person = audited(&state, audit, &admin.id, || {
-        unions::person(&state, &unionid)
+    let person = audited(&state, audit, &admin.id, || async {
+        unions::person(&state, &UnionId::parse(&unionid)?).await
     })
     .await?;
     let accounts: Vec<Account> = person
@@ -66,8 +67,8 @@ pub async fn revoke_all(
 ) -> Result<HttpResponse, ApiError> {
     let unionid = path.into_inner();
     let audit = audit(&caller, AdminAction::RevokeUnionSessions, &unionid);
-    let revoked = audited(&state, audit, &admin.id, || {
-        unions::revoke(&state, &unionid)
+    let revoked = audited(&state, audit, &admin.id, || async {
+        unions::revoke(&state, &UnionId::parse(&unionid)?).await
     })
     .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "revoked": revoked })))

@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, web};
 
 use super::audited;
 use crate::domain::audit::Audit;
+use crate::domain::ids::{AppId, OpenId};
 use crate::domain::{session, session_key};
 use crate::http::caller::Caller;
 use crate::http::error::ApiError;
@@ -28,8 +29,9 @@ pub async fn revoke_all(
     let path = path.into_inner();
     let audit = audit(&caller, AdminAction::RevokeUserSessions, &path);
     let (appid, openid) = (&path.0, &path.1);
-    let revoked = audited(&state, audit, &admin.id, || {
-        session::revoke_user(&state, appid, openid)
+    let revoked = audited(&state, audit, &admin.id, || async {
+        let (appid, openid) = (AppId::parse(appid)?, OpenId::parse(openid)?);
+        session::revoke_user(&state, &appid, &openid).await
     })
     .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "revoked": revoked })))
@@ -46,8 +48,9 @@ pub async fn reset_session_key(
     let path = path.into_inner();
     let audit = audit(&caller, AdminAction::ResetSessionKey, &path);
     let (appid, openid) = (&path.0, &path.1);
-    audited(&state, audit, &admin.id, || {
-        session_key::reset(&state, appid, openid)
+    audited(&state, audit, &admin.id, || async {
+        let (appid, openid) = (AppId::parse(appid)?, OpenId::parse(openid)?);
+        session_key::reset(&state, &appid, &openid).await
     })
     .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "reset": true })))

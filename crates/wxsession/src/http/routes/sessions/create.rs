@@ -4,6 +4,7 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::ids::{AppId, OpenId, UnionId};
 use crate::domain::login::{self, LoginAnswer, LoginRequest};
 use crate::domain::user_data::UserData;
 use crate::domain::{Error, limits};
@@ -75,10 +76,10 @@ pub async fn login(
 struct Created {
     session: String,
     expires_in: u64,
-    appid: String,
-    openid: String,
+    appid: AppId,
+    openid: OpenId,
     #[serde(skip_serializing_if = "Option::is_none")]
-    unionid: Option<String>,
+    unionid: Option<UnionId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     user: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
+use crate::domain::ids::{AppId, OpenId, UnionId};
 use crate::domain::session;
 use crate::http::error::ApiError;
 use crate::http::extract::{Bearer, CurrentSession};
@@ -10,10 +11,10 @@ use crate::state::AppState;
 
 #[derive(Serialize)]
 struct Introspection {
-    appid: String,
-    openid: String,
+    appid: AppId,
+    openid: OpenId,
     #[serde(skip_serializing_if = "Option::is_none")]
-    unionid: Option<String>,
+    unionid: Option<UnionId>,
     created_at: i64,
     expires_in: u64,
 }

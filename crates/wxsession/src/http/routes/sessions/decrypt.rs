@@ -40,7 +40,7 @@ pub async fn decrypt(
     current: CurrentSession,
     body: Json<DecryptRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    state.require_session_key(&current.0.touched.record.appid)?;
+    state.require_session_key(current.0.touched.record.appid.as_str())?;
     let data = body.0.user_data();
     let value = user_data::decrypt_for(&state, &current.0, data).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "data": value })))

@@ -13,7 +13,7 @@ pub async fn key_status(
     state: web::Data<AppState>,
     current: CurrentSession,
 ) -> Result<HttpResponse, ApiError> {
-    state.require_session_key(&current.0.touched.record.appid)?;
+    state.require_session_key(current.0.touched.record.appid.as_str())?;
     let valid = session_key::status(&state, &current.0).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "valid": valid })))
 }

@@ -21,7 +21,7 @@ pub async fn phone_number(
     current: CurrentSession,
     body: Json<PhoneBody>,
 ) -> Result<HttpResponse, ApiError> {
-    state.require_session_key(&current.0.touched.record.appid)?;
+    state.require_session_key(current.0.touched.record.appid.as_str())?;
     let code = login::check_code(body.0.code.as_deref())?;
     let phone = phone::lookup(&state, &current.0, code).await?;
     Ok(HttpResponse::Ok()

@@ -22,6 +22,7 @@
 mod blob;
 pub mod format;
 
+use crate::domain::ids::{AppId, OpenId};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::Digest as _;
@@ -131,8 +132,8 @@ impl UnionEntry {
             let (openid, after) = Blob::decode(after)?;
             let (last_login, after) = take_u32(after)?;
             accounts.push(UnionAccount {
-                appid,
-                openid,
+                appid: AppId::from_stored(&appid),
+                openid: OpenId::from_stored(&openid),
                 last_login: i64::from(last_login),
             });
             rest = after;

@@ -2,7 +2,7 @@
 
 use wxsession::domain::token::Token;
 
-use crate::store::{Backend, LIFETIME};
+use crate::store::{Backend, LIFETIME, app, user};
 
 pub async fn a_session_is_found_and_its_idle_ttl_renewed(b: &Backend) {
     let login = b.login("o1", "key-A", 100).await;
@@ -54,7 +54,11 @@ pub async fn delete_says_whether_the_session_existed(b: &Backend) {
     assert!(!b.store.delete_session(&first.id).await.expect("delete"));
     assert!(!b.alive(&first, 100).await);
     assert!(b.alive(&second, 100).await);
-    let count = b.store.live_sessions("wxapp", "o1").await.expect("count");
+    let count = b
+        .store
+        .live_sessions(&app("wxapp"), &user("o1"))
+        .await
+        .expect("count");
     assert_eq!(count, 1);
 }
 
@@ -67,25 +71,34 @@ pub async fn revoke_ends_every_session_of_the_user_and_drops_the_keys(b: &Backen
     let theirs = b.login("o2", "key-X", 100).await;
     let [deleted, ..] = &mine;
     assert!(b.store.delete_session(&deleted.id).await.expect("delete"));
-    assert_eq!(b.store.revoke_user("wxapp", "o1").await.expect("revoke"), 2);
+    assert_eq!(
+        b.store
+            .revoke_user(&app("wxapp"), &user("o1"))
+            .await
+            .expect("revoke"),
+        2
+    );
     for login in &mine {
         assert!(!b.alive(login, 100).await);
     }
     assert!(
         b.store
-            .user_keys("wxapp", "o1")
+            .user_keys(&app("wxapp"), &user("o1"))
             .await
             .expect("keys")
             .is_empty()
     );
     assert!(b.alive(&theirs, 100).await);
     assert_eq!(
-        b.store.user_keys("wxapp", "o2").await.expect("keys"),
+        b.store
+            .user_keys(&app("wxapp"), &user("o2"))
+            .await
+            .expect("keys"),
         ["key-X"]
     );
     assert_eq!(
         b.store
-            .revoke_user("wxapp", "nobody")
+            .revoke_user(&app("wxapp"), &user("nobody"))
             .await
             .expect("revoke"),
         0
@@ -93,7 +106,12 @@ pub async fn revoke_ends_every_session_of_the_user_and_drops_the_keys(b: &Backen
 }
 
 pub async fn logins_keep_the_two_newest_keys(b: &Backend) {
-    let keys = || async { b.store.user_keys("wxapp", "o1").await.expect("keys") };
+    let keys = || async {
+        b.store
+            .user_keys(&app("wxapp"), &user("o1"))
+            .await
+            .expect("keys")
+    };
     b.login("o1", "key-A", 100).await;
     assert_eq!(keys().await, ["key-A"]);
     b.login("o1", "key-B", 100).await;
@@ -106,13 +124,19 @@ pub async fn logins_keep_the_two_newest_keys(b: &Backend) {
 }
 
 pub async fn a_key_issued_outside_a_login_becomes_the_newest(b: &Backend) {
-    let keys = |openid| async move { b.store.user_keys("wxapp", openid).await.expect("keys") };
+    let keys = |openid| async move {
+        b.store
+            .user_keys(&app("wxapp"), &user(openid))
+            .await
+            .expect("keys")
+    };
     b.login("o1", "key-A", 100).await;
-    let rotate = b.store.rotate_user_key("wxapp", "o1", "key-B", LIFETIME);
+    let (wxapp, o1, o2) = (app("wxapp"), user("o1"), user("o2"));
+    let rotate = b.store.rotate_user_key(&wxapp, &o1, "key-B", LIFETIME);
     rotate.await.expect("rotate");
     assert_eq!(keys("o1").await, ["key-B", "key-A"]);
     // A user without an entry gets one holding the key, for the given TTL.
-    let rotate = b.store.rotate_user_key("wxapp", "o2", "key-R", 100);
+    let rotate = b.store.rotate_user_key(&wxapp, &o2, "key-R", 100);
     rotate.await.expect("rotate");
     assert_eq!(keys("o2").await, ["key-R"]);
 }
@@ -126,7 +150,11 @@ pub async fn the_oldest_sessions_beyond_the_bound_are_revoked(b: &Backend) {
     assert!(!b.alive(&first, 100).await);
     assert!(b.alive(&second, 100).await);
     assert!(b.alive(&third, 100).await);
-    let count = b.store.live_sessions("wxapp", "o1").await.expect("count");
+    let count = b
+        .store
+        .live_sessions(&app("wxapp"), &user("o1"))
+        .await
+        .expect("count");
     assert_eq!(count, 2);
 }
 
@@ -144,13 +172,16 @@ pub async fn a_users_keys_die_a_lifetime_after_the_last_login(b: &Backend) {
     b.login("o1", "key-A", 100).await;
     b.advance_clock(LIFETIME - 1);
     assert_eq!(
-        b.store.user_keys("wxapp", "o1").await.expect("keys"),
+        b.store
+            .user_keys(&app("wxapp"), &user("o1"))
+            .await
+            .expect("keys"),
         ["key-A"]
     );
     b.advance_clock(1);
     assert!(
         b.store
-            .user_keys("wxapp", "o1")
+            .user_keys(&app("wxapp"), &user("o1"))
             .await
             .expect("keys")
             .is_empty()

@@ -1,12 +1,12 @@
 //! `Tokens`: the app's access_token, refused tokens, locks.
 
-use crate::store::Backend;
+use crate::store::{Backend, app};
 
 pub async fn a_token_is_kept_for_its_ttl(b: &Backend) {
-    let get = || async { b.store.access_token("wxapp").await.expect("get") };
+    let get = || async { b.store.access_token(&app("wxapp")).await.expect("get") };
     assert_eq!(get().await, None);
     b.store
-        .put_access_token("wxapp", "T1", 100)
+        .put_access_token(&app("wxapp"), "T1", 100)
         .await
         .expect("put");
     assert_eq!(get().await, Some(("T1".to_owned(), 100)));
@@ -17,20 +17,34 @@ pub async fn a_token_is_kept_for_its_ttl(b: &Backend) {
 }
 
 pub async fn only_the_current_token_is_dropped_and_the_refused_one_remembered(b: &Backend) {
-    let dead = || async { b.store.dead_access_token("wxapp").await.expect("dead") };
+    let dead = || async {
+        b.store
+            .dead_access_token(&app("wxapp"))
+            .await
+            .expect("dead")
+    };
     b.store
-        .put_access_token("wxapp", "T1", 100)
+        .put_access_token(&app("wxapp"), "T1", 100)
         .await
         .expect("put");
     assert_eq!(dead().await, None);
     // Not the current token: kept; either way the refused one is remembered.
-    let dropped = b.store.drop_access_token("wxapp", "T0", 60).await;
+    let dropped = b.store.drop_access_token(&app("wxapp"), "T0", 60).await;
     assert!(!dropped.expect("drop"));
-    assert!(b.store.access_token("wxapp").await.expect("get").is_some());
+    assert!(
+        b.store
+            .access_token(&app("wxapp"))
+            .await
+            .expect("get")
+            .is_some()
+    );
     assert_eq!(dead().await.as_deref(), Some("T0"));
-    let dropped = b.store.drop_access_token("wxapp", "T1", 60).await;
+    let dropped = b.store.drop_access_token(&app("wxapp"), "T1", 60).await;
     assert!(dropped.expect("drop"));
-    assert_eq!(b.store.access_token("wxapp").await.expect("get"), None);
+    assert_eq!(
+        b.store.access_token(&app("wxapp")).await.expect("get"),
+        None
+    );
     assert_eq!(dead().await.as_deref(), Some("T1"));
     b.pass(60).await;
     assert_eq!(dead().await, None);

@@ -2,12 +2,12 @@
 
 use wxsession::store::UnionAccount;
 
-use crate::store::{Backend, LIFETIME};
+use crate::store::{Backend, LIFETIME, app, person, user};
 
 fn account(appid: &str, openid: &str, last_login: i64) -> UnionAccount {
     UnionAccount {
-        appid: appid.into(),
-        openid: openid.into(),
+        appid: app(appid),
+        openid: user(openid),
         last_login,
     }
 }
@@ -15,13 +15,21 @@ fn account(appid: &str, openid: &str, last_login: i64) -> UnionAccount {
 /// Links `(appid, openid)` to `u1` as logged in now, the index living `ttl` seconds.
 async fn link(b: &Backend, appid: &str, openid: &str, ttl: u64) {
     let account = account(appid, openid, b.now());
-    let linked = b.store.link_account("u1", &account, ttl);
+    let u1 = person("u1");
+    let linked = b.store.link_account(&u1, &account, ttl);
     linked.await.expect("link");
 }
 
 async fn accounts(b: &Backend, ttl: u64) -> Vec<(String, String)> {
-    let listed = b.store.union_accounts("u1", ttl).await.expect("accounts");
-    listed.into_iter().map(|a| (a.appid, a.openid)).collect()
+    let listed = b
+        .store
+        .union_accounts(&person("u1"), ttl)
+        .await
+        .expect("accounts");
+    listed
+        .into_iter()
+        .map(|a| (a.appid.to_string(), a.openid.to_string()))
+        .collect()
 }
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -47,13 +55,13 @@ pub async fn accounts_are_listed_newest_login_first_once_each(b: &Backend) {
     );
     let listed = b
         .store
-        .union_accounts("u1", LIFETIME)
+        .union_accounts(&person("u1"), LIFETIME)
         .await
         .expect("accounts");
     assert_eq!(listed.first().map(|a| a.last_login), Some(b.now()));
     let other = b
         .store
-        .union_accounts("u2", LIFETIME)
+        .union_accounts(&person("u2"), LIFETIME)
         .await
         .expect("accounts");
     assert!(other.is_empty());
@@ -75,7 +83,12 @@ pub async fn accounts_not_seen_within_the_ttl_are_pruned(b: &Backend) {
 }
 
 pub async fn live_sessions_counts_the_users_live_sessions(b: &Backend) {
-    let live = |openid| async move { b.store.live_sessions("wxapp", openid).await.expect("live") };
+    let live = |openid| async move {
+        b.store
+            .live_sessions(&app("wxapp"), &user(openid))
+            .await
+            .expect("live")
+    };
     let first = b.login("o1", "key-A", 100).await;
     b.login("o1", "key-A", 100).await;
     b.login("o1", "key-A", 5).await;
