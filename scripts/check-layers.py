@@ -6,7 +6,8 @@ the Redis store. Checked here, on the source of each of the two crates:
 
 1. only `http/` names actix-web;
 2. `domain/` imports neither `http` nor `cli`;
-3. `store/` knows ids, tokens and the clock of the domain, nothing of its rules;
+3. `store/` knows ids, tokens and the clock of the domain, nothing of its rules, and nothing of
+   the layers above it (`http`, `cli`, `startup`);
 4. no module cycles: every `crate::`/`super::`/`self::` path is an edge from the file that
    writes it to the module file it names (a module's edges to its own submodules excepted);
    the graph must be acyclic.
@@ -114,6 +115,8 @@ def check_crate(src: Path) -> tuple:
             edges[module].add(target)
             if module[:1] == ("domain",) and target[:1] in (("http",), ("cli",)):
                 problems.append(f"{rel}: domain/ uses {'::'.join(target)} (rule 2)")
+            if module[:1] == ("store",) and target[:1] in (("http",), ("cli",), ("startup",)):
+                problems.append(f"{rel}: store/ uses {'::'.join(target)} (rule 3)")
             if module[:1] == ("store",) and target[:1] == ("domain",):
                 named = "crate::" + "::".join(target)
                 if not named.startswith(STORE_MAY_USE):
