@@ -194,21 +194,30 @@ apps = ["{OTHER_APPID}"]
             403,
         ),
     ];
-    for (id, request, status) in attempts {
+    // Each attempt's id as the listener made it (it ignores the caller's).
+    let mut ids = std::collections::HashMap::new();
+    for (label, request, status) in attempts {
         let res = request
-            .header("x-request-id", id)
+            .header("x-request-id", label)
             .header("x-forwarded-for", "198.51.100.77")
             .header("content-type", "application/json")
             .body("{not json")
             .send()
             .await
             .expect("sent");
-        assert_eq!(res.status().as_u16(), status, "{id}");
+        assert_eq!(res.status().as_u16(), status, "{label}");
+        let id = res.headers()["x-request-id"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert_ne!(id, label);
+        ids.insert(label, id);
     }
     sigterm(&server.child);
     server.child.wait().expect("exit");
     let log = read_log(&server.log);
-    let audit = |id: &str| -> serde_json::Value {
+    let audit = |label: &str| -> serde_json::Value {
+        let id = ids[label].as_str();
         let lines: Vec<serde_json::Value> = log
             .lines()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -241,4 +250,38 @@ apps = ["{OTHER_APPID}"]
     for secret in [ADMIN_TOKEN, BILLING, WRONG] {
         assert!(!log.contains(secret), "a token in the log");
     }
+}
+
+#[tokio::test]
+async fn the_admin_listener_makes_its_own_request_ids() {
+    let app = spawn_app_with(|s| s.server.admin_bind = Some("127.0.0.1:0".into())).await;
+    let admin = format!("http://127.0.0.1:{}", app.admin_port.expect("admin port"));
+    let id_of = |res: &reqwest::Response| {
+        res.headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // Audit lines carry the id: a caller cannot name its request after another.
+    let res = app
+        .http
+        .get(format!("{admin}/v1/admin/unions/some-union"))
+        .bearer_auth(ADMIN_TOKEN)
+        .header("x-request-id", "an-earlier-request")
+        .send()
+        .await
+        .expect("sent");
+    let id = id_of(&res);
+    assert_ne!(id, "an-earlier-request");
+    assert_eq!(id.len(), 32, "{id}");
+    // The public listener still takes a proxy's id.
+    let res = app
+        .http
+        .get(app.url("/healthz"))
+        .header("x-request-id", "from-the-proxy")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(id_of(&res), "from-the-proxy");
 }

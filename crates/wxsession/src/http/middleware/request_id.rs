@@ -1,5 +1,7 @@
 //! The id of one request: the client's `x-request-id` when it is short and plain, else a fresh
-//! one; echoed in the response, carried by the request's tracing span and every error body.
+//! one; echoed in the response, carried by the request's tracing span and every error body. On
+//! the admin listener, where no proxy of ours stands in front and audit lines carry the id,
+//! always a fresh one: a caller cannot give its request another request's id.
 
 use std::cell::RefCell;
 
@@ -15,6 +17,12 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The id for `req`.
 pub fn request_id(req: &ServiceRequest) -> String {
+    if req
+        .app_data::<crate::http::caller::AdminListener>()
+        .is_some()
+    {
+        return fresh();
+    }
     req.headers()
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
