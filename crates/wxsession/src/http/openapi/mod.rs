@@ -1,11 +1,12 @@
 //! `GET /openapi.json`: the OpenAPI 3 document of the API. `ROUTES` is the route table the
 //! tests compare with the document and with the live router.
 
-use actix_web::HttpResponse;
 use serde_json::{Value, json};
 
+mod listener;
 mod schemas;
 
+pub use self::listener::{Served, document, serve};
 use self::schemas::{return_to_pattern, schemas};
 use super::error::Code;
 
@@ -83,43 +84,8 @@ pub struct Apps<'a> {
     pub redacted: bool,
 }
 
-/// What the listener serving the document serves besides the public API.
-#[derive(Debug, Clone, Copy)]
-pub struct Served {
-    /// The admin API (no `server.admin_bind`).
-    pub admin: bool,
-    /// `/metrics` (no `server.metrics_bind`).
-    pub metrics: bool,
-}
-
-impl Served {
-    /// The one listener of a replica with neither `admin_bind` nor `metrics_bind`.
-    pub const ALL: Self = Self {
-        admin: true,
-        metrics: true,
-    };
-}
-
-/// The document for the configured apps, with the origins `return_to` may lead to, listing what
-/// `served` says the listener serves.
-pub fn document(apps: &Apps<'_>, origins: &[String], served: Served) -> Value {
-    let mut doc = full_document(apps, origins);
-    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
-        paths.retain(|path, _| {
-            (served.admin || !path.starts_with("/v1/admin/"))
-                && (served.metrics || path != "/metrics")
-        });
-    }
-    if !served.admin
-        && let Some(schemes) = doc
-            .pointer_mut("/components/securitySchemes")
-            .and_then(Value::as_object_mut)
-    {
-        schemes.remove("admin");
-    }
-    doc
-}
-
+/// The whole document for the configured apps, with the origins `return_to` may lead to
+/// ([`listener::document`] keeps what one listener serves).
 fn full_document(apps: &Apps<'_>, origins: &[String]) -> Value {
     let bearer = json!([{ "bearer": [] }, { "cookie": [] }]);
     // An empty enum is no schema: with no web app configured, every appid is a 400.
@@ -347,41 +313,4 @@ fn full_document(apps: &Apps<'_>, origins: &[String]) -> Value {
             "schemas": schemas(apps)
         }
     })
-}
-
-/// Serves the document. The public listener of a replica with an admin listener names no appid
-/// and no allowed origin: that listener is reachable by anyone, the list of apps is not theirs.
-pub async fn serve(
-    state: actix_web::web::Data<crate::state::AppState>,
-    req: actix_web::HttpRequest,
-) -> HttpResponse {
-    let served = req.app_data::<Served>().copied().unwrap_or(Served::ALL);
-    if !served.admin {
-        let apps = Apps {
-            redacted: true,
-            ..Apps::default()
-        };
-        return HttpResponse::Ok().json(document(&apps, &[], served));
-    }
-    let mut sorted: Vec<(&str, crate::settings::AppKind)> = state
-        .apps
-        .iter()
-        .map(|(appid, app)| (appid.as_str(), app.kind))
-        .collect();
-    sorted.sort_unstable_by_key(|(appid, _)| *appid);
-    let pick = |keep: fn(crate::settings::AppKind) -> bool| {
-        sorted
-            .iter()
-            .filter(|(_, kind)| keep(*kind))
-            .map(|(appid, _)| *appid)
-            .collect()
-    };
-    let apps = Apps {
-        all: pick(|_| true),
-        login: pick(|k| !k.is_web()),
-        keyed: pick(crate::settings::AppKind::has_session_key),
-        web: pick(crate::settings::AppKind::is_web),
-        redacted: false,
-    };
-    HttpResponse::Ok().json(document(&apps, &state.web.allowed_origins, served))
 }
