@@ -78,11 +78,7 @@ pub async fn masters(urls: &[String]) -> Vec<String> {
 pub async fn age_keys(urls: &[String], prefix: &str, by: Duration) {
     let by = i64::try_from(by.as_millis()).expect("a short advance");
     for url in masters(urls).await {
-        let mut conn = redis::Client::open(url.as_str())
-            .expect("redis url")
-            .get_multiplexed_async_connection()
-            .await
-            .expect("redis connects");
+        let mut conn = super::connect(&url).await;
         let keys: Vec<String> = redis::cmd("KEYS")
             .arg(format!("{prefix}:*"))
             .query_async(&mut conn)

@@ -24,7 +24,7 @@ pub use self::netns::Netns;
 pub use self::old_redis::OldRedis;
 pub use self::process::{read_log, serve, serve_refused, serve_with, sigterm};
 pub use self::redis_cluster::{RedisCluster, redis_cli, redis_cli_runs};
-pub use self::redis_server::{RedisHandle, RedisServer, free_port, keys_with_ttl};
+pub use self::redis_server::{RedisHandle, RedisServer, connect, free_port, keys_with_ttl};
 pub use self::standin::{Answer, StandIn};
 pub use self::wait::{eventually, port_opens, wait_until};
 
@@ -331,11 +331,7 @@ impl TestApp {
 
     /// A direct connection to the test's Redis.
     pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
-        redis::Client::open(self.env.redis.url())
-            .expect("redis url")
-            .get_multiplexed_async_connection()
-            .await
-            .expect("redis connects")
+        connect(&self.env.redis.url()).await
     }
 
     /// The user's entry as Redis holds it (`wxsession::store::layout`), dead or alive.
@@ -352,11 +348,7 @@ impl TestApp {
 /// A user's entry as Redis holds it under `prefix`.
 pub async fn user_entry(url: &str, prefix: &str, appid: &str, openid: &str) -> Option<UserEntry> {
     let (bucket, field) = layout::user_location(prefix, appid, openid);
-    let mut conn = redis::Client::open(url)
-        .expect("redis url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis connects");
+    let mut conn = connect(url).await;
     let value: Option<Vec<u8>> = redis::cmd("HGET")
         .arg(bucket)
         .arg(field)

@@ -134,13 +134,18 @@ impl RedisHandle {
     }
 }
 
-/// Every key under `prefix` in the Redis at `url`, with its TTL.
-pub async fn keys_with_ttl(url: &str, prefix: &str) -> Vec<(String, i64)> {
-    let mut conn = redis::Client::open(url)
+/// A direct connection to the Redis at `url`.
+pub async fn connect(url: &str) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(url)
         .expect("redis url")
         .get_multiplexed_async_connection()
         .await
-        .expect("redis connects");
+        .expect("redis connects")
+}
+
+/// Every key under `prefix` in the Redis at `url`, with its TTL.
+pub async fn keys_with_ttl(url: &str, prefix: &str) -> Vec<(String, i64)> {
+    let mut conn = connect(url).await;
     let keys: Vec<String> = redis::cmd("KEYS")
         .arg(format!("{prefix}:*"))
         .query_async(&mut conn)

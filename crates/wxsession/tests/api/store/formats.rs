@@ -8,7 +8,7 @@ use wxsession::store::UnionAccount;
 use wxsession::store::layout::{self, UnionEntry, UserEntry, format};
 
 use super::{LIFETIME, app, person, redis_store, user};
-use crate::helpers::user_entry;
+use crate::helpers::{connect, user_entry};
 
 /// One text of each shape a blob stores: every packing tag, plain text, the longest plain
 /// text, and the empty one where it is allowed.
@@ -21,11 +21,7 @@ const SHAPES: &[&str] = &[
 ];
 
 async fn hget(url: &str, key: &str, field: &[u8]) -> Option<Vec<u8>> {
-    let mut conn = redis::Client::open(url)
-        .expect("url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("connect");
+    let mut conn = connect(url).await;
     redis::cmd("HGET")
         .arg(key)
         .arg(field)
@@ -35,11 +31,7 @@ async fn hget(url: &str, key: &str, field: &[u8]) -> Option<Vec<u8>> {
 }
 
 async fn hset(url: &str, key: &str, field: &[u8], value: &[u8]) {
-    let mut conn = redis::Client::open(url)
-        .expect("url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("connect");
+    let mut conn = connect(url).await;
     let _: () = redis::cmd("HSET")
         .arg(key)
         .arg(field)
@@ -178,11 +170,7 @@ async fn reads_of_the_layout_before_entries_are_counted() {
     );
     assert_eq!(count(), 0);
     // A user whose keys only the hash of the layout before entries holds.
-    let mut conn = redis::Client::open(url.as_str())
-        .expect("url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("connect");
+    let mut conn = connect(&url).await;
     let _: () = redis::cmd("HSET")
         .arg(format!("{prefix}:u:{{wxapp:old-user}}"))
         .arg("k0")

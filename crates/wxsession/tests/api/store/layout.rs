@@ -8,15 +8,7 @@ use wxsession::store::UnionAccount;
 use wxsession::store::layout::{self, UserEntry};
 
 use super::{LIFETIME, app, create, person, redis_store, user};
-use crate::helpers::user_entry;
-
-async fn connect(url: &str) -> redis::aio::MultiplexedConnection {
-    redis::Client::open(url)
-        .expect("url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("connect")
-}
+use crate::helpers::{connect, user_entry};
 
 #[tokio::test]
 async fn what_earlier_versions_wrote_is_still_honoured() {

@@ -8,11 +8,7 @@ use crate::helpers::{Env, RedisHandle, RedisServer, code_for, expect_error, spaw
 /// Makes Redis full: some unrelated data, then `maxmemory` set below what it uses, so that
 /// every write that could grow memory is refused (`OOM`) and nothing can free any.
 async fn fill(url: &str) {
-    let mut conn = redis::Client::open(url)
-        .expect("url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis");
+    let mut conn = crate::helpers::connect(url).await;
     let blob = vec![b'x'; 64 * 1024];
     for i in 0..32 {
         redis::cmd("SET")
