@@ -1,6 +1,5 @@
 //! The application state shared by every worker: built once in `startup.rs`.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,11 +7,11 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::domain::Error;
+pub use crate::domain::apps::AppEntry;
+use crate::domain::apps::Apps;
 use crate::domain::clock::Clock;
-use crate::domain::ids::AppId;
 use crate::metrics::Metrics;
 use crate::metrics::labels::StoreOp;
-use crate::settings::{AccessTokenMode, App, AppKind};
 use crate::store::timed::Timed;
 use crate::store::{Store, StoreError};
 
@@ -25,10 +24,10 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The WeChat API client.
     pub wechat: wechat_client::Client,
-    /// appid → the app's secret and its bound on concurrent WeChat calls.
-    pub apps: HashMap<AppId, AppEntry>,
-    /// The appid used when a login omits it (only with exactly one app).
-    pub default_app: Option<AppId>,
+    /// The apps served, from every source (`domain::apps`).
+    pub apps: Apps,
+    /// Whether durable records need Redis to say it keeps them (`store.durability`).
+    pub durability: crate::settings::Durability,
     /// The admin bearer token; `None` disables the admin API.
     pub admin_token: Option<SecretString>,
     /// Credentials that may read and invalidate access tokens, each for its apps.
@@ -76,50 +75,6 @@ pub struct WebConfig {
     pub state_keys: Arc<crate::domain::keys::KeyRing>,
 }
 
-/// A configured app.
-#[derive(Debug)]
-pub struct AppEntry {
-    /// Its secret.
-    pub secret: SecretString,
-    /// How its access_token is fetched.
-    pub access_token: AccessTokenMode,
-    /// What kind of app.
-    pub kind: AppKind,
-    /// The OAuth scope of its browser logins.
-    pub scope: &'static str,
-    /// Permits for the logins' WeChat calls in flight on this replica.
-    calls: tokio::sync::Semaphore,
-    /// Permits for the other WeChat calls a session makes (phone number, key status): a pool of
-    /// their own, so that they never starve logins.
-    session_calls: tokio::sync::Semaphore,
-}
-
-impl AppEntry {
-    /// An app allowing `max_calls` WeChat calls at once.
-    pub fn new(app: App, max_calls: usize) -> Self {
-        Self {
-            secret: app.secret,
-            access_token: app.access_token,
-            kind: app.kind,
-            scope: app.scope,
-            calls: tokio::sync::Semaphore::new(max_calls),
-            session_calls: tokio::sync::Semaphore::new(max_calls),
-        }
-    }
-
-    /// A permit for one WeChat call, or `None` when the app's calls are at their bound: a
-    /// flood of made-up codes cannot queue unbounded work on WeChat (or on this replica).
-    pub fn call_permit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
-        self.calls.try_acquire().ok()
-    }
-
-    /// A permit for one WeChat call on behalf of a logged-in user (phone number, key status),
-    /// from a pool apart from the logins'.
-    pub fn session_call_permit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
-        self.session_calls.try_acquire().ok()
-    }
-}
-
 impl AppState {
     /// Runs one store operation with its deadline, metrics and log line (see [`Timed`]).
     pub async fn timed<T>(
@@ -130,19 +85,9 @@ impl AppState {
         self.timed.run(op, fut).await
     }
 
-    /// Resolves the appid of a login.
-    /// The configured appid is the parsed one: an appid that is not configured is unknown,
-    /// whatever its form.
-    pub fn resolve_app(&self, appid: Option<&str>) -> Result<(&AppId, &AppEntry), Error> {
-        let appid = match appid {
-            Some(appid) => appid,
-            None => self
-                .default_app
-                .as_ref()
-                .map(AppId::as_str)
-                .ok_or(Error::UnknownApp)?,
-        };
-        self.apps.get_key_value(appid).ok_or(Error::UnknownApp)
+    /// Resolves the appid of a login: an app that serves, or why not.
+    pub fn resolve_app(&self, appid: Option<&str>) -> Result<Arc<AppEntry>, Error> {
+        self.apps.resolve(appid)
     }
 
     /// Refuses what needs a `session_key` (decrypt, phone, key status) on a session of an app

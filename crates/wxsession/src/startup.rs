@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
+use crate::domain::apps::Apps;
 use crate::domain::clock::{Clock, SystemClock};
 pub use crate::http::server::Application;
 use crate::metrics::Metrics;
 use crate::settings::{Backend, Connection, Mode, Settings};
-use crate::state::{AppEntry, AppState};
+use crate::state::AppState;
 use crate::store::timed::Timed;
 use crate::store::{MemoryStore, RedisStore, Store, StoreError, Topology};
 
@@ -68,10 +69,6 @@ pub fn build_state(
     // The longest one exchange can take: every attempt, its backoff, and a margin.
     let attempts = u64::from(w.retries) + 1;
     let code_wait = Duration::from_millis(attempts * (w.timeout_ms + 200) + 1000);
-    let default_app = match apps.as_slice() {
-        [only] => Some(only.appid.clone()),
-        _ => None,
-    };
     let metrics = Metrics::new();
     store.count_old_layout_reads(metrics.store_old_layout_reads_total.clone());
     for app in &apps {
@@ -80,18 +77,19 @@ pub fn build_state(
             metrics.init_web_app(app.appid.as_str());
         }
     }
+    for appid in settings.metrics.labelled()? {
+        metrics.init_app(appid.as_str());
+    }
+    // Every other app counts here.
+    metrics.init_app(crate::metrics::OTHER_APP);
+    let apps = Apps::new(apps, w.max_concurrent_calls_per_app);
+    metrics.set_apps(&apps);
     Ok(AppState {
         store,
         clock,
         wechat: wechat_client::Client::new(client_config).context("building the WeChat client")?,
-        default_app,
-        apps: apps
-            .into_iter()
-            .map(|a| {
-                let appid = a.appid.clone();
-                (appid, AppEntry::new(a, w.max_concurrent_calls_per_app))
-            })
-            .collect(),
+        apps,
+        durability: settings.store.durability,
         admin_token: settings.admin_token()?,
         credential_readers: settings.admin.credential_readers()?,
         force_refresh_per_day: w.force_refresh_per_app_per_day,
@@ -138,7 +136,22 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Application> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let store = build_store(settings, clock.clone())?;
     check_store_version(store.as_ref(), settings.store_timeout()).await?;
-    Application::build_with_state(settings, build_state(settings, store, clock)?)
+    let state = build_state(settings, store, clock)?;
+    // The apps added at runtime, before the first request (else the registry follows the
+    // store as soon as it answers, and logins of those apps answer 503 until then).
+    let started = std::time::Instant::now();
+    match crate::domain::apps::follow::load(&state).await {
+        Ok(()) => tracing::info!(
+            apps = state.apps.others_len(),
+            elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "apps read from the store"
+        ),
+        Err(err) => tracing::warn!(
+            error = %err,
+            "the store's apps could not be read at start-up: they are read when it answers"
+        ),
+    }
+    Application::build_with_state(settings, state)
 }
 
 /// Fails when the store's server is too old (Redis before 7.0: see the README's Redis

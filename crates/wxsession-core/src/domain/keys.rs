@@ -68,18 +68,32 @@ impl KeyRing {
 
     /// The stored form of `session_key` for `(appid, openid)`.
     pub fn seal(&self, session_key: &str, appid: &str, openid: &str) -> Option<String> {
-        let Some((id, cipher)) = self.keys.first() else {
+        if self.keys.is_empty() {
             return Some(session_key.to_owned());
-        };
+        }
+        self.seal_bound(session_key, format!("{appid}\0{openid}").as_bytes())
+    }
+
+    /// The `session_key` from its stored form; `None` when no configured key opens it.
+    pub fn open(&self, stored: &str, appid: &str, openid: &str) -> Option<String> {
+        if !stored.starts_with(PREFIX) {
+            return (!self.strict).then(|| stored.to_owned());
+        }
+        self.open_bound(stored, format!("{appid}\0{openid}").as_bytes())
+    }
+
+    /// `text` sealed under the newest key and bound to `aad` (which must be given again to
+    /// open it); `None` without a key.
+    pub fn seal_bound(&self, text: &str, aad: &[u8]) -> Option<String> {
+        let (id, cipher) = self.keys.first()?;
         let mut nonce = [0u8; 12];
         getrandom::fill(&mut nonce).ok()?;
-        let aad = format!("{appid}\0{openid}");
         let sealed = cipher
             .encrypt(
                 &Nonce::from(nonce),
                 Payload {
-                    msg: session_key.as_bytes(),
-                    aad: aad.as_bytes(),
+                    msg: text.as_bytes(),
+                    aad,
                 },
             )
             .ok()?;
@@ -88,27 +102,30 @@ impl KeyRing {
         Some(format!("{PREFIX}{id}.{}", URL_SAFE_NO_PAD.encode(blob)))
     }
 
-    /// The `session_key` from its stored form; `None` when no configured key opens it.
-    pub fn open(&self, stored: &str, appid: &str, openid: &str) -> Option<String> {
-        let Some(rest) = stored.strip_prefix(PREFIX) else {
-            return (!self.strict).then(|| stored.to_owned());
-        };
+    /// What [`KeyRing::seal_bound`] sealed with `aad`; `None` when no key opens it (or it is
+    /// not a sealed value).
+    pub fn open_bound(&self, stored: &str, aad: &[u8]) -> Option<String> {
+        let rest = stored.strip_prefix(PREFIX)?;
         let (id, blob) = rest.split_once('.')?;
         let (_, cipher) = self.keys.iter().find(|(kid, _)| kid == id)?;
         let blob = URL_SAFE_NO_PAD.decode(blob).ok()?;
         let (nonce, body) = blob.split_at_checked(12)?;
         let nonce: [u8; 12] = nonce.try_into().ok()?;
-        let aad = format!("{appid}\0{openid}");
         let plain = cipher
-            .decrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: body,
-                    aad: aad.as_bytes(),
-                },
-            )
+            .decrypt(&Nonce::from(nonce), Payload { msg: body, aad })
             .ok()?;
         String::from_utf8(plain).ok()
+    }
+
+    /// Whether a sealed value names the newest key (else a key rotation re-seals it).
+    pub fn is_newest(&self, stored: &str) -> bool {
+        let Some((newest, _)) = self.keys.first() else {
+            return false;
+        };
+        stored
+            .strip_prefix(PREFIX)
+            .and_then(|rest| rest.split_once('.'))
+            .is_some_and(|(id, _)| id == newest)
     }
 }
 

@@ -2,6 +2,7 @@
 //! user data and keys, limits, audit. Every function here returns a typed [`Error`];
 //! `http::error` decides what a client sees for each.
 
+pub mod apps;
 pub mod audit;
 pub mod clock;
 pub mod credentials;
@@ -33,6 +34,18 @@ pub enum Error {
     /// The appid is not configured, or omitted while several are.
     #[error("unknown or missing appid")]
     UnknownApp,
+    /// A change through the admin API of an app that the config file or the third-party
+    /// platform manages.
+    #[error("the app is managed elsewhere")]
+    AppManagedElsewhere,
+    /// The merchant withdrew the platform's authorization, or WeChat says the platform may
+    /// not act for it (61003).
+    #[error("the app is not authorized")]
+    AppUnauthorized,
+    /// A record that cannot be rebuilt would go to a store that does not keep it; the text
+    /// says why, in an operator's words (no secret in it).
+    #[error("{0}")]
+    StoreNotDurable(String),
     /// WeChat refused the login code (40029).
     #[error("invalid login code")]
     InvalidCode,

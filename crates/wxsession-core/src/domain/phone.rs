@@ -67,7 +67,7 @@ pub async fn lookup(state: &AppState, current: &Current, code: &str) -> Result<P
     state
         .metrics
         .phone_lookups_total
-        .with_label_values(&[appid, result.as_str()])
+        .with_label_values(&[state.metrics.app(appid), result.as_str()])
         .inc();
     phone
 }

@@ -31,11 +31,13 @@ pub async fn authenticate(state: &AppState, token: Option<Token>) -> Result<Curr
         )
         .await?;
     match found {
-        Some(touched) => {
+        // A session of an app deleted (or withdrawn by its merchant) since is dead: the
+        // registry is in memory, so this costs no store call.
+        Some(touched) if state.apps.admits(&touched.record) => {
             state.metrics.lookup(LookupResult::Hit);
             Ok(Current { id, touched })
         }
-        None => {
+        _ => {
             state.metrics.lookup(LookupResult::Miss);
             Err(Error::InvalidSession)
         }

@@ -13,7 +13,7 @@ use crate::metrics::labels::{WechatApi, WechatResult};
 pub fn refused_call(metrics: &Metrics, appid: &str) -> crate::domain::Error {
     metrics
         .wechat_calls_refused_total
-        .with_label_values(&[appid])
+        .with_label_values(&[metrics.app(appid)])
         .inc();
     crate::domain::Error::WechatUnavailable
 }

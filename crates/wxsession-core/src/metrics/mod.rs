@@ -28,6 +28,9 @@ macro_rules! metrics {
         #[derive(Debug, Clone)]
         pub struct Metrics {
             registry: Registry,
+            /// The appids with a label value of their own (`init_app`); every other app is
+            /// counted as `other`.
+            labelled: std::sync::Arc<std::sync::RwLock<std::collections::HashSet<String>>>,
             $($(#[doc = $help])+ pub $name: $kind,)+
         }
 
@@ -42,6 +45,7 @@ macro_rules! metrics {
                         $buckets,
                     )?,)+
                     registry,
+                    labelled: std::sync::Arc::default(),
                 })
             }
         }
@@ -100,7 +104,15 @@ metrics! {
     web_logins_total: IntCounterVec ["appid", "result"] (&[]),
     /// Log lines dropped because the log writer's queue was full (stdout too slow).
     log_lines_dropped_total: IntCounter [] (&[]),
+    /// Apps served by this replica, by source (config, runtime, component) and status.
+    apps: IntGaugeVec ["source", "status"] (&[]),
+    /// App records in the store this replica cannot serve because no key in
+    /// `store.key_encryption_key_files` opens their secret.
+    apps_unreadable_total: IntCounter [] (&[]),
 }
+
+/// The label value of every app without one of its own.
+pub const OTHER_APP: &str = "other";
 
 /// Who reads a rendering of the metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,9 +143,45 @@ impl Metrics {
         metrics
     }
 
-    /// Creates the series of an app at zero, so that dashboards and alert rules see them
-    /// before the first event.
+    /// The `appid` label value of an app: its appid when it has its own series (apps from
+    /// the config, `metrics.per_app_labels`), else `other`, so that the number of series does
+    /// not grow with the number of apps.
+    pub fn app<'a>(&self, appid: &'a str) -> &'a str {
+        let labelled = self.labelled.read().unwrap_or_else(|p| p.into_inner());
+        if labelled.contains(appid) {
+            appid
+        } else {
+            OTHER_APP
+        }
+    }
+
+    /// Counts the apps a replica serves, by source and status.
+    pub fn set_apps(&self, apps: &crate::domain::apps::Apps) {
+        use crate::domain::apps::{AppSource, AppStatus};
+        let mut counts = std::collections::HashMap::new();
+        for app in apps.config_apps().chain(apps.others().values()) {
+            *counts.entry((app.source, app.status)).or_insert(0_i64) += 1;
+        }
+        for source in [AppSource::Config, AppSource::Runtime, AppSource::Component] {
+            for status in [
+                AppStatus::Active,
+                AppStatus::Unauthorized,
+                AppStatus::ReauthorizationRequired,
+            ] {
+                self.apps
+                    .with_label_values(&[source.as_str(), status.as_str()])
+                    .set(counts.get(&(source, status)).copied().unwrap_or(0));
+            }
+        }
+    }
+
+    /// Gives `appid` series of its own and creates them at zero, so that dashboards and alert
+    /// rules see them before the first event.
     pub fn init_app(&self, appid: &str) {
+        self.labelled
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(appid.to_owned());
         for result in ExchangeResult::ALL {
             self.code_exchanges_total
                 .with_label_values(&[appid, result.as_str()]);
@@ -209,7 +257,7 @@ impl Metrics {
     /// Counts a code exchange.
     pub fn exchange(&self, appid: &str, result: ExchangeResult) {
         self.code_exchanges_total
-            .with_label_values(&[appid, result.as_str()])
+            .with_label_values(&[self.app(appid), result.as_str()])
             .inc();
     }
 
@@ -225,6 +273,7 @@ impl Metrics {
 
     /// Counts a decrypt, and its failure reason when it failed.
     pub fn decrypt(&self, appid: &str, result: DecryptResult, reason: Option<FailureReason>) {
+        let appid = self.app(appid);
         self.decrypt_total
             .with_label_values(&[appid, result.as_str()])
             .inc();

@@ -127,9 +127,6 @@ pub struct App {
 
 /// The apps with their secrets resolved from `secret`, `secret_file` or `secret_env`.
 pub(super) fn resolve(apps: &[AppSettings]) -> Result<Vec<App>, ConfigError> {
-    if apps.is_empty() {
-        return Err(invalid("apps", "configure at least one [[apps]] entry"));
-    }
     let mut seen = HashSet::new();
     let mut resolved = Vec::with_capacity(apps.len());
     for (i, app) in apps.iter().enumerate() {

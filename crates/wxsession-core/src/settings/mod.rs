@@ -4,6 +4,7 @@
 mod admin;
 mod apps;
 mod limits;
+mod metrics;
 mod secrets;
 mod server;
 mod session;
@@ -21,10 +22,11 @@ use serde::{Deserialize, Serialize};
 pub use self::admin::{AdminSettings, CredentialReaderSettings, ReaderCredential};
 pub use self::apps::{AccessTokenMode, App, AppKind, AppSettings, OAuthScope};
 pub use self::limits::LimitsSettings;
+pub use self::metrics::MetricsSettings;
 pub use self::secrets::redact_url_text;
 pub use self::server::ServerSettings;
 pub use self::session::SessionSettings;
-pub use self::store::{Backend, Connection, Mode, StoreSettings};
+pub use self::store::{Backend, Connection, Durability, Mode, StoreSettings};
 pub use self::web::WebSettings;
 pub use self::wechat::WechatSettings;
 
@@ -53,6 +55,9 @@ pub struct Settings {
     /// Browser logins.
     #[serde(default)]
     pub web: WebSettings,
+    /// Metric labels.
+    #[serde(default)]
+    pub metrics: MetricsSettings,
     /// The apps served: mini-programs, official accounts, websites, mobile apps.
     #[serde(default)]
     pub apps: Vec<AppSettings>,
@@ -112,6 +117,14 @@ impl Settings {
         self.admin.validate()?;
         self.web.validate()?;
         let apps = self.apps()?;
+        if apps.is_empty() && self.admin.token()?.is_none() {
+            return Err(invalid(
+                "apps",
+                "configure at least one [[apps]] entry, or enable the admin API (admin.token_file) \
+                 to add apps at runtime",
+            ));
+        }
+        self.metrics.validate()?;
         self.admin.validate_reader_apps(&apps)?;
         if let Some(web_app) = apps.iter().position(|a| a.kind.is_web())
             && self.server.public_url.is_none()

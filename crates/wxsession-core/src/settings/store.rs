@@ -77,6 +77,24 @@ pub struct StoreSettings {
     /// Refuse `session_key` values stored in plaintext (once a migration to
     /// `key_encryption_key_files` is complete).
     pub require_encrypted_keys: bool,
+    /// `check` (default): records that cannot be rebuilt (runtime apps, a platform's refresh
+    /// tokens) are written only when Redis keeps them (`INFO persistence` shows AOF on);
+    /// `trusted`: the operator vouches for it (a managed Redis with its own snapshots).
+    pub durability: Durability,
+    /// How often a replica reads the app registry's change log, in milliseconds: a change made
+    /// on another replica is served here within about this long.
+    pub apps_poll_interval_ms: u64,
+}
+
+/// `store.durability`
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// Ask Redis (`INFO persistence`: `aof_enabled:1`) before each durable write.
+    #[default]
+    Check,
+    /// Trust the operator: the store keeps what it is given.
+    Trusted,
 }
 
 impl Default for StoreSettings {
@@ -95,6 +113,8 @@ impl Default for StoreSettings {
             key_encryption_key_files: Vec::new(),
             tls_ca_file: None,
             require_encrypted_keys: false,
+            durability: Durability::Check,
+            apps_poll_interval_ms: 500,
         }
     }
 }
@@ -118,6 +138,12 @@ impl StoreSettings {
             return Err(invalid("store.pool_size", "must be between 1 and 1024"));
         }
         positive("store.timeout_ms", store.timeout_ms)?;
+        if !(50..=1000).contains(&store.apps_poll_interval_ms) {
+            return Err(invalid(
+                "store.apps_poll_interval_ms",
+                "must be between 50 and 1000 (a change reaches every replica within 2 s)",
+            ));
+        }
         if store.backend == Backend::Memory {
             return Ok(());
         }

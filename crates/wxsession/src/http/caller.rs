@@ -84,11 +84,19 @@ impl FromRequest for Caller {
     }
 }
 
+/// The `AdminAction` of each method of a resource that serves several.
+#[derive(Debug)]
+pub struct ByMethod(pub Vec<(actix_web::http::Method, AdminAction)>);
+
 /// Writes the audit line of a refused attempt on an admin route: the route's action (its
 /// resource's `AdminAction`), the targets its path names, the caller, and `credential` — the
 /// fingerprint of a presented credential, or the reader that overstepped its apps.
 pub fn refused(req: &HttpRequest, state: &AppState, credential: Option<&str>) {
-    let Some(action) = req.app_data::<AdminAction>() else {
+    let by_method = req
+        .app_data::<ByMethod>()
+        .and_then(|m| m.0.iter().find(|(method, _)| method == req.method()))
+        .map(|(_, action)| action);
+    let Some(action) = by_method.or_else(|| req.app_data::<AdminAction>()) else {
         return;
     };
     let caller = Caller::of(req, state);

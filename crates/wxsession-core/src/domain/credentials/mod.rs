@@ -10,13 +10,14 @@
 mod refresh;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret as _, SecretString};
 
 use self::refresh::Refresher;
 use super::Error;
-use super::ids::AppId;
+
 use crate::metrics::labels::StoreOp;
 use crate::settings::AccessTokenMode;
 use crate::state::{AppEntry, AppState};
@@ -63,20 +64,21 @@ pub enum CallError<E> {
 }
 
 /// The configured app with an access_token, or why there is none.
-fn app<'a>(state: &'a AppState, appid: &str) -> Result<(&'a AppId, &'a AppEntry), Error> {
-    let (appid, app) = state.apps.get_key_value(appid).ok_or(Error::UnknownApp)?;
+fn app(state: &AppState, appid: &str) -> Result<Arc<AppEntry>, Error> {
+    let app = state.apps.get(appid).ok_or(Error::UnknownApp)?;
     if app.access_token == AccessTokenMode::Off {
         return Err(Error::InvalidInput(
             "this app has no access_token (apps[].access_token = \"off\")".into(),
         ));
     }
-    Ok((appid, app))
+    Ok(app)
 }
 
 /// The app's token: from the store, or fetched by this replica if it wins the refresh lock,
 /// or by another one while this one waits (bounded by the WeChat timeouts).
 pub async fn get(state: &AppState, appid: &str) -> Result<AccessToken, Error> {
-    let (configured, app) = app(state, appid)?;
+    let app = app(state, appid)?;
+    let (configured, app) = (&app.appid, &*app);
     let deadline = Instant::now() + state.code_wait;
     let mut pause = Duration::from_millis(5);
     loop {
@@ -110,7 +112,8 @@ pub async fn get(state: &AppState, appid: &str) -> Result<AccessToken, Error> {
 /// Drops `token` if it is still the app's (compare-and-delete) and remembers it as refused;
 /// true when it was dropped. Counted and logged (never the token).
 pub async fn invalidate(state: &AppState, appid: &str, token: &str) -> Result<bool, Error> {
-    let (configured, _) = app(state, appid)?;
+    let app = app(state, appid)?;
+    let configured = &app.appid;
     let dropped = state
         .timed(
             StoreOp::AccessToken,
@@ -123,7 +126,7 @@ pub async fn invalidate(state: &AppState, appid: &str, token: &str) -> Result<bo
         state
             .metrics
             .access_token_invalidations_total
-            .with_label_values(&[appid])
+            .with_label_values(&[state.metrics.app(appid)])
             .inc();
         tracing::info!(
             appid,

@@ -201,7 +201,7 @@ impl Refresher {
         };
         self.metrics
             .access_token_fetches_total
-            .with_label_values(&[appid, label.as_str()])
+            .with_label_values(&[self.metrics.app(appid), label.as_str()])
             .inc();
         result.map_err(|err| {
             tracing::warn!(appid, error = %crate::telemetry::error_chain(&err), "fetching the access_token failed");

@@ -201,7 +201,7 @@ async fn create(
     state
         .metrics
         .sessions_created_total
-        .with_label_values(&[req.appid.as_str()])
+        .with_label_values(&[state.metrics.app(req.appid.as_str())])
         .inc();
     link_union(state, &record).await;
     let decrypted = match (&req.user_data, key_text) {

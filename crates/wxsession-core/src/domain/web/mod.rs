@@ -19,10 +19,10 @@ pub use self::state::STATE_TTL_SECS;
 use super::login::{self, LoginAnswer, LoginRequest};
 use super::once::{CodeSeal, Purpose};
 use super::{Error, limits};
-use crate::domain::ids::AppId;
 use crate::metrics::labels::{StoreOp, WebLoginResult};
 use crate::settings::AppKind;
 use crate::state::{AppEntry, AppState};
+use std::sync::Arc;
 
 /// A started login: the state cookie's value and where to send the browser.
 #[derive(Debug)]
@@ -54,12 +54,12 @@ pub enum Finished {
 
 /// The app of a web route: configured (`unknown_app`) and of a browser kind
 /// (`unsupported_for_app`); with its appid as configured (parsed).
-pub fn web_app<'a>(state: &'a AppState, appid: &str) -> Result<(&'a AppId, &'a AppEntry), Error> {
-    let (appid, app) = state.apps.get_key_value(appid).ok_or(Error::UnknownApp)?;
+pub fn web_app(state: &AppState, appid: &str) -> Result<Arc<AppEntry>, Error> {
+    let app = state.apps.resolve(Some(appid))?;
     if !app.kind.is_web() {
         return Err(Error::UnsupportedForApp);
     }
-    Ok((appid, app))
+    Ok(app)
 }
 
 /// Starts a login of `appid` from `ip`: a fresh state sealed into a cookie (nothing stored),
@@ -70,7 +70,7 @@ pub async fn start(
     return_to: Option<&str>,
     ip: Option<IpAddr>,
 ) -> Result<Started, Error> {
-    let (_, app) = web_app(state, appid)?;
+    let app = web_app(state, appid)?;
     if let Some(ip) = ip {
         limits::web_login_attempt(state, ip).await?;
     }
@@ -145,7 +145,8 @@ pub async fn finish(
     code: Option<&str>,
     ip: Option<IpAddr>,
 ) -> Result<Finished, Error> {
-    let (configured, app) = web_app(state, appid)?;
+    let app = web_app(state, appid)?;
+    let (configured, app) = (&app.appid, &*app);
     if let Some(ip) = ip {
         limits::web_login_attempt(state, ip).await?;
     }
@@ -153,7 +154,7 @@ pub async fn finish(
         state
             .metrics
             .web_logins_total
-            .with_label_values(&[appid, result.as_str()])
+            .with_label_values(&[state.metrics.app(appid), result.as_str()])
             .inc();
     };
     let (Some(given), Some(cookie)) = (query_state, cookie) else {

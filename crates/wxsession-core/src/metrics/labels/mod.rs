@@ -75,6 +75,8 @@ labels! {
         Union = "union",
         /// A web login's `state`: stored, then taken once.
         WebState = "web_state",
+        /// The app registry: its records, its change log, its durability.
+        Apps = "apps",
     }
 }
 
@@ -178,6 +180,14 @@ labels! {
         ReadUnion = "read_union",
         /// `DELETE /v1/admin/unions/{unionid}/sessions`.
         RevokeUnionSessions = "revoke_union_sessions",
+        /// `GET /v1/admin/apps`.
+        ListApps = "list_apps",
+        /// `GET /v1/admin/apps/{appid}`.
+        ReadApp = "read_app",
+        /// `PUT /v1/admin/apps/{appid}`.
+        PutApp = "put_app",
+        /// `DELETE /v1/admin/apps/{appid}`.
+        DeleteApp = "delete_app",
     }
 }
 

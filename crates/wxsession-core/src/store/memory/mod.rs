@@ -2,6 +2,7 @@
 //! Redis, expiry included; its expiry runs on the store's clock (`domain::clock`), so a test
 //! clock moves it.
 
+mod apps;
 mod codes;
 mod counters;
 mod tokens;
@@ -38,6 +39,8 @@ struct Inner {
     locks: HashMap<String, Expiry>,
     /// unionid → (accounts, expiry).
     unions: HashMap<String, (Vec<super::UnionAccount>, Expiry)>,
+    /// The app registry (records without expiry).
+    apps: apps::Registry,
     writes: u64,
 }
 

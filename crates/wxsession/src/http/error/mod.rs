@@ -79,8 +79,15 @@ error_codes! {
     Forbidden = "forbidden", FORBIDDEN, [], "forbidden";
     /// WeChat 40226.
     UserBlocked = "user_blocked", FORBIDDEN, [], "the user is blocked by WeChat";
+    /// The merchant withdrew the third-party platform's authorization, or WeChat says the
+    /// platform may not act for it (61003).
+    AppUnauthorized = "app_unauthorized", FORBIDDEN, [],
+        "the app has not authorized this service: its owner must authorize it again";
     /// No such route (or the admin API is disabled or on its own listener).
     NotFound = "not_found", NOT_FOUND, [], "not found";
+    /// A `PUT`/`DELETE` of an app that the config file or the third-party platform manages.
+    AppManagedElsewhere = "app_managed_elsewhere", CONFLICT, [],
+        "the app is managed by the config file or the third-party platform, not through this API";
     /// The route exists, the method does not.
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, [], "method not allowed";
     /// The request did not arrive within the read deadline.
@@ -113,6 +120,10 @@ error_codes! {
     /// Redis refused a write for lack of memory (`maxmemory` under `noeviction`).
     StoreFull = "store_full", SERVICE_UNAVAILABLE, [RetryAfter],
         "the session store is full: retry later";
+    /// A record that cannot be rebuilt (a runtime app, a refresh token) would go to a store
+    /// that does not keep it across a restart; the message says why.
+    StoreNotDurable = "store_not_durable", SERVICE_UNAVAILABLE, [],
+        "the store does not keep durable records: nothing was written";
     /// WeChat timed out.
     WechatTimeout = "wechat_timeout", GATEWAY_TIMEOUT, [RetryAfter], "WeChat did not answer in time";
     /// A bug or an impossible state; the cause goes to the log.
@@ -144,6 +155,12 @@ impl From<Error> for ApiError {
         match err {
             Error::InvalidInput(detail) => Self::invalid(detail),
             Error::UnknownApp => Code::UnknownApp.into(),
+            Error::AppManagedElsewhere => Code::AppManagedElsewhere.into(),
+            Error::AppUnauthorized => Code::AppUnauthorized.into(),
+            Error::StoreNotDurable(why) => Self {
+                detail: Some(why),
+                ..Code::StoreNotDurable.into()
+            },
             Error::InvalidCode => Code::InvalidCode.into(),
             Error::CodeUsed => Code::CodeUsed.into(),
             Error::InvalidSession => Code::InvalidSession.into(),

@@ -59,8 +59,8 @@ pub async fn serve(
     }
     let mut sorted: Vec<(&str, crate::settings::AppKind)> = state
         .apps
-        .iter()
-        .map(|(appid, app)| (appid.as_str(), app.kind))
+        .config_apps()
+        .map(|app| (app.appid.as_str(), app.kind))
         .collect();
     sorted.sort_unstable_by_key(|(appid, _)| *appid);
     let pick = |keep: fn(crate::settings::AppKind) -> bool| {

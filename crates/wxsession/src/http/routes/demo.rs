@@ -18,9 +18,9 @@ fn escape(text: &str) -> String {
 pub async fn page(state: web::Data<AppState>) -> HttpResponse {
     let mut apps: Vec<(&AppId, &'static str)> = state
         .apps
-        .iter()
-        .filter(|(_, app)| app.kind.is_web())
-        .map(|(appid, app)| (appid, app.kind.as_str()))
+        .config_apps()
+        .filter(|app| app.kind.is_web())
+        .map(|app| (&app.appid, app.kind.as_str()))
         .collect();
     apps.sort();
     let buttons: String = apps

@@ -2,19 +2,21 @@
 
 use actix_web::{HttpResponse, web};
 
-use crate::domain::store_policy;
+use crate::domain::{apps, store_policy};
 use crate::http::error::ApiError;
 use crate::metrics::labels::StoreOp;
 use crate::state::AppState;
+use crate::store::Durability;
 
 /// 200 while the process serves.
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
-/// 200 when the store answers a ping and is new enough (Redis 7.0), else 503
-/// `store_unavailable`; with the store's eviction policy (anything but `noeviction` is also a
-/// warning in the log and a metric) and its server version in the details.
+/// 200 when the store answers a ping, is new enough (Redis 7.0) and the app registry has been
+/// read, else 503 `store_unavailable`; with the store's eviction policy (anything but
+/// `noeviction` is also a warning in the log and a metric), its server version, and whether it
+/// keeps durable records (`durable`, and `durable_reason` when it does not).
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state
         .timed(StoreOp::Ping, state.store.ping())
@@ -25,12 +27,23 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         .timed(StoreOp::Ping, state.store.server_version())
         .await
         .map_err(crate::domain::Error::from)?;
-    // Readiness does not depend on the policy: a store that answers serves.
+    // Not ready before the apps added at runtime are read (their logins would be refused).
+    if !state.apps.is_loaded() {
+        apps::follow::load(&state).await?;
+    }
+    // Readiness does not depend on the policy or on durability: a store that answers serves
+    // (validation works); durable writes are refused with the reason given here.
     let policy = store_policy::check(&state).await.ok().flatten();
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "status": "ok",
-        "store": { "eviction_policy": policy, "redis_version": version },
-    })))
+    let mut store = serde_json::json!({ "eviction_policy": policy, "redis_version": version });
+    match apps::manage::durability(&state).await {
+        Ok(Durability::Durable) => store["durable"] = true.into(),
+        Ok(Durability::NotDurable(why)) => {
+            store["durable"] = false.into();
+            store["durable_reason"] = why.into();
+        }
+        Err(_) => store["durable"] = serde_json::Value::Null,
+    }
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ok", "store": store })))
 }
 
 /// Registers the health routes.

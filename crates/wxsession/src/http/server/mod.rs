@@ -66,6 +66,11 @@ impl Application {
         tokio::spawn(async move {
             let _ = crate::domain::store_policy::check(&check).await;
         });
+        // The app registry follows the store for as long as the servers hold the state.
+        tokio::spawn(crate::domain::apps::follow::follow(
+            std::sync::Arc::downgrade(&state.clone().into_inner()),
+            Duration::from_millis(settings.store.apps_poll_interval_ms),
+        ));
         let server = &settings.server;
         let listener = bind("server.bind", &server.bind)?;
         let port = listener.local_addr()?.port();

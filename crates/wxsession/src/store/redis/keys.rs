@@ -17,6 +17,15 @@
 //! - `{prefix}:lk:<name>` → locks: one access_token refresher per app, the per-app budget of
 //!   `force_refresh` (30 s)
 //!
+//! Without a TTL — the app registry, durable (written only to a Redis that keeps it), all in
+//! one Cluster slot (the `{apps}` hash tag) so that each change is one script:
+//!
+//! - `{prefix}:{apps}:rec` → hash appid → the app's record (format header, JSON, secret sealed)
+//! - `{prefix}:{apps}:ids` → sorted set of the appids (all score 0: paged in appid order)
+//! - `{prefix}:{apps}:rev` → the registry's revision, one more per change
+//! - `{prefix}:{apps}:log` → stream of the changes, entry id `<rev>-0`, field `appid`; trimmed
+//!   to about 10,000 entries (a replica further behind reads the whole registry again)
+//!
 //! Written by earlier versions and still read until they expire ([`super::legacy`]):
 //! `{prefix}:u:{appid:openid}` (a hash per user) and `{prefix}:un:{unionid}` (a hash per person).
 
@@ -79,6 +88,11 @@ impl Keys {
     /// `{prefix}:un:{unionid}`: a person's hash in the layout before entries.
     pub(super) fn union(&self, unionid: &str) -> String {
         format!("{}:un:{{{unionid}}}", self.prefix)
+    }
+
+    /// The app registry's keys: records, appids, revision, change log (`{apps}`: one slot).
+    pub(super) fn apps(&self) -> [String; 4] {
+        ["rec", "ids", "rev", "log"].map(|k| format!("{}:{{apps}}:{k}", self.prefix))
     }
 
     /// `{prefix}:lk:<name>`: a lock (`SET NX EX`), e.g. one refresher per app.

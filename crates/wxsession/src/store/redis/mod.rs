@@ -1,6 +1,7 @@
 //! The Redis store. The key layout is in [`keys`], the Lua scripts in `scripts/`, how Redis is
 //! reached in [`connection`]; each store trait has its own file.
 
+mod apps;
 mod codes;
 mod connection;
 mod counters;
@@ -47,6 +48,11 @@ struct Scripts {
     /// Takes a user's hash of the layout before entries (`legacy`).
     take_user: redis::Script,
     drop_token: redis::Script,
+    /// The app registry: a change, the changes after a revision, everything at once.
+    put_app: redis::Script,
+    delete_app: redis::Script,
+    app_changes: redis::Script,
+    app_snapshot: redis::Script,
 }
 
 fn unavailable(err: impl Into<anyhow::Error>) -> StoreError {
@@ -87,6 +93,10 @@ impl RedisStore {
                 entry: redis::Script::new(&layout::entry_script()),
                 take_user: redis::Script::new(include_str!("scripts/take_user.lua")),
                 drop_token: redis::Script::new(include_str!("scripts/drop_token.lua")),
+                put_app: redis::Script::new(include_str!("scripts/put_app.lua")),
+                delete_app: redis::Script::new(include_str!("scripts/delete_app.lua")),
+                app_changes: redis::Script::new(include_str!("scripts/app_changes.lua")),
+                app_snapshot: redis::Script::new(include_str!("scripts/app_snapshot.lua")),
             }),
             old_layout_reads: Arc::default(),
             clock: crate::domain::clock::system(),

@@ -74,8 +74,17 @@ fn short(v: Version) -> String {
 pub(super) async fn info_server(
     conn: &mut Conn,
 ) -> redis::RedisResult<Vec<(Option<String>, String)>> {
+    info(conn, "server").await
+}
+
+/// Every server's `INFO <section>`: each master of a Cluster (named by address), else the one
+/// server (Sentinel: the master).
+pub(super) async fn info(
+    conn: &mut Conn,
+    section: &str,
+) -> redis::RedisResult<Vec<(Option<String>, String)>> {
     let mut cmd = redis::cmd("INFO");
-    cmd.arg("server");
+    cmd.arg(section);
     if let Conn::Cluster(cluster) = conn {
         // redis-rs routes INFO to every master and answers a map of address → answer.
         let answers: std::collections::BTreeMap<String, String> = cmd.query_async(cluster).await?;

@@ -2,15 +2,18 @@
 //! audited, whatever its outcome; every refused attempt too.
 
 mod access_token;
+mod apps;
 mod unions;
 mod users;
 
 use std::future::Future;
 
+use actix_web::http::Method;
 use actix_web::web;
 
 use crate::domain::Error;
 use crate::domain::audit::{self, Audit};
+use crate::http::caller::ByMethod;
 use crate::http::error::{ApiError, Code};
 use crate::metrics::labels::AdminAction;
 use crate::state::AppState;
@@ -21,6 +24,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     let resource = |path: &str, action: AdminAction| web::resource(path).app_data(action);
     cfg.app_data(
         web::PathConfig::default().error_handler(|_, _| ApiError::from(Code::NotFound).into()),
+    )
+    .service(resource("/v1/admin/apps", AdminAction::ListApps).get(apps::list))
+    .service(
+        web::resource("/v1/admin/apps/{appid}")
+            .app_data(ByMethod(vec![
+                (Method::GET, AdminAction::ReadApp),
+                (Method::PUT, AdminAction::PutApp),
+                (Method::DELETE, AdminAction::DeleteApp),
+            ]))
+            .get(apps::read)
+            .put(apps::put)
+            .delete(apps::delete),
     )
     .service(
         resource(

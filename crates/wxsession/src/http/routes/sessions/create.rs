@@ -54,7 +54,7 @@ pub async fn login(
     }
     let b = body.0;
     let code = b.code()?;
-    let (appid, app) = state.resolve_app(b.appid.as_deref())?;
+    let app = state.resolve_app(b.appid.as_deref())?;
     let user_data = b.user_data();
     // Browser apps log in through /v1/web; apps without a session_key cannot decrypt.
     let has_user_data = matches!(user_data, Ok(Some(_)) | Err(_));
@@ -62,8 +62,8 @@ pub async fn login(
         return Err(Error::UnsupportedForApp.into());
     }
     let request = LoginRequest {
-        appid,
-        app,
+        appid: &app.appid,
+        app: &app,
         code,
         user_data,
     };
