@@ -1,6 +1,7 @@
 //! The cases of the conformance suite, one file per store trait. Each is an `async fn(&Backend)`
 //! that asserts behaviour only: nothing here knows which backend it runs on.
 
+mod apps;
 mod codes;
 mod counters;
 mod sessions;
@@ -49,5 +50,7 @@ pub fn all() -> Vec<Case> {
         unions::accounts_are_listed_newest_login_first_once_each,
         unions::accounts_not_seen_within_the_ttl_are_pruned,
         unions::live_sessions_counts_the_users_live_sessions,
+        apps::records_are_written_whole_listed_in_order_and_deleted,
+        apps::the_change_log_brings_a_reader_up_to_date,
     ]
 }
