@@ -1,6 +1,7 @@
 //! Prometheus metrics on an owned registry, declared in one table: each family once, its doc
 //! comment its HELP text, its label values enums in [`labels`] (crates.io's `metrics!` shape).
 
+mod apps;
 mod family;
 pub mod labels;
 
@@ -113,8 +114,7 @@ metrics! {
 
 /// The label value of every app without one of its own.
 pub const OTHER_APP: &str = "other";
-
-/// Who reads a rendering of the metrics.
+/// Who reads a rendering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {
     /// Anyone who can reach the public listener: families that could serve as an oracle
@@ -141,38 +141,6 @@ impl Metrics {
         let metrics = Self::build(registry).expect("the metric table is valid");
         metrics.init();
         metrics
-    }
-
-    /// The `appid` label value of an app: its appid when it has its own series (apps from
-    /// the config, `metrics.per_app_labels`), else `other`, so that the number of series does
-    /// not grow with the number of apps.
-    pub fn app<'a>(&self, appid: &'a str) -> &'a str {
-        let labelled = self.labelled.read().unwrap_or_else(|p| p.into_inner());
-        if labelled.contains(appid) {
-            appid
-        } else {
-            OTHER_APP
-        }
-    }
-
-    /// Counts the apps a replica serves, by source and status.
-    pub fn set_apps(&self, apps: &crate::domain::apps::Apps) {
-        use crate::domain::apps::{AppSource, AppStatus};
-        let mut counts = std::collections::HashMap::new();
-        for app in apps.config_apps().chain(apps.others().values()) {
-            *counts.entry((app.source, app.status)).or_insert(0_i64) += 1;
-        }
-        for source in [AppSource::Config, AppSource::Runtime, AppSource::Component] {
-            for status in [
-                AppStatus::Active,
-                AppStatus::Unauthorized,
-                AppStatus::ReauthorizationRequired,
-            ] {
-                self.apps
-                    .with_label_values(&[source.as_str(), status.as_str()])
-                    .set(counts.get(&(source, status)).copied().unwrap_or(0));
-            }
-        }
     }
 
     /// Gives `appid` series of its own and creates them at zero, so that dashboards and alert

@@ -5,6 +5,7 @@ mod admin;
 mod apps;
 mod limits;
 mod metrics;
+mod redis_url;
 mod secrets;
 mod server;
 mod session;

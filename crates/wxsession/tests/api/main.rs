@@ -29,6 +29,7 @@ mod limits;
 mod login;
 mod phone;
 mod process;
+mod runtime_apps;
 mod sessions;
 mod store;
 mod web_login;

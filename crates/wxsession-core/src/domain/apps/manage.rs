@@ -4,14 +4,15 @@
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
+pub use super::body::PutApp;
+use super::body::validate;
 use super::record::{AppRecord, BadRecord, expose};
-use super::{AppEntry, AppSource, AppStatus};
+pub use super::view::{AppPage, AppView};
+use super::{AppSource, AppStatus};
 use crate::domain::Error;
 use crate::domain::ids::AppId;
 use crate::metrics::labels::StoreOp;
-use crate::settings::{AccessTokenMode, AppKind, Durability as Policy, OAuthScope};
+use crate::settings::{AppKind, Durability as Policy};
 use crate::state::AppState;
 use crate::store::Durability;
 
@@ -19,86 +20,6 @@ use crate::store::Durability;
 pub const DEFAULT_LIMIT: usize = 100;
 /// The largest page.
 pub const MAX_LIMIT: usize = 1000;
-
-/// `PUT /v1/admin/apps/{appid}`'s body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PutApp {
-    /// What kind of app.
-    pub kind: AppKind,
-    /// Its AppSecret (32 hexadecimal characters).
-    pub secret: secrecy::SecretString,
-    /// How its access_token is fetched (mini-programs and official accounts).
-    #[serde(default)]
-    pub access_token: Option<AccessTokenMode>,
-    /// An official account's OAuth scope.
-    #[serde(default)]
-    pub scope: Option<OAuthScope>,
-}
-
-/// An app as the admin API shows it: never a secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AppView {
-    /// The appid.
-    pub appid: AppId,
-    /// What kind of app.
-    pub kind: AppKind,
-    /// Where it comes from: `config`, `runtime` or `component`.
-    pub source: AppSource,
-    /// `active`, `unauthorized` or `reauthorization_required`.
-    pub status: AppStatus,
-    /// How its access_token is fetched (`stable`, `classic`, `off`).
-    pub access_token: AccessTokenMode,
-    /// An official account's OAuth scope.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<OAuthScope>,
-    /// Created, unix seconds (0 for an app from the config).
-    pub created_at: i64,
-    /// Last changed, unix seconds (0 for an app from the config).
-    pub updated_at: i64,
-}
-
-impl AppView {
-    fn of_record(appid: AppId, record: &AppRecord) -> Self {
-        Self {
-            appid,
-            kind: record.kind,
-            source: record.source,
-            status: record.status,
-            access_token: record.access_token,
-            scope: record.scope,
-            created_at: record.created_at,
-            updated_at: record.updated_at,
-        }
-    }
-
-    fn of_config(app: &AppEntry) -> Self {
-        Self {
-            appid: app.appid.clone(),
-            kind: app.kind,
-            source: AppSource::Config,
-            status: AppStatus::Active,
-            access_token: app.access_token,
-            scope: match app.scope {
-                "snsapi_base" => Some(OAuthScope::SnsapiBase),
-                "snsapi_userinfo" => Some(OAuthScope::SnsapiUserinfo),
-                _ => None,
-            },
-            created_at: 0,
-            updated_at: 0,
-        }
-    }
-}
-
-/// A page of apps and where the next one starts.
-#[derive(Debug, Serialize)]
-pub struct AppPage {
-    /// The apps, in appid order.
-    pub apps: Vec<AppView>,
-    /// The cursor of the next page, when there may be one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
-}
 
 /// Whether the app was added or replaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,29 +144,6 @@ pub async fn durability(state: &AppState) -> Result<Durability, Error> {
         Ok(()) => Ok(Durability::Durable),
         Err(Error::StoreNotDurable(why)) => Ok(Durability::NotDurable(why)),
         Err(err) => Err(err),
-    }
-}
-
-/// Validates a `PUT` body against its kind: what the config file's `[[apps]]` checks.
-fn validate(body: &PutApp) -> Result<AccessTokenMode, Error> {
-    let secret = expose(&body.secret);
-    if secret.len() != 32 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(Error::InvalidInput(
-            "secret must be the app's AppSecret: 32 hexadecimal characters".into(),
-        ));
-    }
-    if body.scope.is_some() && body.kind != AppKind::OfficialAccount {
-        return Err(Error::InvalidInput(
-            "scope: only an official_account app has a scope".into(),
-        ));
-    }
-    match (body.kind, body.access_token) {
-        (AppKind::Miniprogram | AppKind::OfficialAccount, mode) => Ok(mode.unwrap_or_default()),
-        (_, None | Some(AccessTokenMode::Off)) => Ok(AccessTokenMode::Off),
-        (kind, Some(_)) => Err(Error::InvalidInput(format!(
-            "access_token: a {} app has no access_token",
-            kind.as_str()
-        ))),
     }
 }
 

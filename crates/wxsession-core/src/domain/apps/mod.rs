@@ -3,9 +3,11 @@
 //! third-party platform. The registry is in memory on every replica, so resolving an app costs
 //! no store call; [`follow`] keeps it in step with the store's change log.
 
+mod body;
 pub mod follow;
 pub mod manage;
 pub mod record;
+mod view;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -151,7 +151,7 @@ mod tests {
         let appid = AppId::parse("wx00000000000000a1").expect("appid");
         let r = record(&keys, &appid);
         let bytes = r.encode();
-        assert_eq!(&bytes[..2], &[0xff, 1]);
+        assert_eq!(bytes.get(..2), Some(&[0xff, 1][..]));
         assert!(
             !String::from_utf8_lossy(&bytes).contains("0123456789abcdef0123456789abcdef"),
             "the secret is sealed"

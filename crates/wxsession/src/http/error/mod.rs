@@ -7,8 +7,6 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::{HttpResponse, ResponseError};
 
-use crate::domain::Error;
-
 /// A header some codes carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Extra {
@@ -150,57 +148,6 @@ impl From<Code> for ApiError {
     }
 }
 
-impl From<Error> for ApiError {
-    fn from(err: Error) -> Self {
-        match err {
-            Error::InvalidInput(detail) => Self::invalid(detail),
-            Error::UnknownApp => Code::UnknownApp.into(),
-            Error::AppManagedElsewhere => Code::AppManagedElsewhere.into(),
-            Error::AppUnauthorized => Code::AppUnauthorized.into(),
-            Error::StoreNotDurable(why) => Self {
-                detail: Some(why),
-                ..Code::StoreNotDurable.into()
-            },
-            Error::InvalidCode => Code::InvalidCode.into(),
-            Error::CodeUsed => Code::CodeUsed.into(),
-            Error::InvalidSession => Code::InvalidSession.into(),
-            Error::UserBlocked => Code::UserBlocked.into(),
-            // The web callback turns it into a redirect; no other route meets one.
-            Error::SnapshotUser | Error::AccessDenied => Code::Forbidden.into(),
-            Error::InvalidPhoneCode => Code::InvalidPhoneCode.into(),
-            Error::NotFound => Code::NotFound.into(),
-            Error::UnsupportedForApp => Code::UnsupportedForApp.into(),
-            Error::InvalidState => Code::InvalidState.into(),
-            Error::DecryptFailed => Code::DecryptFailed.into(),
-            Error::SignatureMismatch => Code::SignatureMismatch.into(),
-            Error::RateLimited { retry_after } => Self {
-                retry_after: Some(retry_after),
-                ..Code::RateLimited.into()
-            },
-            Error::WechatError => Code::WechatError.into(),
-            Error::WechatUnavailable => Code::WechatUnavailable.into(),
-            Error::ForceRefreshSpent { retry_after } => Self {
-                retry_after: Some(retry_after),
-                ..Code::WechatUnavailable.into()
-            },
-            Error::WechatTimeout => Code::WechatTimeout.into(),
-            Error::StoreUnavailable => Code::StoreUnavailable.into(),
-            Error::StoreFull => Code::StoreFull.into(),
-            Error::Unexpected(cause) => Self {
-                cause: Some(cause),
-                ..Code::Internal.into()
-            },
-            // The enum is non-exhaustive for other crates only; a new variant lands here until
-            // it gets its own code.
-            #[allow(unreachable_patterns)]
-            other => Self {
-                cause: Some(anyhow::anyhow!("unmapped domain error: {other}")),
-                ..Code::Internal.into()
-            },
-        }
-    }
-}
-
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.message())
@@ -298,6 +245,8 @@ pub fn render(info: &ErrorInfo, request_id: &str) -> serde_json::Value {
         "error": { "code": info.code, "message": info.message, "request_id": request_id }
     })
 }
+
+mod from_domain;
 
 #[cfg(test)]
 mod tests;

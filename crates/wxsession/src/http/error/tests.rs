@@ -3,6 +3,7 @@
 use actix_web::body::MessageBody as _;
 
 use super::*;
+use crate::domain::Error;
 
 /// Every code's exact body, status and extra headers: the contract, pinned.
 #[rustfmt::skip]
@@ -16,7 +17,9 @@ const PINNED: &[(&str, u16, &str, &str)] = &[
     ("invalid_session", 401, "www-authenticate: Bearer", r#"{"error":{"code":"invalid_session","message":"the session is missing, invalid or expired: log in again","request_id":""}}"#),
     ("forbidden", 403, "", r#"{"error":{"code":"forbidden","message":"forbidden","request_id":""}}"#),
     ("user_blocked", 403, "", r#"{"error":{"code":"user_blocked","message":"the user is blocked by WeChat","request_id":""}}"#),
+    ("app_unauthorized", 403, "", r#"{"error":{"code":"app_unauthorized","message":"the app has not authorized this service: its owner must authorize it again","request_id":""}}"#),
     ("not_found", 404, "", r#"{"error":{"code":"not_found","message":"not found","request_id":""}}"#),
+    ("app_managed_elsewhere", 409, "", r#"{"error":{"code":"app_managed_elsewhere","message":"the app is managed by the config file or the third-party platform, not through this API","request_id":""}}"#),
     ("method_not_allowed", 405, "", r#"{"error":{"code":"method_not_allowed","message":"method not allowed","request_id":""}}"#),
     ("request_timeout", 408, "", r#"{"error":{"code":"request_timeout","message":"the request was not received in time","request_id":""}}"#),
     ("payload_too_large", 413, "", r#"{"error":{"code":"payload_too_large","message":"the request body is too large","request_id":""}}"#),
@@ -29,6 +32,7 @@ const PINNED: &[(&str, u16, &str, &str)] = &[
     ("wechat_unavailable", 503, "retry-after: 1", r#"{"error":{"code":"wechat_unavailable","message":"WeChat is unavailable: retry later","request_id":""}}"#),
     ("store_unavailable", 503, "retry-after: 1", r#"{"error":{"code":"store_unavailable","message":"the session store is unavailable: retry later","request_id":""}}"#),
     ("store_full", 503, "retry-after: 1", r#"{"error":{"code":"store_full","message":"the session store is full: retry later","request_id":""}}"#),
+    ("store_not_durable", 503, "", r#"{"error":{"code":"store_not_durable","message":"the store does not keep durable records: nothing was written","request_id":""}}"#),
     ("wechat_timeout", 504, "retry-after: 1", r#"{"error":{"code":"wechat_timeout","message":"WeChat did not answer in time","request_id":""}}"#),
     ("internal", 500, "", r#"{"error":{"code":"internal","message":"internal error","request_id":""}}"#),
 ];

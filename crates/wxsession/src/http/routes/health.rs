@@ -34,14 +34,18 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     // Readiness does not depend on the policy or on durability: a store that answers serves
     // (validation works); durable writes are refused with the reason given here.
     let policy = store_policy::check(&state).await.ok().flatten();
-    let mut store = serde_json::json!({ "eviction_policy": policy, "redis_version": version });
-    match apps::manage::durability(&state).await {
-        Ok(Durability::Durable) => store["durable"] = true.into(),
-        Ok(Durability::NotDurable(why)) => {
-            store["durable"] = false.into();
-            store["durable_reason"] = why.into();
-        }
-        Err(_) => store["durable"] = serde_json::Value::Null,
+    let (durable, reason) = match apps::manage::durability(&state).await {
+        Ok(Durability::Durable) => (Some(true), None),
+        Ok(Durability::NotDurable(why)) => (Some(false), Some(why)),
+        Err(_) => (None, None),
+    };
+    let mut store = serde_json::json!({
+        "eviction_policy": policy,
+        "redis_version": version,
+        "durable": durable,
+    });
+    if let (Some(reason), Some(fields)) = (reason, store.as_object_mut()) {
+        fields.insert("durable_reason".into(), reason.into());
     }
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ok", "store": store })))
 }

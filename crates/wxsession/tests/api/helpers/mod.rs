@@ -53,6 +53,39 @@ pub const PUBLIC_URL: &str = "https://login.test";
 /// An origin allowed in `web.allowed_origins`.
 pub const ALLOWED_ORIGIN: &str = "https://app.test";
 
+/// Apps the simulator knows that no test configures: tests add them at runtime.
+pub const RUNTIME_APPS: [(&str, &str); 3] = [
+    ("wx00000000000000a1", "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"),
+    ("wx00000000000000b2", "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2"),
+    ("wx00000000000000c3", "c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3"),
+];
+
+/// A key-encryption key file every test replica shares (`store.key_encryption_key_files`).
+pub fn kek_file() -> std::path::PathBuf {
+    static FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
+        let path = std::env::temp_dir().join(format!(
+            "wxsession-test-kek-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::write(
+            &path,
+            "7e577e577e577e577e577e577e577e577e577e577e577e577e577e577e577e57",
+        )
+        .expect("key file written");
+        path
+    })
+    .clone()
+}
+
+/// Runtime apps on: key-encryption keys, and a store trusted to keep them (the suite's Redis
+/// has no AOF; `durability` tests check the refusal).
+pub fn with_runtime_apps(s: &mut Settings) {
+    s.store.key_encryption_key_files = vec![kek_file()];
+    s.store.durability = wxsession::settings::Durability::Trusted;
+    s.store.apps_poll_interval_ms = 200;
+}
+
 fn kind_secret(appid: &str) -> String {
     format!("secret-of-{appid}")
 }
@@ -82,6 +115,7 @@ impl Env {
                     .into_iter()
                     .map(|a| (a, kind_secret(a))),
             )
+            .chain(RUNTIME_APPS.map(|(a, s)| (a, s.to_owned())))
             .map(|(appid, secret)| MockApp {
                 appid: appid.into(),
                 secret,
@@ -208,6 +242,8 @@ pub async fn spawn_on(env: Arc<Env>, f: impl FnOnce(&mut Settings)) -> TestApp {
     let clock: Arc<dyn wxsession::domain::clock::Clock> = env.clock.clone();
     let store = build_store(&settings, clock.clone()).expect("store builds");
     let state = build_state(&settings, store, clock).expect("state builds");
+    // As `startup::build` does: the store's apps before the first request.
+    let _ = wxsession::domain::apps::follow::load(&state).await;
     let app = Application::build_with_state(&settings, state).expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();

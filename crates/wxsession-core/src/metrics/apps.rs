@@ -1,0 +1,38 @@
+//! The apps in the metrics: a label value of their own only for some, the rest as `other`;
+//! the apps a replica serves, by source and status.
+
+use super::{Metrics, OTHER_APP};
+
+impl Metrics {
+    /// The `appid` label value of an app: its appid when it has its own series (apps from
+    /// the config, `metrics.per_app_labels`), else `other`, so that the number of series does
+    /// not grow with the number of apps.
+    pub fn app<'a>(&self, appid: &'a str) -> &'a str {
+        let labelled = self.labelled.read().unwrap_or_else(|p| p.into_inner());
+        if labelled.contains(appid) {
+            appid
+        } else {
+            OTHER_APP
+        }
+    }
+
+    /// Counts the apps a replica serves, by source and status.
+    pub fn set_apps(&self, apps: &crate::domain::apps::Apps) {
+        use crate::domain::apps::{AppSource, AppStatus};
+        let mut counts = std::collections::HashMap::new();
+        for app in apps.config_apps().chain(apps.others().values()) {
+            *counts.entry((app.source, app.status)).or_insert(0_i64) += 1;
+        }
+        for source in [AppSource::Config, AppSource::Runtime, AppSource::Component] {
+            for status in [
+                AppStatus::Active,
+                AppStatus::Unauthorized,
+                AppStatus::ReauthorizationRequired,
+            ] {
+                self.apps
+                    .with_label_values(&[source.as_str(), status.as_str()])
+                    .set(counts.get(&(source, status)).copied().unwrap_or(0));
+            }
+        }
+    }
+}
