@@ -169,6 +169,13 @@ enc=$(curl -sf -X POST "http://127.0.0.1:$sim/__sim/encrypt" -H 'content-type: a
   -d '{"appid":"wx1234567890abcdef","user":"metrics","data":{"a":1}}')
 curl -sf -X POST "http://127.0.0.1:$api/v1/sessions/current/decrypt" -H "authorization: Bearer $token" \
   -H 'content-type: application/json' -d "$enc" >/dev/null
+log "dev banner: its many-apps lines run as printed (add an app at runtime, log in, list, delete)"
+sed -n '/^# many apps/,/^curl -s -X DELETE .*admin\/apps/p' "$tmp/dev.log" >"$tmp/many-apps.sh"
+many=$(bash "$tmp/many-apps.sh")
+if ! grep -q '"source":"runtime"' <<<"$many" || ! grep -q '"session":"' <<<"$many" \
+  || ! grep -qx '204' <<<"$many"; then
+  echo "the banner's many-apps lines did not work:"; cat "$tmp/many-apps.sh"; echo "$many"; exit 1
+fi
 curl -sf "http://127.0.0.1:$ops/metrics" >"$tmp/scrape.txt"
 "$py" scripts/check-metrics.py "$tmp/scrape.txt" deploy/prometheus/alerts.yml \
   deploy/grafana/wxsession-dashboard.json k8s/base/prometheusrule.yaml

@@ -82,6 +82,9 @@ pub struct StoreSettings {
     /// tokens) are written only when Redis keeps them (`INFO persistence` shows AOF on);
     /// `trusted`: the operator vouches for it (a managed Redis with its own snapshots).
     pub durability: Durability,
+    /// A key-encryption key made up at start-up: only `dev` sets it (one process, nothing kept).
+    #[serde(skip)]
+    pub dev_key_encryption_key: Option<secrecy::SecretString>,
     /// How often a replica reads the app registry's change log, in milliseconds: a change made
     /// on another replica is served here within about this long.
     pub apps_poll_interval_ms: u64,
@@ -115,6 +118,7 @@ impl Default for StoreSettings {
             tls_ca_file: None,
             require_encrypted_keys: false,
             durability: Durability::Check,
+            dev_key_encryption_key: None,
             apps_poll_interval_ms: 500,
         }
     }
@@ -225,6 +229,7 @@ impl StoreSettings {
             let key = format!("store.key_encryption_key_files[{i}]");
             texts.push(read_secret_file(&key, path)?);
         }
+        texts.extend(self.dev_key_encryption_key.clone());
         crate::domain::keys::KeyRing::new(texts.iter().map(|t| t.expose_secret()))
             .map(|ring| ring.require_encrypted(self.require_encrypted_keys))
             .map_err(|e| invalid("store.key_encryption_key_files", e.to_string()))

@@ -21,6 +21,9 @@ pub const DEMO_WEB_APPS: [(&str, AppKind); 3] = [
     ("wxdemomobileapp01", AppKind::Mobile),
 ];
 
+/// A mini-program the simulator knows and no config names: the banner adds it at runtime.
+pub const RUNTIME_DEMO: (&str, &str) = ("wx00000000000000d1", "d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1");
+
 fn demo_secret(kind: AppKind) -> String {
     format!("dev-secret-{}", kind.as_str())
 }
@@ -102,6 +105,10 @@ pub async fn run_dev(options: DevOptions) -> anyhow::Result<()> {
                     .map(|s| secrecy::ExposeSecret::expose_secret(s).to_owned())
                     .unwrap_or_default(),
             })
+            .chain(std::iter::once(MockApp {
+                appid: RUNTIME_DEMO.0.into(),
+                secret: RUNTIME_DEMO.1.into(),
+            }))
             .collect(),
         base_latency: Duration::ZERO,
         // The consent pages send browsers back to this service's web-login callbacks only.
@@ -123,6 +130,12 @@ pub async fn run_dev(options: DevOptions) -> anyhow::Result<()> {
     let mut state_key = [0u8; 32];
     getrandom::fill(&mut state_key).context("the OS random source failed")?;
     settings.web.dev_state_key = Some(SecretString::from(hex::encode(state_key)));
+    // Runtime apps: their secrets sealed under a key of this process; kept as long as the store
+    // keeps them (the memory store: until dev stops), which dev vouches for.
+    let mut kek = [0u8; 32];
+    getrandom::fill(&mut kek).context("the OS random source failed")?;
+    settings.store.dev_key_encryption_key = Some(SecretString::from(hex::encode(kek)));
+    settings.store.durability = crate::settings::Durability::Trusted;
     settings.wechat.allow_insecure_http = true;
     settings.wechat.timeout_ms = 2000;
     match redis {
@@ -145,6 +158,7 @@ pub async fn run_dev(options: DevOptions) -> anyhow::Result<()> {
 
 fn banner(api: &str, sim: &str, backend: Backend, admin_token: &str) -> String {
     let [(web, _), (oa, _), (mobile, _)] = DEMO_WEB_APPS;
+    let (runtime_appid, runtime_secret) = RUNTIME_DEMO;
     let store = match backend {
         Backend::Memory => "in-memory store",
         Backend::Redis => "Redis store",
@@ -182,6 +196,13 @@ curl -s -X POST {api}/v1/sessions -H 'content-type: application/json' \
 UNIONID=$(curl -s -X POST {api}/v1/sessions -H 'content-type: application/json' \
   -d '{{"appid":"{DEMO_APPID}","code":"user:alice:'"$(date +%s%N)"'"}}' | sed -E 's/.*"unionid":"([^"]+)".*/\1/')
 curl -s {api}/v1/admin/unions/$UNIONID -H "authorization: Bearer {admin_token}"; echo
+# many apps: add a mini-program at runtime (no restart), log in to it, list the apps, remove it
+curl -s -X PUT {api}/v1/admin/apps/{runtime_appid} -H "authorization: Bearer {admin_token}" \
+  -H 'content-type: application/json' -d '{{"kind":"miniprogram","secret":"{runtime_secret}"}}'; echo
+curl -s -X POST {api}/v1/sessions -H 'content-type: application/json' \
+  -d '{{"appid":"{runtime_appid}","code":"user:alice:'"$(date +%s%N)"'"}}'; echo
+curl -s {api}/v1/admin/apps -H "authorization: Bearer {admin_token}"; echo
+curl -s -X DELETE {api}/v1/admin/apps/{runtime_appid} -H "authorization: Bearer {admin_token}" -w '%{{http_code}}\n'
 "#
     )
 }

@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+mod apps;
 mod listener;
 mod schemas;
 
@@ -19,6 +20,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/sessions/current/phone"),
     ("get", "/v1/sessions/current/key-status"),
     ("get", "/v1/auth"),
+    ("get", "/v1/admin/apps"),
+    ("get", "/v1/admin/apps/{appid}"),
+    ("put", "/v1/admin/apps/{appid}"),
+    ("delete", "/v1/admin/apps/{appid}"),
     ("delete", "/v1/admin/apps/{appid}/users/{openid}/sessions"),
     (
         "post",
@@ -105,7 +110,7 @@ fn full_document(apps: &Apps<'_>, origins: &[String]) -> Value {
             "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
     };
     let ok_json = |description: &str, schema: Value| json!({ "description": description, "content": { "application/json": { "schema": schema } } });
-    json!({
+    let mut document = json!({
         "openapi": "3.0.3",
         "info": {
             "title": "wxsession",
@@ -312,5 +317,9 @@ fn full_document(apps: &Apps<'_>, origins: &[String]) -> Value {
             },
             "schemas": schemas(apps)
         }
-    })
+    });
+    if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
+        paths.extend(apps::paths());
+    }
+    document
 }
