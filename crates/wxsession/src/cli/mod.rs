@@ -1,6 +1,7 @@
-//! The command line: `dev`, `serve`, `check-config`, `mock-wechat`. `dev` and `mock-wechat`
+//! The command line: `dev`, `serve`, `check-config`, `apps export|import`, `mock-wechat`. `dev` and `mock-wechat`
 //! embed the WeChat simulator and are compiled in with the default `dev` feature only.
 
+pub mod apps;
 #[cfg(feature = "dev")]
 pub mod dev;
 #[cfg(feature = "dev")]
@@ -64,6 +65,12 @@ pub enum Command {
         /// The TOML configuration file.
         #[arg(long, short, value_name = "FILE", env = "WXSESSION_CONFIG")]
         config: PathBuf,
+    },
+    /// Backs up and restores the apps added at runtime (secrets stay sealed).
+    Apps {
+        /// export or import.
+        #[command(subcommand)]
+        command: apps::AppsCommand,
     },
     /// Runs the WeChat API simulator alone (docker-compose, manual tests).
     #[cfg(feature = "dev")]
@@ -129,6 +136,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             eprintln!("configuration OK: {} app(s)", settings.apps.len());
             Ok(())
         }
+        Command::Apps { command } => apps::run(command).await,
         #[cfg(feature = "dev")]
         Command::MockWechat {
             bind,

@@ -536,3 +536,129 @@ async fn metrics_do_not_grow_with_the_number_of_apps() {
     assert!(grew.is_empty(), "2,000 apps added series: {grew:?}");
     println!("{} series with 1 runtime app and with 2,001", before.len());
 }
+
+/// A configuration file for the `apps` commands: `env`'s store and the tests' keys.
+fn config_file(env: &Env, kek: &std::path::Path) -> tempfile_path::Path {
+    let text = format!(
+        r#"
+[store]
+url = "{url}"
+key_prefix = "{prefix}"
+key_encryption_key_files = ["{kek}"]
+durability = "trusted"
+
+[admin]
+token = "{ADMIN_TOKEN}"
+
+[[apps]]
+appid = "{APPID}"
+secret = "config-secret"
+"#,
+        url = env.redis.url(),
+        prefix = env.prefix,
+        kek = kek.display(),
+    );
+    tempfile_path::Path::with(&text)
+}
+
+/// Temporary files that remove themselves.
+mod tempfile_path {
+    pub struct Path(pub std::path::PathBuf);
+
+    impl Path {
+        pub fn with(text: &str) -> Self {
+            let path = std::env::temp_dir()
+                .join(format!("wxsession-test-{}", uuid::Uuid::new_v4().simple()));
+            std::fs::write(&path, text).expect("written");
+            Self(path)
+        }
+
+        pub fn empty() -> Self {
+            Self(
+                std::env::temp_dir()
+                    .join(format!("wxsession-test-{}", uuid::Uuid::new_v4().simple())),
+            )
+        }
+    }
+
+    impl Drop for Path {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_backup_restores_the_registry_into_a_fresh_redis() {
+    use wxsession::cli::apps::{AppsCommand, run};
+    let from = spawn_app_with(with_runtime_apps).await;
+    for (appid, secret) in RUNTIME_APPS {
+        assert_eq!(
+            put(&from, appid, &miniprogram(secret))
+                .await
+                .status()
+                .as_u16(),
+            201
+        );
+    }
+    let kek = crate::helpers::kek_file();
+    let backup = tempfile_path::Path::empty();
+    let source = config_file(&from.env, &kek);
+    run(AppsCommand::Export {
+        config: source.0.clone(),
+        output: backup.0.clone(),
+    })
+    .await
+    .expect("export");
+    let text = std::fs::read_to_string(&backup.0).expect("backup");
+    assert!(text.contains(RUNTIME_APPS[0].0));
+    for (_, secret) in RUNTIME_APPS {
+        assert!(
+            !text.contains(secret),
+            "the backup holds no secret in the clear"
+        );
+    }
+
+    // A fresh Redis: nothing there; the import refuses a backup its keys cannot open.
+    let fresh = Env::with_redis(RedisHandle::Owned(RedisServer::start()));
+    let other_kek = tempfile_path::Path::with(
+        "0000000000000000000000000000000000000000000000000000000000000042",
+    );
+    let wrong = config_file(&fresh, &other_kek.0);
+    let refused = run(AppsCommand::Import {
+        config: wrong.0.clone(),
+        input: backup.0.clone(),
+    })
+    .await;
+    let why = format!(
+        "{:#}",
+        refused.expect_err("a backup sealed under other keys")
+    );
+    assert!(why.contains("key_encryption_key_files"), "{why}");
+    let target = config_file(&fresh, &kek);
+    run(AppsCommand::Import {
+        config: target.0.clone(),
+        input: backup.0.clone(),
+    })
+    .await
+    .expect("import");
+    let to = spawn_on(fresh, with_runtime_apps).await;
+    for (appid, _) in RUNTIME_APPS {
+        assert_eq!(
+            login_status(&to, appid, "restored").await.0,
+            201,
+            "{appid} restored"
+        );
+    }
+    let listed: Value = to
+        .get("/v1/admin/apps", Some(ADMIN_TOKEN))
+        .await
+        .json()
+        .await
+        .expect("list");
+    assert_eq!(
+        listed["apps"].as_array().map(Vec::len),
+        Some(4),
+        "three runtime apps and the config's"
+    );
+}

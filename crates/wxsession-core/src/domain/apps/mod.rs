@@ -3,6 +3,7 @@
 //! third-party platform. The registry is in memory on every replica, so resolving an app costs
 //! no store call; [`follow`] keeps it in step with the store's change log.
 
+pub mod backup;
 mod body;
 pub mod follow;
 pub mod manage;
