@@ -99,6 +99,8 @@ api_base = "http://127.0.0.1:{sport}"
 allow_insecure_http = true
 [admin]
 token = "{ADMIN}"
+[limits]
+login_per_ip_per_minute = 0
 [[apps]]
 appid = "{CONFIG_APP[0]}"
 secret = "{CONFIG_APP[1]}"
@@ -159,7 +161,7 @@ secret = "{CONFIG_APP[1]}"
                     if s == 201:
                         break
                     if time.monotonic() - t_answered > 5:
-                        raise SystemExit(f"{appid} not served by {url} after 5 s")
+                        raise SystemExit(f"{appid} not served by {url} after 5 s: {s} {_}")
                     time.sleep(0.005)
             delays.append(time.monotonic() - t_answered)
             del t0
