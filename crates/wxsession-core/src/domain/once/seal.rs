@@ -126,4 +126,52 @@ mod tests {
         assert_ne!(phone.id(), a.id());
         assert_eq!(phone.open(&sealed), None);
     }
+
+    /// What 0.1.0 derives: its replicas share a Redis with this one, so these never change.
+    #[test]
+    fn legacy_ids_are_what_0_1_0_derives() {
+        let (scope, code) = ("wx1234567890abcdef", "081AbCdEf");
+        let pinned = [
+            (
+                Purpose::Login,
+                "65d960e20b2e63fd81377f16f9014c35d12253804c7782b455919b0591a7964a",
+            ),
+            (
+                Purpose::Phone,
+                "f4bbee31db8d93ea26ea5c8dd7ce91b9446545dca975f2599be673da0271e0e7",
+            ),
+            (
+                Purpose::WebState,
+                "6659fe23fe5861d0d18c0cd1e34b316ec0e9fd69f92a635cc0325b7578c3dee5",
+            ),
+            (
+                Purpose::WebCallback,
+                "55311609ae2c5b97bddfda951caf64a96e594d07dfc84c3f1b402e6738b3fc24",
+            ),
+            (
+                Purpose::WebCode,
+                "b2b042714747a88a2220e6a560fb50d3ab29873d9142691c7911f04623b4d05e",
+            ),
+        ];
+        for (purpose, id) in pinned {
+            assert_eq!(CodeSeal::new(purpose, scope, code).id(), id, "{purpose:?}");
+        }
+    }
+
+    /// Answers 0.1.0 sealed (AES-256-GCM under its derived key, nonce `00 01 … 0b`) open.
+    #[test]
+    fn legacy_keys_open_what_0_1_0_sealed() {
+        let sealed = |hex_text| hex::decode(hex_text).expect("hex");
+        let login = sealed(
+            "000102030405060708090a0b8dbc6abf4fecfacb969fdca45d5ebb467595b567b29a0bb0e2a8e56d0deea23f007c77b382b0e1620c",
+        );
+        let seal = CodeSeal::new(Purpose::Login, "wx1234567890abcdef", "081AbCdEf");
+        assert_eq!(
+            seal.open(&login).as_deref(),
+            Some(&br#"{"Failed":"invalid_code"}"#[..])
+        );
+        let phone = sealed("000102030405060708090a0bc9471f5da0ec3dfd8bb7c3edb284b54becfcf3");
+        let seal = CodeSeal::new(Purpose::Phone, "sessionid", "phonecode");
+        assert_eq!(seal.open(&phone).as_deref(), Some(&b"\"x\""[..]));
+    }
 }
