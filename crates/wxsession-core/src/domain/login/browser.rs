@@ -4,7 +4,9 @@
 use super::answer::{ACCESS_DENIED, Outcome};
 use super::{Exchanged, LoginAnswer, LoginRequest, exchange, replay};
 use crate::domain::Error;
-use crate::domain::once::{ANSWER_TTL_SECS, Answer, CodeSeal, Done, Purpose, once_while_pending};
+use crate::domain::once::{
+    ANSWER_TTL_SECS, Answer, CodeSeal, Derivation, Done, Purpose, once_while_pending,
+};
 use crate::domain::web::STATE_TTL_SECS;
 use crate::metrics::labels::{ExchangeResult, StoreOp};
 use crate::state::AppState;
@@ -43,7 +45,12 @@ pub async fn login_for_state(
 }
 
 async fn spend_then_exchange(state: &AppState, req: &LoginRequest<'_>) -> Result<Exchanged, Error> {
-    let spent = CodeSeal::new(Purpose::WebCode, req.appid.as_str(), req.code);
+    let spent = CodeSeal::new(
+        Derivation::Legacy,
+        Purpose::WebCode,
+        req.appid.as_str(),
+        req.code,
+    );
     let claim = state
         .timed(
             StoreOp::ClaimCode,

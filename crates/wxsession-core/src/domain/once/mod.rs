@@ -7,6 +7,7 @@
 //! store never holds a usable answer in the clear). Everyone else waits for that answer, or
 //! finds it, and opens it. A transient failure releases the claim, so that a retry can try again.
 
+mod derive;
 mod seal;
 
 use std::future::Future;
@@ -15,7 +16,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use self::seal::{CodeSeal, Purpose};
+pub use self::derive::{Derivation, Purpose};
+pub use self::seal::CodeSeal;
 use super::Error;
 use crate::metrics::labels::StoreOp;
 use crate::state::AppState;
@@ -97,7 +99,7 @@ where
     Fut: Future<Output = Result<Done<T, R>, Error>>,
 {
     let mut waited = false;
-    let seal = CodeSeal::new(purpose, scope, code);
+    let seal = CodeSeal::new(Derivation::Legacy, purpose, scope, code);
     let lock_ttl = state.code_wait.as_secs().max(1) + 5;
     let deadline = Instant::now() + state.code_wait;
     let mut pause = Duration::from_millis(10);
