@@ -7,8 +7,9 @@
 #   scripts/mixed-version.sh [OLD_BIN]
 #
 # Both ways round (old → new, new → old): a login on one version; validation, forward auth,
-# decrypt, phone, a second login, the admin listing and log-out-everywhere on the other. Then a
-# rolling restart of the old replicas onto this code. Passes with zero failed requests, zero
+# decrypt, phone, a second login, the admin listing and log-out-everywhere on the other; one
+# login code and one phone code presented to both versions, in turn and at once (exchanged once,
+# one answer on both). Then a rolling restart of the old replicas onto this code. Passes with zero failed requests, zero
 # sessions alive after a log-out-everywhere and zero decrypts that used a stale session_key.
 set -euo pipefail
 cd "$(dirname "$0")/.."

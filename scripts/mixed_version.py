@@ -102,6 +102,38 @@ def flow(login_on, other):
                 tally.expect(f"session after log-out-everywhere at {side}", status, 401)
 
 
+def same_code(first, second):
+    """One code presented to both versions, one after the other and at once: WeChat sees it
+    once (the simulator refuses a second exchange), and both versions give the one answer."""
+    (a, _), (b, _) = SIDES[first], SIDES[second]
+    for i in range(USERS_PER_DIRECTION // 2):
+        user = f"same{first}{i}"
+        code = f"user:{user}:{uuid.uuid4().hex}"
+        answers = [call("POST", f"{base}/v1/sessions", {"code": code}) for base in (a, b)]
+        if all(tally.expect(f"login of one code at {first} then {second}", s, 201, body) for s, body in answers):
+            tally.expect("one code, one session", answers[0][1]["session"], answers[1][1]["session"])
+        token = answers[0][1].get("session") if answers[0][0] == 201 else None
+        if token:
+            phone = f"phone:{user}:{uuid.uuid4().hex}"
+            numbers = [call("POST", f"{base}/v1/sessions/current/phone", {"code": phone}, token) for base in (a, b)]
+            if all(tally.expect(f"phone of one code at {first} then {second}", s, 200, body) for s, body in numbers):
+                tally.expect("one phone code, one number", numbers[0][1], numbers[1][1])
+        # At once: the simulator holds the exchange, so both versions claim while it is pending.
+        code = f"slow:300:user:{user}x:{uuid.uuid4().hex}"
+        answers = [None, None]
+
+        def present(j, base):
+            answers[j] = call("POST", f"{base}/v1/sessions", {"code": code})
+
+        both = [threading.Thread(target=present, args=(j, base)) for j, base in enumerate((a, b))]
+        for t in both:
+            t.start()
+        for t in both:
+            t.join()
+        if all(tally.expect(f"one code at {first} and {second} at once", s, 201, body) for s, body in answers):
+            tally.expect("one code at once, one session", answers[0][1]["session"], answers[1][1]["session"])
+
+
 def load(stop, worker):
     """Logins and validations through nginx until told to stop."""
     n = 0
@@ -120,6 +152,8 @@ def main():
         t.start()
     flow("old", "new")
     flow("new", "old")
+    same_code("old", "new")
+    same_code("new", "old")
     # The rolling restart: the shell restarts the old replicas onto this code, one by one.
     open(env["RESTART"], "w").close()
     deadline = time.time() + 60

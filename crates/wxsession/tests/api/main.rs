@@ -20,6 +20,8 @@ mod access_token;
 mod access_token_bounds;
 mod admin;
 mod apps;
+/// A code's two ids while its derivation moves to HKDF, beside the releases either side.
+mod code_ids;
 mod config;
 /// WeChat's real answers (docs, SDK fixtures, issues) replayed through a stand-in over HTTP.
 mod corpus;

@@ -4,11 +4,10 @@
 use super::answer::{ACCESS_DENIED, Outcome};
 use super::{Exchanged, LoginAnswer, LoginRequest, exchange, replay};
 use crate::domain::Error;
-use crate::domain::once::{ANSWER_TTL_SECS, Answer, CodeSeal, Done, Purpose, once_while_pending};
+use crate::domain::once::{ANSWER_TTL_SECS, Answer, Done, Purpose, once_while_pending, spend};
 use crate::domain::web::STATE_TTL_SECS;
-use crate::metrics::labels::{ExchangeResult, StoreOp};
+use crate::metrics::labels::ExchangeResult;
 use crate::state::AppState;
-use crate::store::CodeClaim;
 
 /// Finishes the browser login of `web_state` (of `appid`) with WeChat's `code`, or with the
 /// user's refusal (`None`: `AccessDenied`). A state is used once: presentations of it at the
@@ -43,14 +42,14 @@ pub async fn login_for_state(
 }
 
 async fn spend_then_exchange(state: &AppState, req: &LoginRequest<'_>) -> Result<Exchanged, Error> {
-    let spent = CodeSeal::new(Purpose::WebCode, req.appid.as_str(), req.code);
-    let claim = state
-        .timed(
-            StoreOp::ClaimCode,
-            state.store.claim_code(spent.id(), ANSWER_TTL_SECS),
-        )
-        .await?;
-    if !matches!(claim, CodeClaim::Acquired) {
+    let spent = spend(
+        state,
+        Purpose::WebCode,
+        req.appid.as_str(),
+        req.code,
+        ANSWER_TTL_SECS,
+    );
+    let Some(spent) = spent.await? else {
         state
             .metrics
             .exchange(req.appid.as_str(), ExchangeResult::CodeUsed);
@@ -58,13 +57,11 @@ async fn spend_then_exchange(state: &AppState, req: &LoginRequest<'_>) -> Result
             sealed: Outcome::Failed(ExchangeResult::CodeUsed.as_str().to_owned()),
             fresh: Err(Error::CodeUsed),
         });
-    }
+    };
     let exchanged = exchange(state, req).await;
     if exchanged.is_err() {
         // A transient failure: the code was not spent at WeChat, a retry may present it.
-        let _ = state
-            .timed(StoreOp::ReleaseCode, state.store.release_code(spent.id()))
-            .await;
+        spent.release(state).await;
     }
     exchanged
 }

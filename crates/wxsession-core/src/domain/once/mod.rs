@@ -6,7 +6,10 @@
 //! the answer there for the code's lifetime, under a key derived from the code itself (so the
 //! store never holds a usable answer in the clear). Everyone else waits for that answer, or
 //! finds it, and opens it. A transient failure releases the claim, so that a retry can try again.
+//! A code has two ids while the derivation moves to HKDF; `claim` says how both are held.
 
+mod claim;
+mod derive;
 mod seal;
 
 use std::future::Future;
@@ -15,11 +18,12 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use self::seal::{CodeSeal, Purpose};
+use self::claim::{Claimed, Seals};
+pub use self::claim::{Spent, spend};
+pub use self::derive::{Derivation, Purpose};
+pub use self::seal::CodeSeal;
 use super::Error;
-use crate::metrics::labels::StoreOp;
 use crate::state::AppState;
-use crate::store::CodeClaim;
 
 /// A sealed answer lives as long as WeChat's codes do (5 minutes).
 pub const ANSWER_TTL_SECS: u64 = 300;
@@ -97,29 +101,23 @@ where
     Fut: Future<Output = Result<Done<T, R>, Error>>,
 {
     let mut waited = false;
-    let seal = CodeSeal::new(purpose, scope, code);
+    let seals = claim::seals(purpose, scope, code);
     let lock_ttl = state.code_wait.as_secs().max(1) + 5;
     let deadline = Instant::now() + state.code_wait;
     let mut pause = Duration::from_millis(10);
     loop {
-        let claim = state
-            .timed(
-                StoreOp::ClaimCode,
-                state.store.claim_code(seal.id(), lock_ttl),
-            )
-            .await?;
-        match claim {
-            CodeClaim::Acquired => {
-                return run(state, &seal, keep_secs, work).await.map(Answer::Fresh);
+        match claim::claim(state, &seals, lock_ttl).await? {
+            Claimed::Acquired => {
+                return run(state, &seals, keep_secs, work).await.map(Answer::Fresh);
             }
-            CodeClaim::Done(_) if !waited && let Some(finished) = finished => {
+            Claimed::Done { .. } if !waited && let Some(finished) = finished => {
                 return Err(finished());
             }
-            CodeClaim::Done(sealed) => return open(&seal, &sealed).map(Answer::Replayed),
-            CodeClaim::Pending if Instant::now() >= deadline => {
+            Claimed::Done { seal, sealed } => return open(seal, &sealed).map(Answer::Replayed),
+            Claimed::Pending if Instant::now() >= deadline => {
                 return Err(Error::WechatUnavailable);
             }
-            CodeClaim::Pending => {
+            Claimed::Pending => {
                 waited = true;
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_millis(200));
@@ -130,7 +128,7 @@ where
 
 async fn run<T, R, F, Fut>(
     state: &AppState,
-    seal: &CodeSeal,
+    seals: &Seals,
     keep_secs: u64,
     work: F,
 ) -> Result<R, Error>
@@ -141,14 +139,13 @@ where
 {
     match work().await {
         Ok(done) => {
-            remember(state, seal, &done.sealed, keep_secs).await;
+            if let Ok(plain) = serde_json::to_vec(&done.sealed) {
+                claim::finish(state, seals, &plain, keep_secs).await;
+            }
             Ok(done.fresh)
         }
         Err(err) => {
-            // Best effort: the claim expires by itself otherwise.
-            let _ = state
-                .timed(StoreOp::ReleaseCode, state.store.release_code(seal.id()))
-                .await;
+            claim::release(state, seals.iter()).await;
             Err(err)
         }
     }
@@ -160,21 +157,4 @@ fn open<T: DeserializeOwned>(seal: &CodeSeal, sealed: &[u8]) -> Result<T, Error>
         .ok_or_else(|| anyhow::anyhow!("a sealed code answer did not authenticate"))?;
     serde_json::from_slice(&plain)
         .map_err(|e| Error::Unexpected(anyhow::anyhow!("a sealed code answer: {e}")))
-}
-
-/// Seals an answer under the code's key and keeps it `keep_secs` (the code's lifetime). Best
-/// effort: a store failure only costs replays (and is logged and counted by `timed`).
-async fn remember<T: Serialize>(state: &AppState, seal: &CodeSeal, answer: &T, keep_secs: u64) {
-    let Some(sealed) = serde_json::to_vec(answer)
-        .ok()
-        .and_then(|plain| seal.seal(&plain))
-    else {
-        return;
-    };
-    let _ = state
-        .timed(
-            StoreOp::FinishCode,
-            state.store.finish_code(seal.id(), &sealed, keep_secs),
-        )
-        .await;
 }

@@ -17,7 +17,7 @@ pub use self::return_to::check_return_to;
 use self::return_to::with_query;
 pub use self::state::STATE_TTL_SECS;
 use super::login::{self, LoginAnswer, LoginRequest};
-use super::once::{CodeSeal, Purpose};
+use super::once::{CodeSeal, Derivation, Purpose};
 use super::{Error, limits};
 use crate::metrics::labels::{StoreOp, WebLoginResult};
 use crate::settings::AppKind;
@@ -126,7 +126,8 @@ async fn returning_to(
     if !bool::from(given.as_bytes().ct_eq(cookie.as_bytes())) {
         return Ok(None);
     }
-    let seal = CodeSeal::new(Purpose::WebState, appid, given);
+    // Only 0.1.0 wrote these, under the legacy derivation; nothing writes them any more.
+    let seal = CodeSeal::new(Derivation::Legacy, Purpose::WebState, appid, given);
     let taken = state
         .timed(StoreOp::WebState, state.store.take_code(seal.id()))
         .await?;

@@ -10,7 +10,8 @@
 //!   ([`super::layout`] has the buckets and the entries' binary form)
 //! - `{prefix}:ux:{<bucket>}` → hash of persons' entries (the unionid index): per account of the
 //!   person its appid, openid and last login; TTL: max lifetime from the last write
-//! - `{prefix}:c:<sha256(appid, code)>` → `p` while exchanging, then the sealed answer
+//! - `{prefix}:c:<code id>` → `p` while exchanging, then the sealed answer; a code has two ids
+//!   (legacy and HKDF) while their derivation changes, each a key of its own (`domain::once`)
 //! - `{prefix}:rl:<what>:<minute>` → rate-limit counters, expiring with their window
 //! - `{prefix}:at:{appid}` → the app's access_token (TTL: its life minus a 300 s margin), and
 //!   `{prefix}:at:{appid}:dead` → the last token WeChat refused (5 minutes)
