@@ -63,7 +63,7 @@ struct Session {
     unionid: Option<String>,
 }
 
-fn login(state: &State, appid: &str, code: &str, user: &str) -> HttpResponse {
+pub(super) fn login(state: &State, appid: &str, code: &str, user: &str) -> HttpResponse {
     if !state.use_code(code) {
         return errcode(40163, "code been used");
     }
