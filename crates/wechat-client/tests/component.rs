@@ -39,6 +39,10 @@ fn secret() -> SecretString {
 }
 
 async fn setup(ticket_period: Duration) -> Setup {
+    setup_with(ticket_period, Duration::ZERO).await
+}
+
+async fn setup_with(ticket_period: Duration, ticket_ttl: Duration) -> Setup {
     let receiver = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/component/events"))
@@ -63,6 +67,7 @@ async fn setup(ticket_period: Duration) -> Setup {
             ],
             push_url: Some(format!("{}/v1/component/events", receiver.uri())),
             ticket_period,
+            ticket_ttl,
             callbacks: vec!["https://vendor.example/v1/component/".into()],
             ..MockComponent::default()
         }),
@@ -619,4 +624,26 @@ async fn the_authorizer_list_pages_with_refresh_tokens() {
         );
         assert!(item.auth_time > 1_700_000_000);
     }
+}
+
+#[tokio::test]
+async fn an_expired_ticket_is_61005_and_the_next_push_brings_a_fresh_one() {
+    let s = setup_with(Duration::from_secs(600), Duration::from_millis(300)).await;
+    let old = s.ticket().await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let err = loop {
+        match s.client.component_token(PLATFORM, &secret(), &old).await {
+            Err(err) => break err,
+            Ok(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Ok(_) => panic!("the ticket never expired"),
+        }
+    };
+    assert!(matches!(err, ComponentError::TicketExpired), "{err:?}");
+    let fresh = s.ticket().await;
+    s.client
+        .component_token(PLATFORM, &secret(), &fresh)
+        .await
+        .expect("a fresh ticket works");
 }
