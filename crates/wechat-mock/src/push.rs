@@ -100,7 +100,7 @@ pub(crate) async fn push(state: &State, event: Event) -> Option<PushRecord> {
                     &url_signature(&platform.config.token, &timestamp, &nonce),
                 ),
             ];
-            let sent = state
+            let sent = platform
                 .http
                 .post(url)
                 .query(&query)

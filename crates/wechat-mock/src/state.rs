@@ -30,8 +30,7 @@ pub struct MockConfig {
     /// The URLs under which a consent page may send the browser back (WeChat's registered
     /// callback domain, narrowed to a path), e.g. `{public_url}/v1/web/`; none: no redirect.
     pub callbacks: Vec<String>,
-    /// A third-party platform to play WeChat's side for (tickets, authorization, component
-    /// tokens, merchants' logins); its tokens live as long as `token_ttl`.
+    /// A third-party platform to play WeChat's side for; its tokens live `token_ttl`.
     pub component: Option<crate::MockComponent>,
 }
 
@@ -88,8 +87,6 @@ pub(crate) struct State {
     pub(crate) callbacks: crate::callbacks::Callbacks,
     /// The simulated third-party platform, when one is configured (and valid).
     pub(crate) component: Option<crate::component::Platform>,
-    /// Where pushes are sent from.
-    pub(crate) http: reqwest::Client,
     requests: AtomicU64,
     exchanges: AtomicU64,
     counters: [AtomicU64; 7],
@@ -134,16 +131,10 @@ fn digest_id(parts: &[&str]) -> String {
 
 impl State {
     pub(crate) fn new(config: MockConfig) -> Self {
-        let token_ttl = if config.token_ttl.is_zero() {
-            Duration::from_secs(7200)
-        } else {
-            config.token_ttl
-        };
+        let token_ttl = Some(config.token_ttl).filter(|t| !t.is_zero());
+        let token_ttl = token_ttl.unwrap_or(Duration::from_secs(7200));
         Self {
-            component: config
-                .component
-                .and_then(|c| crate::component::Platform::new(c, token_ttl)),
-            http: crate::push::http_client(),
+            component: crate::component::Platform::new(config.component, token_ttl),
             callbacks: crate::callbacks::Callbacks::new(&config.callbacks),
             secrets: config
                 .apps

@@ -3,13 +3,13 @@
 //! unknown ticket, `40001` invalid component token, `61009`/`61010` invalid or expired
 //! authorization code, `61023` dead refresh token, `61003` a merchant that has not authorized
 //! the platform. Component tokens ride as `access_token` (or the older `component_access_token`).
+//! A merchant's logins (`sns/component/jscode2session`) live with the other `sns/*` routes.
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::sns::errcode;
-use crate::codes::Plan;
 use crate::component::{Errcode, MerchantKind, Platform, unix_now};
 use crate::state::State;
 
@@ -41,7 +41,7 @@ pub(super) struct Body {
     count: Option<u64>,
 }
 
-fn refuse(code: Errcode) -> HttpResponse {
+pub(super) fn refuse(code: Errcode) -> HttpResponse {
     let msg = match code {
         40001 => "invalid credential, access_token is invalid or not latest",
         40013 => "invalid appid",
@@ -59,7 +59,7 @@ fn refuse(code: Errcode) -> HttpResponse {
 }
 
 /// The platform, when `component_appid` names it (`40013` otherwise).
-fn platform<'a>(state: &'a State, appid: Option<&str>) -> Result<&'a Platform, Errcode> {
+pub(super) fn platform<'a>(state: &'a State, appid: Option<&str>) -> Result<&'a Platform, Errcode> {
     let platform = state.component.as_ref().ok_or(61011)?;
     if appid != Some(platform.config.appid.as_str()) {
         return Err(40013);
@@ -247,53 +247,6 @@ pub(super) async fn authorizer_list(
             .collect();
         Ok(json!({ "total_count": all.len(), "list": list }))
     })())
-}
-
-#[derive(Deserialize)]
-pub(super) struct LoginQuery {
-    appid: Option<String>,
-    js_code: Option<String>,
-    grant_type: Option<String>,
-    component_appid: Option<String>,
-    component_access_token: Option<String>,
-}
-
-/// `GET /sns/component/jscode2session`: a merchant's mini-program user logs in through the
-/// platform; the code language and the user's keys are those of `sns/jscode2session`.
-pub(super) async fn jscode2session(
-    state: web::Data<State>,
-    query: web::Query<LoginQuery>,
-) -> HttpResponse {
-    let q = query.into_inner();
-    let checked = (|| {
-        let p = platform(&state, q.component_appid.as_deref())?;
-        p.lock().stats.logins += 1;
-        p.check_token(q.component_access_token.as_deref())?;
-        if q.grant_type.as_deref() != Some("authorization_code") {
-            return Err(40002);
-        }
-        let appid = q.appid.clone().unwrap_or_default();
-        let mini = p
-            .merchant(&appid)
-            .is_some_and(|m| m.kind == MerchantKind::MiniProgram);
-        if !mini || p.grant(&appid).is_none() {
-            return Err(61003);
-        }
-        Ok(appid)
-    })();
-    let appid = match checked {
-        Ok(appid) => appid,
-        Err(40002) => return errcode(40002, "invalid grant_type"),
-        Err(code) => return refuse(code),
-    };
-    let Some(code) = q.js_code.filter(|c| !c.is_empty()) else {
-        return errcode(41008, "missing code");
-    };
-    match super::follow(&state, &code).await {
-        Ok(Plan::User(user)) => super::sns::login(&state, &appid, &code, &user),
-        Ok(_) => errcode(40029, "invalid code"),
-        Err(answer) => answer,
-    }
 }
 
 /// Seconds since the epoch at which an authorization code made now expires.

@@ -50,7 +50,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: Arc<State>) {
         .route("/connect/confirm", web::get().to(connect::confirm))
         .route(
             "/sns/component/jscode2session",
-            web::get().to(component::jscode2session),
+            web::get().to(sns::component_jscode2session),
         )
         .service(
             web::scope("/cgi-bin/component")
