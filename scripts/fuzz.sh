@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bounded fuzzing, separate from scripts/test.sh because it takes minutes:
-#   - cargo-fuzz (libFuzzer) on wechat-crypto's decrypt and on wxsession's request-body parsing,
+#   - cargo-fuzz (libFuzzer) on wechat-crypto's decrypt and msg_crypt (platform pushes) and on
+#     wxsession's request-body parsing,
 #     each for SECONDS (default 60); prints executions and crashes (must be zero);
 #   - schemathesis (PyPI) against /openapi.json of a live `wxsession dev`, zero failures allowed.
 # cargo-fuzz needs nightly features; RUSTC_BOOTSTRAP=1 enables them on the stable toolchain.
@@ -17,7 +18,7 @@ fi
 export RUSTC_BOOTSTRAP=1
 status=0
 summary=()
-for spec in crates/wechat-crypto:decrypt crates/wxsession:request_bodies; do
+for spec in crates/wechat-crypto:decrypt crates/wechat-crypto:msg_crypt crates/wxsession:request_bodies; do
   dir=${spec%%:*}; target=${spec##*:}
   log=$(mktemp)
   if (cd "$dir" && cargo fuzz run "$target" -- -max_total_time="$secs" -print_final_stats=1) >"$log" 2>&1; then

@@ -31,6 +31,10 @@ pub enum Code2SessionError {
     /// `40226`: the user is blocked by WeChat's risk control. Final.
     #[error("user blocked by WeChat (40226)")]
     UserBlocked,
+    /// `61003` (`sns/component/jscode2session` only): the merchant has not authorized the
+    /// platform, or no longer does.
+    #[error("the merchant has not authorized this platform (61003)")]
+    NotAuthorized,
     /// Anything else.
     #[error(transparent)]
     Wechat(Error),
@@ -42,6 +46,7 @@ impl From<Error> for Code2SessionError {
             Some(40029) => Self::InvalidCode,
             Some(40163) => Self::CodeUsed,
             Some(40226) => Self::UserBlocked,
+            Some(61003) => Self::NotAuthorized,
             _ => Self::Wechat(err),
         }
     }
@@ -73,9 +78,18 @@ impl Client {
             ("js_code", js_code),
             ("grant_type", "authorization_code"),
         ];
-        let raw: Raw = self
-            .get_json("/sns/jscode2session", &query, Repeat::Unsent)
-            .await?;
+        self.exchange_code("/sns/jscode2session", &query).await
+    }
+
+    /// One login code for the user's ids and session key, at `path` (the app's own
+    /// `jscode2session` or a platform's `sns/component/jscode2session`): `errcode` first, then
+    /// both ids must be there. Spends the code: never sent twice.
+    pub(crate) async fn exchange_code(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Code2Session, Code2SessionError> {
+        let raw: Raw = self.get_json(path, query, Repeat::Unsent).await?;
         if raw.errcode != 0 {
             return Err(Error::from_errcode(raw.errcode, raw.errmsg).into());
         }

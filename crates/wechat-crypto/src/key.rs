@@ -1,7 +1,8 @@
-//! Validated 16-byte session keys and initialisation vectors.
+//! Validated keys: 16-byte session keys and initialisation vectors, and a platform's 32-byte
+//! EncodingAESKey.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 
 use crate::InputError;
 
@@ -74,6 +75,64 @@ impl Iv {
     }
 }
 
+/// WeChat's console makes keys of 43 random letters and digits, so the last character often
+/// carries non-zero bits past the 32nd byte; every WeChat SDK decodes them leniently.
+const LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+);
+
+/// A platform's EncodingAESKey: 43 base64 characters standing for a 32-byte AES-256 key.
+/// `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EncodingAesKey([u8; 32]);
+
+impl EncodingAesKey {
+    /// Parses the 43 characters the WeChat console shows.
+    pub fn from_text(text: &str) -> Result<Self, InputError> {
+        if text.len() != 43 {
+            return Err(InputError::EncodingAesKey);
+        }
+        let bytes = LENIENT
+            .decode(format!("{text}="))
+            .map_err(|_| InputError::EncodingAesKey)?;
+        bytes
+            .try_into()
+            .map(Self)
+            .map_err(|_| InputError::EncodingAesKey)
+    }
+
+    /// Wraps raw key bytes (for simulators and tests).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// The 43 characters of this key, as the console would show them.
+    pub fn to_text(&self) -> String {
+        let mut text = STANDARD.encode(self.0);
+        text.truncate(43);
+        text
+    }
+
+    /// The raw key bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// WXBizMsgCrypt's IV: the key's first 16 bytes.
+    pub(crate) fn iv(&self) -> [u8; 16] {
+        let mut iv = [0u8; 16];
+        iv.iter_mut().zip(self.0.iter()).for_each(|(d, s)| *d = *s);
+        iv
+    }
+}
+
+impl std::fmt::Debug for EncodingAesKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EncodingAesKey([REDACTED])")
+    }
+}
+
 pub(crate) fn decode_b64(text: &str, field: &'static str) -> Result<Vec<u8>, InputError> {
     STANDARD.decode(text).map_err(|_| InputError::Base64(field))
 }
@@ -88,4 +147,16 @@ fn decode_16(
         return Err(wrong_len);
     }
     decode_b64(text, field)?.try_into().map_err(|_| wrong_len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoding_aes_key_text_round_trips() {
+        let key = EncodingAesKey::from_bytes([7; 32]);
+        assert_eq!(key.to_text().len(), 43);
+        assert_eq!(EncodingAesKey::from_text(&key.to_text()), Ok(key));
+    }
 }

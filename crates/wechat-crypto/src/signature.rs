@@ -1,4 +1,5 @@
-//! `rawData` signatures and user-state signatures, with constant-time verification.
+//! `rawData` signatures, user-state signatures and the two signatures of a platform push, with
+//! constant-time verification.
 
 use hmac::{KeyInit as _, Mac as _};
 use sha1::Digest as _;
@@ -41,4 +42,22 @@ pub fn user_state_signature(key: &SessionKey, message: &[u8]) -> String {
     };
     mac.update(message);
     hex::encode(mac.finalize().into_bytes())
+}
+
+/// `hex(sha1(concat(sort(parts))))`, the shape of both WeChat signatures.
+fn sorted_sha1(parts: &mut [&str]) -> String {
+    parts.sort_unstable();
+    let mut hasher = sha1::Sha1::new();
+    parts.iter().for_each(|p| hasher.update(p.as_bytes()));
+    hex::encode(hasher.finalize())
+}
+
+/// `msg_signature`: over the token, timestamp, nonce and `Encrypt`.
+pub fn msg_signature(token: &str, timestamp: &str, nonce: &str, encrypt: &str) -> String {
+    sorted_sha1(&mut [token, timestamp, nonce, encrypt])
+}
+
+/// The plain `signature` query parameter of a push: over the token, timestamp and nonce only.
+pub fn url_signature(token: &str, timestamp: &str, nonce: &str) -> String {
+    sorted_sha1(&mut [token, timestamp, nonce])
 }

@@ -45,3 +45,38 @@ proptest! {
         prop_assert!(decrypt(&key, &enc.iv, &enc.encrypted_data).is_ok());
     }
 }
+
+proptest! {
+    #[test]
+    fn msg_crypt_never_panics_on_any_text(sig in ".{0,50}", ts in ".{0,12}", enc in ".{0,300}") {
+        let crypt = wechat_crypto::MsgCrypt::new("tok3n", &"A".repeat(43), "wxapp").expect("crypt");
+        let _ = crypt.open(&sig, &ts, "nonce", &enc);
+        let _ = crypt.decrypt(&enc);
+        let _ = wechat_crypto::EncodingAesKey::from_text(&enc);
+    }
+
+    #[test]
+    fn msg_crypt_refuses_random_ciphertext(data in proptest::collection::vec(any::<u8>(), 1..40)) {
+        use base64::Engine as _;
+        let crypt = wechat_crypto::MsgCrypt::new("tok3n", &"A".repeat(43), "wxapp").expect("crypt");
+        let blocks: Vec<u8> = data.iter().cycle().take(data.len() * 16).copied().collect();
+        let enc = base64::engine::general_purpose::STANDARD.encode(&blocks);
+        prop_assert!(matches!(crypt.decrypt(&enc), Err(Error::MessageRejected(_))));
+    }
+
+    #[test]
+    fn msg_crypt_round_trip(msg in ".{0,500}", random in any::<[u8; 16]>(), key in any::<[u8; 32]>()) {
+        let key = wechat_crypto::EncodingAesKey::from_bytes(key).to_text();
+        let crypt = wechat_crypto::MsgCrypt::new("tok3n", &key, "wxapp").expect("crypt");
+        let sealed = crypt.seal_with_random(&msg, "1700000000", "n0nce", random).expect("seals");
+        let plain = crypt.open(&sealed.msg_signature, "1700000000", "n0nce", &sealed.encrypt);
+        prop_assert_eq!(plain.map(|p| p.message), Ok(msg));
+    }
+
+    #[test]
+    fn xml_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400), text in ".{0,300}") {
+        let _ = wechat_crypto::xml::parse_fields(&bytes);
+        let _ = wechat_crypto::xml::parse_envelope(text.as_bytes());
+        let _ = wechat_crypto::xml::parse_fields(format!("<xml><A>{text}</A></xml>").as_bytes());
+    }
+}

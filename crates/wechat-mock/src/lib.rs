@@ -3,6 +3,8 @@
 
 mod callbacks;
 mod codes;
+mod component;
+mod push;
 mod routes;
 mod state;
 mod tokens;
@@ -10,6 +12,7 @@ mod tokens;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+pub use component::{ComponentStats, MerchantKind, MockComponent, MockMerchant, PushRecord};
 pub use routes::phone_for;
 pub use state::{MockApp, MockConfig, Stats, openid_for, unionid_for};
 
@@ -30,6 +33,8 @@ pub struct RunningMock {
     pub addr: SocketAddr,
     handle: actix_web::dev::ServerHandle,
     mock: MockWechat,
+    /// The periodic ticket pushes, when a platform is configured.
+    pusher: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl MockWechat {
@@ -48,6 +53,14 @@ impl MockWechat {
     /// Counters of what the simulator has answered.
     pub fn stats(&self) -> Stats {
         self.state.stats()
+    }
+
+    /// Counters of the simulated platform's side, when one is configured.
+    pub fn component_stats(&self) -> Option<ComponentStats> {
+        self.state
+            .component
+            .as_ref()
+            .map(|p| p.lock().stats.clone())
     }
 
     /// Serves the simulator on `addr` (port 0 picks a free port) on the current tokio runtime.
@@ -69,11 +82,17 @@ impl MockWechat {
         let server = server.run();
         let handle = server.handle();
         tokio::spawn(server);
+        let pusher = self
+            .state
+            .component
+            .as_ref()
+            .map(|_| tokio::spawn(push::run(self.state.clone())));
         Ok(RunningMock {
             url: format!("http://{addr}"),
             addr,
             handle,
             mock: self,
+            pusher,
         })
     }
 }
@@ -84,8 +103,24 @@ impl RunningMock {
         self.mock.stats()
     }
 
-    /// Stops the server, waiting a moment for in-flight requests.
-    pub async fn stop(self) {
+    /// Counters of the simulated platform's side, when one is configured.
+    pub fn component_stats(&self) -> Option<ComponentStats> {
+        self.mock.component_stats()
+    }
+
+    /// Stops the server (and the ticket pushes), waiting a moment for in-flight requests.
+    pub async fn stop(mut self) {
+        if let Some(pusher) = self.pusher.take() {
+            pusher.abort();
+        }
         self.handle.stop(true).await;
+    }
+}
+
+impl Drop for RunningMock {
+    fn drop(&mut self) {
+        if let Some(pusher) = self.pusher.take() {
+            pusher.abort();
+        }
     }
 }

@@ -30,6 +30,8 @@ pub struct MockConfig {
     /// The URLs under which a consent page may send the browser back (WeChat's registered
     /// callback domain, narrowed to a path), e.g. `{public_url}/v1/web/`; none: no redirect.
     pub callbacks: Vec<String>,
+    /// A third-party platform to play WeChat's side for; its tokens live `token_ttl`.
+    pub component: Option<crate::MockComponent>,
 }
 
 /// Counters, for tests that must prove how often WeChat was called.
@@ -83,6 +85,8 @@ pub(crate) struct State {
     seed: [u8; 32],
     pub(crate) token_ttl: Duration,
     pub(crate) callbacks: crate::callbacks::Callbacks,
+    /// The simulated third-party platform, when one is configured (and valid).
+    pub(crate) component: Option<crate::component::Platform>,
     requests: AtomicU64,
     exchanges: AtomicU64,
     counters: [AtomicU64; 7],
@@ -127,7 +131,10 @@ fn digest_id(parts: &[&str]) -> String {
 
 impl State {
     pub(crate) fn new(config: MockConfig) -> Self {
+        let token_ttl = Some(config.token_ttl).filter(|t| !t.is_zero());
+        let token_ttl = token_ttl.unwrap_or(Duration::from_secs(7200));
         Self {
+            component: crate::component::Platform::new(config.component, token_ttl),
             callbacks: crate::callbacks::Callbacks::new(&config.callbacks),
             secrets: config
                 .apps
@@ -141,11 +148,7 @@ impl State {
                 let _ = getrandom::fill(&mut seed);
                 seed
             },
-            token_ttl: if config.token_ttl.is_zero() {
-                Duration::from_secs(7200)
-            } else {
-                config.token_ttl
-            },
+            token_ttl,
             requests: AtomicU64::new(0),
             exchanges: AtomicU64::new(0),
             counters: Default::default(),

@@ -44,7 +44,7 @@ impl Page {
 /// The simulated people to pick from (any other name can be typed).
 const PEOPLE: [&str; 3] = ["alice", "bob", "carol"];
 
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     text.chars()
         .map(|c| match c {
             '&' => "&amp;".to_owned(),
@@ -58,14 +58,14 @@ fn escape(text: &str) -> String {
 }
 
 /// An HTML page that no other site may frame (the Allow button is worth clickjacking).
-fn html(mut res: actix_web::HttpResponseBuilder, body: String) -> HttpResponse {
+pub(super) fn html(mut res: actix_web::HttpResponseBuilder, body: String) -> HttpResponse {
     res.content_type("text/html; charset=utf-8")
         .insert_header(("x-frame-options", "DENY"))
         .insert_header(("content-security-policy", "frame-ancestors 'none'"))
         .body(body)
 }
 
-fn error_page(message: &str) -> HttpResponse {
+pub(super) fn error_page(message: &str) -> HttpResponse {
     html(
         HttpResponse::BadRequest(),
         format!(

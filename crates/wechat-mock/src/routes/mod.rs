@@ -2,9 +2,12 @@
 
 use std::sync::Arc;
 
+mod component;
 mod connect;
+mod loginpage;
 mod oauth;
 mod sim;
+mod sim_component;
 mod sns;
 mod token;
 mod wxa;
@@ -45,6 +48,56 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: Arc<State>) {
             web::get().to(|s, q| connect::page(s, connect::Page::Authorize, q)),
         )
         .route("/connect/confirm", web::get().to(connect::confirm))
+        .route(
+            "/sns/component/jscode2session",
+            web::get().to(sns::component_jscode2session),
+        )
+        .service(
+            web::scope("/cgi-bin/component")
+                .route(
+                    "/api_start_push_ticket",
+                    web::post().to(component::start_push_ticket),
+                )
+                .route(
+                    "/api_component_token",
+                    web::post().to(component::component_token),
+                )
+                .route(
+                    "/api_create_preauthcode",
+                    web::post().to(component::create_preauthcode),
+                )
+                .route("/api_query_auth", web::post().to(component::query_auth))
+                .route(
+                    "/api_authorizer_token",
+                    web::post().to(component::authorizer_token),
+                )
+                .route(
+                    "/api_get_authorizer_info",
+                    web::post().to(component::authorizer_info),
+                )
+                .route(
+                    "/api_get_authorizer_list",
+                    web::post().to(component::authorizer_list),
+                ),
+        )
+        .route(
+            "/cgi-bin/componentloginpage",
+            web::get().to(loginpage::page),
+        )
+        .route(
+            "/cgi-bin/componentloginpage/confirm",
+            web::get().to(loginpage::confirm),
+        )
+        .service(
+            web::scope("/__sim/component")
+                .route("/push-ticket", web::post().to(sim_component::push_now))
+                .route("/pushes", web::post().to(sim_component::pause))
+                .route("/pushes", web::get().to(sim_component::pushes))
+                .route("/stats", web::get().to(sim_component::stats))
+                .route("/expire-token", web::post().to(sim_component::expire_token))
+                .route("/authorize", web::post().to(sim_component::authorize))
+                .route("/unauthorize", web::post().to(sim_component::unauthorize)),
+        )
         .route("/__sim/encrypt", web::post().to(sim::encrypt))
         .route(
             "/__sim/invalidate-token",

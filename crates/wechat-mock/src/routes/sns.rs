@@ -1,4 +1,5 @@
-//! `sns/*`: `jscode2session`, with the code language of `codes.rs`.
+//! `sns/*`: `jscode2session` and a platform's `sns/component/jscode2session`, with the code
+//! language of `codes.rs`.
 
 use actix_web::{HttpResponse, web};
 use base64::Engine as _;
@@ -7,6 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::codes::Plan;
+use crate::component::MerchantKind;
 use crate::state::{State, openid_for, unionid_for};
 
 #[derive(Deserialize)]
@@ -63,7 +65,7 @@ struct Session {
     unionid: Option<String>,
 }
 
-fn login(state: &State, appid: &str, code: &str, user: &str) -> HttpResponse {
+pub(super) fn login(state: &State, appid: &str, code: &str, user: &str) -> HttpResponse {
     if !state.use_code(code) {
         return errcode(40163, "code been used");
     }
@@ -90,4 +92,51 @@ pub(super) fn garbage(body: &'static str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(body)
+}
+
+#[derive(Deserialize)]
+pub(super) struct LoginQuery {
+    appid: Option<String>,
+    js_code: Option<String>,
+    grant_type: Option<String>,
+    component_appid: Option<String>,
+    component_access_token: Option<String>,
+}
+
+/// `GET /sns/component/jscode2session`: a merchant's mini-program user logs in through the
+/// platform; the code language and the user's keys are those of `sns/jscode2session`.
+pub(super) async fn component_jscode2session(
+    state: web::Data<State>,
+    query: web::Query<LoginQuery>,
+) -> HttpResponse {
+    let q = query.into_inner();
+    let checked = (|| {
+        let p = super::component::platform(&state, q.component_appid.as_deref())?;
+        p.lock().stats.logins += 1;
+        p.check_token(q.component_access_token.as_deref())?;
+        if q.grant_type.as_deref() != Some("authorization_code") {
+            return Err(40002);
+        }
+        let appid = q.appid.clone().unwrap_or_default();
+        let mini = p
+            .merchant(&appid)
+            .is_some_and(|m| m.kind == MerchantKind::MiniProgram);
+        if !mini || p.grant(&appid).is_none() {
+            return Err(61003);
+        }
+        Ok(appid)
+    })();
+    let appid = match checked {
+        Ok(appid) => appid,
+        Err(40002) => return errcode(40002, "invalid grant_type"),
+        Err(code) => return super::component::refuse(code),
+    };
+    let Some(code) = q.js_code.filter(|c| !c.is_empty()) else {
+        return errcode(41008, "missing code");
+    };
+    match super::follow(&state, &code).await {
+        Ok(Plan::User(user)) => login(&state, &appid, &code, &user),
+        Ok(_) => errcode(40029, "invalid code"),
+        Err(answer) => answer,
+    }
 }
