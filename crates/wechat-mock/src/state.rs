@@ -83,6 +83,7 @@ pub(crate) struct State {
     seed: [u8; 32],
     pub(crate) token_ttl: Duration,
     pub(crate) callbacks: crate::callbacks::Callbacks,
+    pub(crate) charges: crate::charge::Charges,
     requests: AtomicU64,
     exchanges: AtomicU64,
     counters: [AtomicU64; 7],
@@ -129,6 +130,7 @@ impl State {
     pub(crate) fn new(config: MockConfig) -> Self {
         Self {
             callbacks: crate::callbacks::Callbacks::new(&config.callbacks),
+            charges: crate::charge::Charges::default(),
             secrets: config
                 .apps
                 .into_iter()

@@ -68,17 +68,59 @@ impl KeyRing {
 
     /// The stored form of `session_key` for `(appid, openid)`.
     pub fn seal(&self, session_key: &str, appid: &str, openid: &str) -> Option<String> {
-        let Some((id, cipher)) = self.keys.first() else {
+        if self.keys.is_empty() {
             return Some(session_key.to_owned());
+        }
+        self.seal_bound(session_key.as_bytes(), &format!("{appid}\0{openid}"))
+    }
+
+    /// The `session_key` from its stored form; `None` when no configured key opens it.
+    pub fn open(&self, stored: &str, appid: &str, openid: &str) -> Option<String> {
+        let Some(rest) = stored.strip_prefix(PREFIX) else {
+            return (!self.strict).then(|| stored.to_owned());
         };
+        let plain = self.open_bound(rest, &format!("{appid}\0{openid}"))?;
+        String::from_utf8(plain).ok()
+    }
+
+    /// Seals `plain` of another kind than a `session_key` for `(appid, openid)`: `purpose`
+    /// (e.g. `phone`) is authenticated with the user, so that one kind of value cannot pass
+    /// for another. `None` without keys: such values are never stored in the clear.
+    pub fn seal_for(
+        &self,
+        purpose: &str,
+        plain: &[u8],
+        appid: &str,
+        openid: &str,
+    ) -> Option<String> {
+        if self.keys.is_empty() {
+            return None;
+        }
+        self.seal_bound(plain, &format!("{purpose}\0{appid}\0{openid}"))
+    }
+
+    /// Opens what [`KeyRing::seal_for`] sealed with the same purpose and user.
+    pub fn open_for(
+        &self,
+        purpose: &str,
+        stored: &str,
+        appid: &str,
+        openid: &str,
+    ) -> Option<Vec<u8>> {
+        let rest = stored.strip_prefix(PREFIX)?;
+        self.open_bound(rest, &format!("{purpose}\0{appid}\0{openid}"))
+    }
+
+    /// `e1.<key id>.<base64url(nonce || ciphertext)>` under the newest key, `aad` authenticated.
+    fn seal_bound(&self, plain: &[u8], aad: &str) -> Option<String> {
+        let (id, cipher) = self.keys.first()?;
         let mut nonce = [0u8; 12];
         getrandom::fill(&mut nonce).ok()?;
-        let aad = format!("{appid}\0{openid}");
         let sealed = cipher
             .encrypt(
                 &Nonce::from(nonce),
                 Payload {
-                    msg: session_key.as_bytes(),
+                    msg: plain,
                     aad: aad.as_bytes(),
                 },
             )
@@ -88,18 +130,14 @@ impl KeyRing {
         Some(format!("{PREFIX}{id}.{}", URL_SAFE_NO_PAD.encode(blob)))
     }
 
-    /// The `session_key` from its stored form; `None` when no configured key opens it.
-    pub fn open(&self, stored: &str, appid: &str, openid: &str) -> Option<String> {
-        let Some(rest) = stored.strip_prefix(PREFIX) else {
-            return (!self.strict).then(|| stored.to_owned());
-        };
+    /// Opens `<key id>.<blob>` with the key it names, checking `aad`.
+    fn open_bound(&self, rest: &str, aad: &str) -> Option<Vec<u8>> {
         let (id, blob) = rest.split_once('.')?;
         let (_, cipher) = self.keys.iter().find(|(kid, _)| kid == id)?;
         let blob = URL_SAFE_NO_PAD.decode(blob).ok()?;
         let (nonce, body) = blob.split_at_checked(12)?;
         let nonce: [u8; 12] = nonce.try_into().ok()?;
-        let aad = format!("{appid}\0{openid}");
-        let plain = cipher
+        cipher
             .decrypt(
                 &Nonce::from(nonce),
                 Payload {
@@ -107,8 +145,7 @@ impl KeyRing {
                     aad: aad.as_bytes(),
                 },
             )
-            .ok()?;
-        String::from_utf8(plain).ok()
+            .ok()
     }
 }
 
@@ -161,5 +198,28 @@ mod tests {
         );
         assert!(!KeyRing::default().is_enabled());
         assert_eq!(KeyRing::default().seal("k", "a", "o").as_deref(), Some("k"));
+    }
+
+    #[test]
+    fn values_of_another_purpose_are_bound_to_it_and_never_kept_in_the_clear() {
+        let ring = KeyRing::new([K1]).expect("key");
+        let sealed = ring
+            .seal_for("phone", b"13800000000", "wxa", "o1")
+            .expect("seal");
+        assert!(!sealed.contains("13800000000"));
+        assert_eq!(
+            ring.open_for("phone", &sealed, "wxa", "o1").as_deref(),
+            Some(&b"13800000000"[..])
+        );
+        assert_eq!(ring.open_for("phone", &sealed, "wxa", "o2"), None);
+        assert_eq!(ring.open_for("other", &sealed, "wxa", "o1"), None);
+        // A session_key's sealed form is not a phone number, nor the other way round.
+        assert_eq!(ring.open(&sealed, "wxa", "o1"), None);
+        let key = ring.seal("k", "wxa", "o1").expect("seal");
+        assert_eq!(ring.open_for("phone", &key, "wxa", "o1"), None);
+        assert_eq!(
+            KeyRing::default().seal_for("phone", b"x", "wxa", "o1"),
+            None
+        );
     }
 }

@@ -13,7 +13,8 @@ use self::family::register;
 
 use self::labels::{
     AdminAction, AdminOutcome, DecryptResult, EvictionPolicy, ExchangeResult, FailureReason,
-    FetchResult, LookupResult, PhoneResult, StoreOp, WebLoginResult, WechatApi, WechatResult,
+    FetchResult, LookupResult, PhoneKnown, PhoneResult, StoreOp, WebLoginResult, WechatApi,
+    WechatResult,
 };
 
 const FAST_BUCKETS: &[f64] = &[
@@ -96,6 +97,13 @@ metrics! {
     access_token_invalidations_total: IntCounterVec ["appid"] (&[]),
     /// Phone-number lookups, by app and result.
     phone_lookups_total: IntCounterVec ["appid", "result"] (&[]),
+    /// Asks for a remembered phone number, by app and result (known: a paid prompt saved).
+    phone_known_total: IntCounterVec ["appid", "result"] (&[]),
+    /// Phone-number verifications left in the app's active packages (all − used), as last read
+    /// from WeChat by any replica.
+    phone_quota_remaining: IntGaugeVec ["appid"] (&[]),
+    /// When that reading was taken, unix seconds (0: never).
+    phone_quota_read_timestamp_seconds: IntGaugeVec ["appid"] (&[]),
     /// Browser logins (website, official account), by app and result.
     web_logins_total: IntCounterVec ["appid", "result"] (&[]),
     /// Log lines dropped because the log writer's queue was full (stdout too slow).
@@ -156,6 +164,10 @@ impl Metrics {
             .with_label_values(&[appid]);
         for result in PhoneResult::ALL {
             self.phone_lookups_total
+                .with_label_values(&[appid, result.as_str()]);
+        }
+        for result in PhoneKnown::ALL {
+            self.phone_known_total
                 .with_label_values(&[appid, result.as_str()]);
         }
     }

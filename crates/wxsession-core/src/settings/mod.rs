@@ -4,6 +4,7 @@
 mod admin;
 mod apps;
 mod limits;
+mod phone;
 mod secrets;
 mod server;
 mod session;
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 pub use self::admin::{AdminSettings, CredentialReaderSettings, ReaderCredential};
 pub use self::apps::{AccessTokenMode, App, AppKind, AppSettings, OAuthScope};
 pub use self::limits::LimitsSettings;
+pub use self::phone::PhoneSettings;
 pub use self::secrets::redact_url_text;
 pub use self::server::ServerSettings;
 pub use self::session::SessionSettings;
@@ -53,6 +55,9 @@ pub struct Settings {
     /// Browser logins.
     #[serde(default)]
     pub web: WebSettings,
+    /// Remembered phone numbers and the phone-number quota.
+    #[serde(default)]
+    pub phone: PhoneSettings,
     /// The apps served: mini-programs, official accounts, websites, mobile apps.
     #[serde(default)]
     pub apps: Vec<AppSettings>,
@@ -109,6 +114,8 @@ impl Settings {
         self.wechat.validate()?;
         self.session.validate()?;
         self.store.validate_files()?;
+        self.phone
+            .validate(!self.store.key_encryption_key_files.is_empty())?;
         self.admin.validate()?;
         self.web.validate()?;
         let apps = self.apps()?;

@@ -28,6 +28,8 @@ mod demo;
 mod limits;
 mod login;
 mod phone;
+mod phone_quota;
+mod phone_remembered;
 mod process;
 mod sessions;
 mod store;

@@ -75,6 +75,8 @@ labels! {
         Union = "union",
         /// A web login's `state`: stored, then taken once.
         WebState = "web_state",
+        /// A remembered phone number (kept, read, forgotten) or a phone-quota reading.
+        Phone = "phone",
     }
 }
 
@@ -178,6 +180,8 @@ labels! {
         ReadUnion = "read_union",
         /// `DELETE /v1/admin/unions/{unionid}/sessions`.
         RevokeUnionSessions = "revoke_union_sessions",
+        /// `DELETE /v1/admin/apps/{appid}/users/{openid}/phone`.
+        ForgetPhone = "forget_phone",
     }
 }
 
@@ -200,6 +204,8 @@ labels! {
         OAuth2 = "oauth2",
         /// `sns/userinfo`.
         UserInfo = "userinfo",
+        /// `wxa/charge/usage/get` (the phone-number quota).
+        ChargeUsage = "charge_usage",
     }
 }
 
@@ -248,6 +254,16 @@ labels! {
         InvalidCode = "invalid_code",
         /// Anything else WeChat or the access_token service answered.
         Failed = "failed",
+    }
+}
+
+labels! {
+    /// What `GET /v1/sessions/current/phone` found (`result` of `phone_known_total`).
+    PhoneKnown {
+        /// A remembered number: the button need not be shown (a paid verification saved).
+        Known = "known",
+        /// None: the page shows the button.
+        Unknown = "unknown",
     }
 }
 

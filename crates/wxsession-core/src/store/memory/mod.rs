@@ -4,6 +4,7 @@
 
 mod codes;
 mod counters;
+mod phones;
 mod tokens;
 mod unions;
 
@@ -38,6 +39,10 @@ struct Inner {
     locks: HashMap<String, Expiry>,
     /// unionid → (accounts, expiry).
     unions: HashMap<String, (Vec<super::UnionAccount>, Expiry)>,
+    /// (appid, openid) → (sealed number, expiry).
+    phones: HashMap<(String, String), (Vec<u8>, Expiry)>,
+    /// appid → (quota reading, expiry).
+    phone_quotas: HashMap<String, (Vec<u8>, Expiry)>,
     writes: u64,
 }
 
@@ -54,6 +59,8 @@ impl Inner {
         self.locks.retain(|_, exp| *exp > now);
         self.users.retain(|_, u| u.expires.is_none_or(|e| e > now));
         self.unions.retain(|_, (_, exp)| *exp > now);
+        self.phones.retain(|_, (_, exp)| *exp > now);
+        self.phone_quotas.retain(|_, (_, exp)| *exp > now);
     }
 }
 

@@ -81,6 +81,9 @@ error_codes! {
     UserBlocked = "user_blocked", FORBIDDEN, [], "the user is blocked by WeChat";
     /// No such route (or the admin API is disabled or on its own listener).
     NotFound = "not_found", NOT_FOUND, [], "not found";
+    /// No remembered phone number for this user (SPEC §20): show the phone button.
+    PhoneUnknown = "phone_unknown", NOT_FOUND, [],
+        "no phone number is remembered for this user: show the phone button";
     /// The route exists, the method does not.
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, [], "method not allowed";
     /// The request did not arrive within the read deadline.

@@ -17,6 +17,7 @@ const PINNED: &[(&str, u16, &str, &str)] = &[
     ("forbidden", 403, "", r#"{"error":{"code":"forbidden","message":"forbidden","request_id":""}}"#),
     ("user_blocked", 403, "", r#"{"error":{"code":"user_blocked","message":"the user is blocked by WeChat","request_id":""}}"#),
     ("not_found", 404, "", r#"{"error":{"code":"not_found","message":"not found","request_id":""}}"#),
+    ("phone_unknown", 404, "", r#"{"error":{"code":"phone_unknown","message":"no phone number is remembered for this user: show the phone button","request_id":""}}"#),
     ("method_not_allowed", 405, "", r#"{"error":{"code":"method_not_allowed","message":"method not allowed","request_id":""}}"#),
     ("request_timeout", 408, "", r#"{"error":{"code":"request_timeout","message":"the request was not received in time","request_id":""}}"#),
     ("payload_too_large", 413, "", r#"{"error":{"code":"payload_too_large","message":"the request body is too large","request_id":""}}"#),

@@ -66,6 +66,8 @@ impl Application {
         tokio::spawn(async move {
             let _ = crate::domain::store_policy::check(&check).await;
         });
+        // One replica per app and period reads the phone-number quota; every one exports it.
+        crate::domain::phone::quota::spawn(state.clone().into_inner());
         let server = &settings.server;
         let listener = bind("server.bind", &server.bind)?;
         let port = listener.local_addr()?.port();

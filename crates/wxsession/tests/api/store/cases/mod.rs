@@ -3,6 +3,7 @@
 
 mod codes;
 mod counters;
+mod phones;
 mod sessions;
 mod tokens;
 mod unions;
@@ -49,5 +50,8 @@ pub fn all() -> Vec<Case> {
         unions::accounts_are_listed_newest_login_first_once_each,
         unions::accounts_not_seen_within_the_ttl_are_pruned,
         unions::live_sessions_counts_the_users_live_sessions,
+        phones::a_remembered_number_lives_its_ttl_and_can_be_forgotten,
+        phones::log_out_everywhere_leaves_the_number,
+        phones::a_quota_reading_is_kept_for_its_ttl,
     ]
 }
