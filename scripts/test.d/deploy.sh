@@ -169,7 +169,12 @@ enc=$(curl -sf -X POST "http://127.0.0.1:$sim/__sim/encrypt" -H 'content-type: a
   -d '{"appid":"wx1234567890abcdef","user":"metrics","data":{"a":1}}')
 curl -sf -X POST "http://127.0.0.1:$api/v1/sessions/current/decrypt" -H "authorization: Bearer $token" \
   -H 'content-type: application/json' -d "$enc" >/dev/null
-curl -sf "http://127.0.0.1:$ops/metrics" >"$tmp/scrape.txt"
+# The phone-quota series appear once the first reading is in (read at start-up from the simulator).
+for _ in $(seq 100); do
+  curl -sf "http://127.0.0.1:$ops/metrics" >"$tmp/scrape.txt"
+  grep -q '^wxsession_phone_quota_remaining{' "$tmp/scrape.txt" && break
+  sleep 0.05
+done
 "$py" scripts/check-metrics.py "$tmp/scrape.txt" deploy/prometheus/alerts.yml \
   deploy/grafana/wxsession-dashboard.json k8s/base/prometheusrule.yaml
 

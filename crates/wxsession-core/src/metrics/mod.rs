@@ -102,7 +102,7 @@ metrics! {
     /// Phone-number verifications left in the app's active packages (all − used), as last read
     /// from WeChat by any replica.
     phone_quota_remaining: IntGaugeVec ["appid"] (&[]),
-    /// When that reading was taken, unix seconds (0: never).
+    /// When that reading was taken, unix seconds.
     phone_quota_read_timestamp_seconds: IntGaugeVec ["appid"] (&[]),
     /// Browser logins (website, official account), by app and result.
     web_logins_total: IntCounterVec ["appid", "result"] (&[]),
