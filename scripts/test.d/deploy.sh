@@ -177,6 +177,12 @@ if ! grep -q '"source":"runtime"' <<<"$many" || ! grep -q '"session":"' <<<"$man
   echo "the banner's many-apps lines did not work:"; cat "$tmp/many-apps.sh"; echo "$many"; exit 1
 fi
 curl -sf "http://127.0.0.1:$ops/metrics" >"$tmp/scrape.txt"
+# The phone-quota series appear once the first reading is in (read at start-up from the simulator).
+for _ in $(seq 100); do
+  curl -sf "http://127.0.0.1:$ops/metrics" >"$tmp/scrape.txt"
+  grep -q '^wxsession_phone_quota_remaining{' "$tmp/scrape.txt" && break
+  sleep 0.05
+done
 "$py" scripts/check-metrics.py "$tmp/scrape.txt" deploy/prometheus/alerts.yml \
   deploy/grafana/wxsession-dashboard.json k8s/base/prometheusrule.yaml
 

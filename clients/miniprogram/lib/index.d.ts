@@ -87,17 +87,38 @@ export interface PhoneNumber {
   countryCode: string
 }
 
-/** The event of `<button open-type="getPhoneNumber">`: `detail.code` when the user allowed. */
-export interface PhoneNumberEvent {
-  detail: { code?: string; errMsg?: string }
+/** `GET /v1/sessions/current/phone`: a number the service remembers (`phone.remember_days`). */
+export interface RememberedPhoneNumber extends PhoneNumber {
+  /** When WeChat verified it, unix seconds. */
+  verified_at: number
 }
+
+/**
+ * The event of `<button open-type="getPhoneNumber">` (`getphonenumber`) or of
+ * `<button open-type="getRealtimePhoneNumber">` (`getrealtimephonenumber`): `detail.code` when
+ * the user allowed; `detail.errno` 1400001 when the app's phone-number quota is spent.
+ */
+export interface PhoneNumberEvent {
+  type?: string
+  detail: { code?: string; errMsg?: string; errno?: number }
+}
+
+/** WeChat's `e.detail.errno` when the app's phone-number quota is spent. */
+export declare const PHONE_QUOTA_ERRNO: 1400001
 
 export interface Session {
   login(options?: { withUserInfo?: boolean }): Promise<LoginResult>
   request<T = unknown>(options: RequestOptions): Promise<Response<T>>
   decrypt<T = Record<string, unknown>>(data: EncryptedData): Promise<T>
   getPhoneNumber(options: { code: string }): Promise<PhoneNumber>
-  /** Rejects with code `phone_declined` when the user declined. */
+  /** The remembered number, or null (404 phone_unknown): show the phone button only then. */
+  knownPhoneNumber(): Promise<RememberedPhoneNumber | null>
+  /** Makes the service forget the remembered number. */
+  forgetPhoneNumber(): Promise<void>
+  /**
+   * Rejects with code `phone_declined` when the user declined, `phone_quota_exhausted` when
+   * WeChat refused for lack of quota (errno 1400001).
+   */
   phoneNumberFromEvent(event: PhoneNumberEvent): Promise<PhoneNumber>
   keyStatus(): Promise<{ valid: boolean }>
   whoami(): Promise<Identity>
@@ -108,7 +129,8 @@ export interface Session {
 export declare class WxSessionError extends Error {
   /**
    * The service's error code (invalid_session, decrypt_failed, invalid_phone_code, …), or one of
-   * the SDK's: network_error, wx_login_failed, phone_declined, invalid_request, http_error.
+   * the SDK's: network_error, wx_login_failed, phone_declined, phone_quota_exhausted,
+   * invalid_request, http_error.
    */
   code: string
   status: number

@@ -13,6 +13,9 @@
 
 const { invoke, storage } = require('./platform')
 
+/** WeChat's `e.detail.errno` when the app's phone-number quota is spent (its docs: 1400001). */
+const PHONE_QUOTA_ERRNO = 1400001
+
 /** An error carrying the service's error `code` (see SPEC section 5). */
 class WxSessionError extends Error {
   constructor(code, message, { status = 0, requestId = '', cause } = {}) {
@@ -135,7 +138,11 @@ function createSession(options) {
     return res
   }
 
-  /** The phone number for a `getPhoneNumber` code (one WeChat call per code, server-side). */
+  /**
+   * The phone number for a `getPhoneNumber` or `getRealtimePhoneNumber` code (one WeChat call
+   * per code, server-side). WeChat has charged for it already: it charges when the button's
+   * success callback reaches the page, whether or not the code is exchanged.
+   */
   async function getPhoneNumber(phoneOptions) {
     const code = phoneOptions && phoneOptions.code
     if (typeof code !== 'string' || !code) {
@@ -151,14 +158,36 @@ function createSession(options) {
     getToken,
     getPhoneNumber,
     /**
-     * Takes the event of `<button open-type="getPhoneNumber" bindgetphonenumber="…">`: the phone
-     * number when the user allowed it, `WxSessionError('phone_declined')` when they did not
-     * (no `e.detail.code`; `errMsg` says why, e.g. "getPhoneNumber:fail user deny").
+     * The user's phone number if the service remembers it (`phone.remember_days`), else null:
+     * ask this first and show the (paid) phone button only when it is null.
+     */
+    async knownPhoneNumber() {
+      try {
+        return (await request({ url: '/v1/sessions/current/phone' })).data
+      } catch (e) {
+        if (e instanceof WxSessionError && e.code === 'phone_unknown') return null
+        throw e
+      }
+    },
+    /** Makes the service forget the user's remembered phone number (erasure). */
+    async forgetPhoneNumber() {
+      await request({ url: '/v1/sessions/current/phone', method: 'DELETE' })
+    },
+    /**
+     * Takes the event of `<button open-type="getPhoneNumber" bindgetphonenumber="…">` or of
+     * `<button open-type="getRealtimePhoneNumber" bindgetrealtimephonenumber="…">`: the phone
+     * number when the user allowed it; `WxSessionError('phone_quota_exhausted')` when WeChat
+     * refused because the app's phone-number quota is spent (`e.detail.errno === 1400001`);
+     * `WxSessionError('phone_declined')` when the user declined (no `e.detail.code`; `errMsg`
+     * says why, e.g. "getPhoneNumber:fail user deny").
      */
     async phoneNumberFromEvent(e) {
       const detail = (e && e.detail) || {}
+      if (detail.errno === PHONE_QUOTA_ERRNO) {
+        throw new WxSessionError('phone_quota_exhausted', detail.errMsg || 'the phone-number quota is spent')
+      }
       if (!detail.code) {
-        throw new WxSessionError('phone_declined', detail.errMsg || 'getPhoneNumber gave no code')
+        throw new WxSessionError('phone_declined', detail.errMsg || 'the phone button gave no code')
       }
       return getPhoneNumber({ code: detail.code })
     },
@@ -187,4 +216,4 @@ function createSession(options) {
   }
 }
 
-module.exports = { createSession, WxSessionError }
+module.exports = { createSession, WxSessionError, PHONE_QUOTA_ERRNO }

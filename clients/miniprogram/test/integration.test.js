@@ -67,6 +67,35 @@ for (const kind of KINDS) {
     )
     assert.deepEqual(await session.keyStatus(), { valid: true })
 
+    // The simulator's phone buttons: what `e.detail` carries, charged by WeChat when they
+    // succeed. A real-time verification works like a quick one; with the quota spent the
+    // button fails with errno 1400001. `wxsession dev` remembers no number (it has no
+    // key-encryption keys), so the page would always ask.
+    const sim = async (path, body) => {
+      const res = await fetch(`${simUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(Object.assign({ appid: APPID }, body)),
+      })
+      assert.ok(res.ok, path)
+      return res.status === 204 ? null : res.json()
+    }
+    assert.equal(await session.knownPhoneNumber(), null)
+    const realtime = await sim('/__sim/phone-button', { user, realtime: true })
+    assert.equal(realtime.errMsg, 'getRealtimePhoneNumber:ok')
+    const viaRealtime = await session.phoneNumberFromEvent({ type: 'getrealtimephonenumber', detail: realtime })
+    assert.equal(viaRealtime.purePhoneNumber, phone.purePhoneNumber)
+    await sim('/__sim/phone-quota', { all: 0 })
+    try {
+      const spent = await sim('/__sim/phone-button', { user })
+      assert.equal(spent.errno, 1400001)
+      await assert.rejects(session.phoneNumberFromEvent({ type: 'getphonenumber', detail: spent }), {
+        code: 'phone_quota_exhausted',
+      })
+    } finally {
+      await sim('/__sim/phone-quota', { all: null })
+    }
+
     // Revoked through the admin API: the next request logs in again by itself.
     const revoke = await fetch(`${baseUrl}/v1/admin/apps/${APPID}/users/${login.openid}/sessions`, {
       method: 'DELETE',

@@ -9,6 +9,7 @@ const err = (statusCode, code) => ({ statusCode, data: { error: { code, message:
 
 function service({ valid = () => true, delay = 0 } = {}) {
   let issued = 0
+  let remembered = null
   const logins = []
   const handler = async (o) => {
     if (delay) await new Promise((r) => setTimeout(r, delay))
@@ -27,8 +28,17 @@ function service({ valid = () => true, delay = 0 } = {}) {
       if (o.data.encryptedData === 'bad') return err(422, 'decrypt_failed')
       return { statusCode: 200, data: { data: { nickName: 'Alice' } } }
     }
+    if (o.url === `${BASE}/v1/sessions/current/phone` && o.method === 'GET') {
+      if (!remembered) return err(404, 'phone_unknown')
+      return { statusCode: 200, data: remembered }
+    }
+    if (o.url === `${BASE}/v1/sessions/current/phone` && o.method === 'DELETE') {
+      remembered = null
+      return { statusCode: 204, data: '' }
+    }
     if (o.url === `${BASE}/v1/sessions/current/phone`) {
       if (o.data.code === 'spent') return err(422, 'invalid_phone_code')
+      remembered = { phoneNumber: '+8613800000000', purePhoneNumber: '13800000000', countryCode: '86', verified_at: 1700000000 }
       return { statusCode: 200, data: { phoneNumber: '+8613800000000', purePhoneNumber: '13800000000', countryCode: '86', code: o.data.code } }
     }
     if (o.url === `${BASE}/v1/sessions/current/key-status`) return { statusCode: 200, data: { valid: true } }
@@ -158,6 +168,45 @@ for (const kind of KINDS) {
     const phoneCalls = api.calls.filter((c) => c.url.endsWith('/phone'))
     assert.deepEqual(phoneCalls.map((c) => c.data.code), ['c1', 'c1', 'c2', 'spent'])
     assert.deepEqual(await s.keyStatus(), { valid: true })
+  })
+
+  test(`${kind}: a real-time verification event; the quota spent (errno 1400001) is its own error`, async () => {
+    const svc = service()
+    const api = createFake(kind, { handler: svc.handler })
+    const s = createSession({ baseUrl: BASE, api })
+    const realtime = await s.phoneNumberFromEvent({
+      type: 'getrealtimephonenumber',
+      detail: { errMsg: 'getRealtimePhoneNumber:ok', code: 'rt1' },
+    })
+    assert.equal(realtime.code, 'rt1')
+    for (const type of ['getphonenumber', 'getrealtimephonenumber']) {
+      await assert.rejects(
+        s.phoneNumberFromEvent({ type, detail: { errMsg: `${type}:fail`, errno: 1400001 } }),
+        (e) => e instanceof WxSessionError && e.code === 'phone_quota_exhausted' && e.message === `${type}:fail`,
+      )
+    }
+    await assert.rejects(
+      s.phoneNumberFromEvent({ type: 'getrealtimephonenumber', detail: { errMsg: 'getRealtimePhoneNumber:fail user deny' } }),
+      { code: 'phone_declined' },
+    )
+    const sent = api.calls.filter((c) => c.url.endsWith('/phone')).map((c) => c.data.code)
+    assert.deepEqual(sent, ['rt1'], 'nothing sent for a refused button')
+  })
+
+  test(`${kind}: knownPhoneNumber is null until a number is remembered, and null again once forgotten`, async () => {
+    const svc = service()
+    const api = createFake(kind, { handler: svc.handler })
+    const s = createSession({ baseUrl: BASE, api })
+    assert.equal(await s.knownPhoneNumber(), null)
+    await s.getPhoneNumber({ code: 'c1' })
+    const known = await s.knownPhoneNumber()
+    assert.equal(known.purePhoneNumber, '13800000000')
+    assert.equal(known.verified_at, 1700000000)
+    await s.forgetPhoneNumber()
+    assert.equal(await s.knownPhoneNumber(), null)
+    // Other errors are errors, not "unknown".
+    const down = createFake(kind, { handler: async () => err(503, 'store_unavailable') })
+    await assert.rejects(createSession({ baseUrl: BASE, api: down }).knownPhoneNumber(), { code: 'store_unavailable' })
   })
 }
 

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod charge;
 mod client;
 mod code2session;
 mod component;
@@ -11,6 +12,7 @@ mod oauth;
 mod send;
 mod wxa;
 
+pub use charge::{PACKAGE_ACTIVE, PAGE_LIMIT, Package, Usage};
 pub use client::{Client, ClientConfig};
 pub use code2session::{Code2Session, Code2SessionError};
 pub use component::{

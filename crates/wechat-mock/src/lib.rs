@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod callbacks;
+mod charge;
 mod codes;
 mod component;
 mod push;
@@ -12,6 +13,7 @@ mod tokens;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+pub use charge::PHONE_SPU_ID;
 pub use component::{ComponentStats, MerchantKind, MockComponent, MockMerchant, PushRecord};
 pub use routes::phone_for;
 pub use state::{MockApp, MockConfig, Stats, openid_for, unionid_for};

@@ -27,8 +27,7 @@ pub struct MockConfig {
     pub base_latency: Duration,
     /// The lifetime of access tokens (`expires_in`); zero means WeChat's 7200 s.
     pub token_ttl: Duration,
-    /// The URLs under which a consent page may send the browser back (WeChat's registered
-    /// callback domain, narrowed to a path), e.g. `{public_url}/v1/web/`; none: no redirect.
+    /// Where a consent page may send the browser back, e.g. `{public_url}/v1/web/` (none: no redirect).
     pub callbacks: Vec<String>,
     /// A third-party platform to play WeChat's side for; its tokens live `token_ttl`.
     pub component: Option<crate::MockComponent>,
@@ -87,6 +86,7 @@ pub(crate) struct State {
     pub(crate) callbacks: crate::callbacks::Callbacks,
     /// The simulated third-party platform, when one is configured (and valid).
     pub(crate) component: Option<crate::component::Platform>,
+    pub(crate) charges: crate::charge::Charges,
     requests: AtomicU64,
     exchanges: AtomicU64,
     counters: [AtomicU64; 7],
@@ -136,6 +136,7 @@ impl State {
         Self {
             component: crate::component::Platform::new(config.component, token_ttl),
             callbacks: crate::callbacks::Callbacks::new(&config.callbacks),
+            charges: crate::charge::Charges::default(),
             secrets: config
                 .apps
                 .into_iter()

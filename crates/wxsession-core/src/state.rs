@@ -54,6 +54,19 @@ pub struct AppState {
     pub keyring: crate::domain::keys::KeyRing,
     /// Browser logins.
     pub web: WebConfig,
+    /// Remembered phone numbers and the phone-number quota (`domain::phone`).
+    pub phone: PhoneConfig,
+}
+
+/// What the phone-number features need (`[phone]`).
+#[derive(Debug, Clone, Default)]
+pub struct PhoneConfig {
+    /// How long a verified number is kept (0: not kept).
+    pub remember_secs: u64,
+    /// Seconds between quota readings (0: not read).
+    pub quota_poll_secs: u64,
+    /// The `spuId` of the package read.
+    pub quota_spu_id: String,
 }
 
 /// What the browser logins need (`domain::web`).

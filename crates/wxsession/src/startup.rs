@@ -110,6 +110,11 @@ pub fn build_state(
         keyring: settings.keyring()?,
         eviction_policy: std::sync::Mutex::new(None),
         web: web_config(settings)?,
+        phone: crate::state::PhoneConfig {
+            remember_secs: settings.phone.remember_secs(),
+            quota_poll_secs: settings.phone.quota_poll_secs,
+            quota_spu_id: settings.phone.quota_spu_id.clone(),
+        },
     })
 }
 

@@ -9,6 +9,7 @@ import {
   type Identity,
   type PhoneNumber,
   type PlatformApi,
+  type RememberedPhoneNumber,
   type Session,
 } from '../..'
 
@@ -20,11 +21,26 @@ createSession({ baseUrl: 'https://login.example.com', appid: 'wx1234567890abcdef
 
 // A page in the recommended style: silent login, the phone-number button, avatar and nickname.
 Component({
-  data: { openid: '', phone: '', avatarUrl: '', nickname: '', error: '' },
+  data: { openid: '', phone: '', verifiedAt: 0, avatarUrl: '', nickname: '', error: '' },
   methods: {
     async onLoad() {
       const me: Identity = await session.whoami()
       this.setData({ openid: me.openid })
+      // Ask first; the paid button only when no number is remembered.
+      const known: RememberedPhoneNumber | null = await session.knownPhoneNumber()
+      if (known) this.setData({ phone: known.purePhoneNumber, verifiedAt: known.verified_at })
+    },
+    // The typings have no event of getRealtimePhoneNumber yet: its detail, as WeChat documents it.
+    async onGetRealtimePhoneNumber(
+      e: WechatMiniprogram.CustomEvent<{ code?: string; errMsg: string; errno?: number }>,
+    ) {
+      try {
+        await session.phoneNumberFromEvent(e)
+      } catch (err) {
+        if (err instanceof WxSessionError && err.code === 'phone_quota_exhausted') return 'quota'
+      }
+      await session.forgetPhoneNumber()
+      return 'ok'
     },
     async onGetPhoneNumber(e: WechatMiniprogram.ButtonGetPhoneNumber) {
       try {

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+mod charge;
 mod component;
 mod connect;
 mod loginpage;
@@ -29,6 +30,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: Arc<State>) {
             "/wxa/business/getuserphonenumber",
             web::post().to(wxa::phone_number),
         )
+        .route("/wxa/charge/usage/get", web::get().to(charge::usage))
+        .route("/__sim/phone-button", web::post().to(charge::button))
+        .route("/__sim/phone-quota", web::post().to(charge::set_quota))
         .route("/wxa/checksession", web::get().to(wxa::check_session))
         .route(
             "/wxa/resetusersessionkey",

@@ -78,6 +78,11 @@ pub(super) async fn phone_number(
     {
         return errcode(40029, "invalid code");
     }
+    // Its button was charged when it issued the code; a code a test wrote itself is charged
+    // now, and with the quota spent no button could have issued it.
+    if !state.charges.charge(&appid, &code) {
+        return errcode(40029, "invalid code (simulator: the phone quota is spent)");
+    }
     if !state.use_code(&code) {
         return errcode(40163, "code been used");
     }

@@ -71,20 +71,48 @@ impl KeyRing {
         if self.keys.is_empty() {
             return Some(session_key.to_owned());
         }
-        self.seal_bound(session_key, format!("{appid}\0{openid}").as_bytes())
+        self.seal_bound(session_key.as_bytes(), &format!("{appid}\0{openid}"))
     }
 
     /// The `session_key` from its stored form; `None` when no configured key opens it.
     pub fn open(&self, stored: &str, appid: &str, openid: &str) -> Option<String> {
-        if !stored.starts_with(PREFIX) {
+        let Some(rest) = stored.strip_prefix(PREFIX) else {
             return (!self.strict).then(|| stored.to_owned());
-        }
-        self.open_bound(stored, format!("{appid}\0{openid}").as_bytes())
+        };
+        let plain = self.open_bound(rest, &format!("{appid}\0{openid}"))?;
+        String::from_utf8(plain).ok()
     }
 
-    /// `text` sealed under the newest key and bound to `aad` (which must be given again to
-    /// open it); `None` without a key.
-    pub fn seal_bound(&self, text: &str, aad: &[u8]) -> Option<String> {
+    /// Seals `plain` of another kind than a `session_key` for `(appid, openid)`: `purpose`
+    /// (e.g. `phone`) is authenticated with the user, so that one kind of value cannot pass
+    /// for another. `None` without keys: such values are never stored in the clear.
+    pub fn seal_for(
+        &self,
+        purpose: &str,
+        plain: &[u8],
+        appid: &str,
+        openid: &str,
+    ) -> Option<String> {
+        if self.keys.is_empty() {
+            return None;
+        }
+        self.seal_bound(plain, &format!("{purpose}\0{appid}\0{openid}"))
+    }
+
+    /// Opens what [`KeyRing::seal_for`] sealed with the same purpose and user.
+    pub fn open_for(
+        &self,
+        purpose: &str,
+        stored: &str,
+        appid: &str,
+        openid: &str,
+    ) -> Option<Vec<u8>> {
+        let rest = stored.strip_prefix(PREFIX)?;
+        self.open_bound(rest, &format!("{purpose}\0{appid}\0{openid}"))
+    }
+
+    /// `e1.<key id>.<base64url(nonce || ciphertext)>` under the newest key, `aad` authenticated.
+    fn seal_bound(&self, plain: &[u8], aad: &str) -> Option<String> {
         let (id, cipher) = self.keys.first()?;
         let mut nonce = [0u8; 12];
         getrandom::fill(&mut nonce).ok()?;
@@ -92,8 +120,8 @@ impl KeyRing {
             .encrypt(
                 &Nonce::from(nonce),
                 Payload {
-                    msg: text.as_bytes(),
-                    aad,
+                    msg: plain,
+                    aad: aad.as_bytes(),
                 },
             )
             .ok()?;
@@ -102,19 +130,22 @@ impl KeyRing {
         Some(format!("{PREFIX}{id}.{}", URL_SAFE_NO_PAD.encode(blob)))
     }
 
-    /// What [`KeyRing::seal_bound`] sealed with `aad`; `None` when no key opens it (or it is
-    /// not a sealed value).
-    pub fn open_bound(&self, stored: &str, aad: &[u8]) -> Option<String> {
-        let rest = stored.strip_prefix(PREFIX)?;
+    /// Opens `<key id>.<blob>` with the key it names, checking `aad`.
+    fn open_bound(&self, rest: &str, aad: &str) -> Option<Vec<u8>> {
         let (id, blob) = rest.split_once('.')?;
         let (_, cipher) = self.keys.iter().find(|(kid, _)| kid == id)?;
         let blob = URL_SAFE_NO_PAD.decode(blob).ok()?;
         let (nonce, body) = blob.split_at_checked(12)?;
         let nonce: [u8; 12] = nonce.try_into().ok()?;
-        let plain = cipher
-            .decrypt(&Nonce::from(nonce), Payload { msg: body, aad })
-            .ok()?;
-        String::from_utf8(plain).ok()
+        cipher
+            .decrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: body,
+                    aad: aad.as_bytes(),
+                },
+            )
+            .ok()
     }
 
     /// Whether a sealed value names the newest key (else a key rotation re-seals it).
@@ -178,5 +209,28 @@ mod tests {
         );
         assert!(!KeyRing::default().is_enabled());
         assert_eq!(KeyRing::default().seal("k", "a", "o").as_deref(), Some("k"));
+    }
+
+    #[test]
+    fn values_of_another_purpose_are_bound_to_it_and_never_kept_in_the_clear() {
+        let ring = KeyRing::new([K1]).expect("key");
+        let sealed = ring
+            .seal_for("phone", b"13800000000", "wxa", "o1")
+            .expect("seal");
+        assert!(!sealed.contains("13800000000"));
+        assert_eq!(
+            ring.open_for("phone", &sealed, "wxa", "o1").as_deref(),
+            Some(&b"13800000000"[..])
+        );
+        assert_eq!(ring.open_for("phone", &sealed, "wxa", "o2"), None);
+        assert_eq!(ring.open_for("other", &sealed, "wxa", "o1"), None);
+        // A session_key's sealed form is not a phone number, nor the other way round.
+        assert_eq!(ring.open(&sealed, "wxa", "o1"), None);
+        let key = ring.seal("k", "wxa", "o1").expect("seal");
+        assert_eq!(ring.open_for("phone", &key, "wxa", "o1"), None);
+        assert_eq!(
+            KeyRing::default().seal_for("phone", b"x", "wxa", "o1"),
+            None
+        );
     }
 }

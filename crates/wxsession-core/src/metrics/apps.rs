@@ -1,6 +1,10 @@
 //! The apps in the metrics: a label value of their own only for some, the rest as `other`;
 //! the apps a replica serves, by source and status.
 
+use super::labels::{
+    DecryptResult, ExchangeResult, FailureReason, FetchResult, PhoneKnown, PhoneResult,
+    WebLoginResult,
+};
 use super::{Metrics, OTHER_APP};
 
 impl Metrics {
@@ -33,6 +37,51 @@ impl Metrics {
                     .with_label_values(&[source.as_str(), status.as_str()])
                     .set(counts.get(&(source, status)).copied().unwrap_or(0));
             }
+        }
+    }
+
+    /// Gives `appid` series of its own and creates them at zero, so that dashboards and alert
+    /// rules see them before the first event.
+    pub fn init_app(&self, appid: &str) {
+        self.labelled
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(appid.to_owned());
+        for result in ExchangeResult::ALL {
+            self.code_exchanges_total
+                .with_label_values(&[appid, result.as_str()]);
+        }
+        for result in DecryptResult::ALL {
+            self.decrypt_total
+                .with_label_values(&[appid, result.as_str()]);
+        }
+        for reason in FailureReason::ALL {
+            self.decrypt_failures_total
+                .with_label_values(&[appid, reason.as_str()]);
+        }
+        self.sessions_created_total.with_label_values(&[appid]);
+        self.wechat_calls_refused_total.with_label_values(&[appid]);
+        for result in FetchResult::ALL {
+            self.access_token_fetches_total
+                .with_label_values(&[appid, result.as_str()]);
+        }
+        self.access_token_invalidations_total
+            .with_label_values(&[appid]);
+        for result in PhoneResult::ALL {
+            self.phone_lookups_total
+                .with_label_values(&[appid, result.as_str()]);
+        }
+        for result in PhoneKnown::ALL {
+            self.phone_known_total
+                .with_label_values(&[appid, result.as_str()]);
+        }
+    }
+
+    /// Creates a web app's browser-login series at zero.
+    pub fn init_web_app(&self, appid: &str) {
+        for result in WebLoginResult::ALL {
+            self.web_logins_total
+                .with_label_values(&[appid, result.as_str()]);
         }
     }
 }

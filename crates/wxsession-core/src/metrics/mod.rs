@@ -14,7 +14,7 @@ use self::family::register;
 
 use self::labels::{
     AdminAction, AdminOutcome, DecryptResult, EvictionPolicy, ExchangeResult, FailureReason,
-    FetchResult, LookupResult, PhoneResult, StoreOp, WebLoginResult, WechatApi, WechatResult,
+    LookupResult, StoreOp, WechatApi, WechatResult,
 };
 
 const FAST_BUCKETS: &[f64] = &[
@@ -101,6 +101,13 @@ metrics! {
     access_token_invalidations_total: IntCounterVec ["appid"] (&[]),
     /// Phone-number lookups, by app and result.
     phone_lookups_total: IntCounterVec ["appid", "result"] (&[]),
+    /// Asks for a remembered phone number, by app and result (known: a paid prompt saved).
+    phone_known_total: IntCounterVec ["appid", "result"] (&[]),
+    /// Phone-number verifications left in the app's active packages (all − used), as last read
+    /// from WeChat by any replica.
+    phone_quota_remaining: IntGaugeVec ["appid"] (&[]),
+    /// When that reading was taken, unix seconds.
+    phone_quota_read_timestamp_seconds: IntGaugeVec ["appid"] (&[]),
     /// Browser logins (website, official account), by app and result.
     web_logins_total: IntCounterVec ["appid", "result"] (&[]),
     /// Log lines dropped because the log writer's queue was full (stdout too slow).
@@ -141,47 +148,6 @@ impl Metrics {
         let metrics = Self::build(registry).expect("the metric table is valid");
         metrics.init();
         metrics
-    }
-
-    /// Gives `appid` series of its own and creates them at zero, so that dashboards and alert
-    /// rules see them before the first event.
-    pub fn init_app(&self, appid: &str) {
-        self.labelled
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(appid.to_owned());
-        for result in ExchangeResult::ALL {
-            self.code_exchanges_total
-                .with_label_values(&[appid, result.as_str()]);
-        }
-        for result in DecryptResult::ALL {
-            self.decrypt_total
-                .with_label_values(&[appid, result.as_str()]);
-        }
-        for reason in FailureReason::ALL {
-            self.decrypt_failures_total
-                .with_label_values(&[appid, reason.as_str()]);
-        }
-        self.sessions_created_total.with_label_values(&[appid]);
-        self.wechat_calls_refused_total.with_label_values(&[appid]);
-        for result in FetchResult::ALL {
-            self.access_token_fetches_total
-                .with_label_values(&[appid, result.as_str()]);
-        }
-        self.access_token_invalidations_total
-            .with_label_values(&[appid]);
-        for result in PhoneResult::ALL {
-            self.phone_lookups_total
-                .with_label_values(&[appid, result.as_str()]);
-        }
-    }
-
-    /// Creates a web app's browser-login series at zero.
-    pub fn init_web_app(&self, appid: &str) {
-        for result in WebLoginResult::ALL {
-            self.web_logins_total
-                .with_label_values(&[appid, result.as_str()]);
-        }
     }
 
     /// Creates the series that do not depend on an app at zero.

@@ -30,8 +30,9 @@ impl Default for LimitsSettings {
             // spending the app's WeChat quota with made-up codes.
             login_per_ip_per_minute: 600,
             web_login_per_ip_per_minute: 600,
-            // A user taps the phone button a few times at most; each lookup is a paid WeChat
-            // call, and each key-status check one more call on the app's quota.
+            // A user taps the phone button a few times at most; each lookup and each
+            // key-status check is one more call on the app's API quota. (WeChat charges for the
+            // phone button when it succeeds, not for the lookup.)
             phone_lookups_per_session_per_minute: 10,
             key_status_per_session_per_minute: 10,
             decrypt_failures_per_session_per_minute: 20,

@@ -5,6 +5,7 @@ mod admin;
 mod apps;
 mod limits;
 mod metrics;
+mod phone;
 mod redis_url;
 mod secrets;
 mod server;
@@ -24,6 +25,7 @@ pub use self::admin::{AdminSettings, CredentialReaderSettings, ReaderCredential}
 pub use self::apps::{AccessTokenMode, App, AppKind, AppSettings, OAuthScope};
 pub use self::limits::LimitsSettings;
 pub use self::metrics::MetricsSettings;
+pub use self::phone::PhoneSettings;
 pub use self::secrets::redact_url_text;
 pub use self::server::ServerSettings;
 pub use self::session::SessionSettings;
@@ -59,6 +61,9 @@ pub struct Settings {
     /// Metric labels.
     #[serde(default)]
     pub metrics: MetricsSettings,
+    /// Remembered phone numbers and the phone-number quota.
+    #[serde(default)]
+    pub phone: PhoneSettings,
     /// The apps served: mini-programs, official accounts, websites, mobile apps.
     #[serde(default)]
     pub apps: Vec<AppSettings>,
@@ -115,6 +120,8 @@ impl Settings {
         self.wechat.validate()?;
         self.session.validate()?;
         self.store.validate_files()?;
+        self.phone
+            .validate(!self.store.key_encryption_key_files.is_empty())?;
         self.admin.validate()?;
         self.web.validate()?;
         let apps = self.apps()?;

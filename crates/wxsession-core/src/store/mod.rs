@@ -205,10 +205,45 @@ pub trait Unions: Send + Sync {
     async fn live_sessions(&self, appid: &AppId, openid: &OpenId) -> Result<u64, StoreError>;
 }
 
+/// Remembered phone numbers (sealed by the caller: the store sees bytes) per (appid, openid),
+/// and the last reading of each app's phone-number quota. Every key written expires.
+#[async_trait::async_trait]
+pub trait Phones: Send + Sync {
+    /// Keeps the user's sealed number for `ttl_secs`, replacing any earlier one.
+    async fn remember_phone(
+        &self,
+        appid: &AppId,
+        openid: &OpenId,
+        sealed: &[u8],
+        ttl_secs: u64,
+    ) -> Result<(), StoreError>;
+
+    /// The user's sealed number, while it lives.
+    async fn remembered_phone(
+        &self,
+        appid: &AppId,
+        openid: &OpenId,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Forgets the user's number; true when there was one.
+    async fn forget_phone(&self, appid: &AppId, openid: &OpenId) -> Result<bool, StoreError>;
+
+    /// Keeps the app's last quota reading for `ttl_secs`.
+    async fn put_phone_quota(
+        &self,
+        appid: &AppId,
+        reading: &[u8],
+        ttl_secs: u64,
+    ) -> Result<(), StoreError>;
+
+    /// The app's last quota reading, while it lives.
+    async fn phone_quota(&self, appid: &AppId) -> Result<Option<Vec<u8>>, StoreError>;
+}
+
 /// Everything the service keeps, plus a health check.
 #[async_trait::async_trait]
 pub trait Store:
-    Sessions + Codes + Counters + Tokens + Unions + AppRecords + std::fmt::Debug
+    Sessions + Codes + Counters + Tokens + Unions + Phones + AppRecords + std::fmt::Debug
 {
     /// Checks that the backend answers.
     async fn ping(&self) -> Result<(), StoreError>;

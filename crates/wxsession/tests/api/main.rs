@@ -30,6 +30,8 @@ mod demo;
 mod limits;
 mod login;
 mod phone;
+mod phone_quota;
+mod phone_remembered;
 mod process;
 mod runtime_apps;
 mod sessions;

@@ -53,10 +53,8 @@ pub enum BadRecord {
     Sealed,
 }
 
-/// The associated data binding a sealed secret to its app.
-fn aad(appid: &AppId) -> String {
-    format!("wxsession/app-secret/v1\0{appid}")
-}
+/// The purpose a sealed secret is bound to, with its appid.
+const PURPOSE: &str = "wxsession/app-secret/v1";
 
 impl AppRecord {
     /// The stored bytes.
@@ -80,9 +78,7 @@ impl AppRecord {
 
     /// Seals `secret` for `appid`; `None` when the ring has no key.
     pub fn seal_secret(keys: &KeyRing, appid: &AppId, secret: &str) -> Option<String> {
-        keys.is_enabled()
-            .then(|| keys.seal_bound(secret, aad(appid).as_bytes()))
-            .flatten()
+        keys.seal_for(PURPOSE, secret.as_bytes(), appid.as_str(), "")
     }
 
     /// Whether the secret is sealed under the ring's newest key (else a rotation re-seals it).
@@ -101,7 +97,8 @@ impl AppRecord {
     ) -> Result<AppEntry, BadRecord> {
         let secret = match &self.secret {
             Some(sealed) => keys
-                .open_bound(sealed, aad(appid).as_bytes())
+                .open_for(PURPOSE, sealed, appid.as_str(), "")
+                .and_then(|plain| String::from_utf8(plain).ok())
                 .ok_or(BadRecord::Sealed)?,
             None => String::new(),
         };

@@ -77,6 +77,8 @@ labels! {
         WebState = "web_state",
         /// The app registry: its records, its change log, its durability.
         Apps = "apps",
+        /// A remembered phone number (kept, read, forgotten) or a phone-quota reading.
+        Phone = "phone",
     }
 }
 
@@ -188,6 +190,8 @@ labels! {
         PutApp = "put_app",
         /// `DELETE /v1/admin/apps/{appid}`.
         DeleteApp = "delete_app",
+        /// `DELETE /v1/admin/apps/{appid}/users/{openid}/phone`.
+        ForgetPhone = "forget_phone",
     }
 }
 
@@ -210,6 +214,8 @@ labels! {
         OAuth2 = "oauth2",
         /// `sns/userinfo`.
         UserInfo = "userinfo",
+        /// `wxa/charge/usage/get` (the phone-number quota).
+        ChargeUsage = "charge_usage",
     }
 }
 
@@ -258,6 +264,16 @@ labels! {
         InvalidCode = "invalid_code",
         /// Anything else WeChat or the access_token service answered.
         Failed = "failed",
+    }
+}
+
+labels! {
+    /// What `GET /v1/sessions/current/phone` found (`result` of `phone_known_total`).
+    PhoneKnown {
+        /// A remembered number: the button need not be shown (a paid verification saved).
+        Known = "known",
+        /// None: the page shows the button.
+        Unknown = "unknown",
     }
 }
 

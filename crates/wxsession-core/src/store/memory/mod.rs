@@ -5,6 +5,7 @@
 mod apps;
 mod codes;
 mod counters;
+mod phones;
 mod tokens;
 mod unions;
 
@@ -41,6 +42,10 @@ struct Inner {
     unions: HashMap<String, (Vec<super::UnionAccount>, Expiry)>,
     /// The app registry (records without expiry).
     apps: apps::Registry,
+    /// (appid, openid) → (sealed number, expiry).
+    phones: HashMap<(String, String), (Vec<u8>, Expiry)>,
+    /// appid → (quota reading, expiry).
+    phone_quotas: HashMap<String, (Vec<u8>, Expiry)>,
     writes: u64,
 }
 
@@ -57,6 +62,8 @@ impl Inner {
         self.locks.retain(|_, exp| *exp > now);
         self.users.retain(|_, u| u.expires.is_none_or(|e| e > now));
         self.unions.retain(|_, (_, exp)| *exp > now);
+        self.phones.retain(|_, (_, exp)| *exp > now);
+        self.phone_quotas.retain(|_, (_, exp)| *exp > now);
     }
 }
 

@@ -86,6 +86,9 @@ error_codes! {
     /// A `PUT`/`DELETE` of an app that the config file or the third-party platform manages.
     AppManagedElsewhere = "app_managed_elsewhere", CONFLICT, [],
         "the app is managed by the config file or the third-party platform, not through this API";
+    /// No remembered phone number for this user (SPEC §20): show the phone button.
+    PhoneUnknown = "phone_unknown", NOT_FOUND, [],
+        "no phone number is remembered for this user: show the phone button";
     /// The route exists, the method does not.
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, [], "method not allowed";
     /// The request did not arrive within the read deadline.

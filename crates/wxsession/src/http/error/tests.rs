@@ -20,6 +20,7 @@ const PINNED: &[(&str, u16, &str, &str)] = &[
     ("app_unauthorized", 403, "", r#"{"error":{"code":"app_unauthorized","message":"the app has not authorized this service: its owner must authorize it again","request_id":""}}"#),
     ("not_found", 404, "", r#"{"error":{"code":"not_found","message":"not found","request_id":""}}"#),
     ("app_managed_elsewhere", 409, "", r#"{"error":{"code":"app_managed_elsewhere","message":"the app is managed by the config file or the third-party platform, not through this API","request_id":""}}"#),
+    ("phone_unknown", 404, "", r#"{"error":{"code":"phone_unknown","message":"no phone number is remembered for this user: show the phone button","request_id":""}}"#),
     ("method_not_allowed", 405, "", r#"{"error":{"code":"method_not_allowed","message":"method not allowed","request_id":""}}"#),
     ("request_timeout", 408, "", r#"{"error":{"code":"request_timeout","message":"the request was not received in time","request_id":""}}"#),
     ("payload_too_large", 413, "", r#"{"error":{"code":"payload_too_large","message":"the request body is too large","request_id":""}}"#),

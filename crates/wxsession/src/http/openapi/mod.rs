@@ -18,6 +18,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("delete", "/v1/sessions/current"),
     ("post", "/v1/sessions/current/decrypt"),
     ("post", "/v1/sessions/current/phone"),
+    ("get", "/v1/sessions/current/phone"),
+    ("delete", "/v1/sessions/current/phone"),
     ("get", "/v1/sessions/current/key-status"),
     ("get", "/v1/auth"),
     ("get", "/v1/admin/apps"),
@@ -29,6 +31,7 @@ pub const ROUTES: &[(&str, &str)] = &[
         "post",
         "/v1/admin/apps/{appid}/users/{openid}/session-key/reset",
     ),
+    ("delete", "/v1/admin/apps/{appid}/users/{openid}/phone"),
     ("get", "/v1/admin/apps/{appid}/access-token"),
     ("post", "/v1/admin/apps/{appid}/access-token/invalidate"),
     ("get", "/v1/admin/unions/{unionid}"),
@@ -156,18 +159,34 @@ fn full_document(apps: &Apps<'_>, origins: &[String]) -> Value {
                         "type": "object", "required": ["data"],
                         "properties": { "data": { "type": "object" } } })))
             }},
-            "/v1/sessions/current/phone": { "post": {
-                "summary": "The user's phone number from a getPhoneNumber code (one WeChat call per code)",
-                "security": bearer,
-                "requestBody": json_body("PhoneRequest"),
-                "responses": with(errors(&[
-                    Code::InvalidRequest, Code::UnsupportedForApp, Code::InvalidSession,
-                    Code::Forbidden, Code::RequestTimeout,
-                    Code::PayloadTooLarge, Code::UnsupportedMediaType, Code::InvalidPhoneCode,
-                    Code::RateLimited, Code::WechatError, Code::WechatUnavailable,
-                    Code::StoreUnavailable, Code::WechatTimeout]),
-                    "200", ok_json("The phone number", json!({"$ref": "#/components/schemas/Phone"})))
-            }},
+            "/v1/sessions/current/phone": {
+                "post": {
+                    "summary": "The user's phone number from a getPhoneNumber or getRealtimePhoneNumber code (one WeChat call per code; WeChat charges when the button succeeds, not for this call); remembered when phone.remember_days is on",
+                    "security": bearer,
+                    "requestBody": json_body("PhoneRequest"),
+                    "responses": with(errors(&[
+                        Code::InvalidRequest, Code::UnsupportedForApp, Code::InvalidSession,
+                        Code::Forbidden, Code::RequestTimeout,
+                        Code::PayloadTooLarge, Code::UnsupportedMediaType, Code::InvalidPhoneCode,
+                        Code::RateLimited, Code::WechatError, Code::WechatUnavailable,
+                        Code::StoreUnavailable, Code::WechatTimeout]),
+                        "200", ok_json("The phone number", json!({"$ref": "#/components/schemas/Phone"})))
+                },
+                "get": {
+                    "summary": "The user's remembered phone number (phone.remember_days): ask here before showing the paid phone button",
+                    "security": bearer,
+                    "responses": with(errors(&[
+                        Code::UnsupportedForApp, Code::InvalidSession, Code::PhoneUnknown,
+                        Code::StoreUnavailable]),
+                        "200", ok_json("The remembered number", json!({"$ref": "#/components/schemas/RememberedPhone"})))
+                },
+                "delete": {
+                    "summary": "Forget the user's remembered phone number (erasure)",
+                    "security": bearer,
+                    "responses": with(errors(&[Code::InvalidSession, Code::Forbidden, Code::StoreUnavailable]),
+                        "204", json!({"description": "Forgotten (or none was remembered)"}))
+                }
+            },
             "/v1/sessions/current/key-status": { "get": {
                 "summary": "Whether WeChat still holds the user's newest session_key (checkSessionKey)",
                 "security": bearer,
@@ -219,6 +238,18 @@ fn full_document(apps: &Apps<'_>, origins: &[String]) -> Value {
                     "200", ok_json("Reset", json!({
                         "type": "object", "required": ["reset"],
                         "properties": { "reset": { "type": "boolean" } } })))
+            }},
+            "/v1/admin/apps/{appid}/users/{openid}/phone": { "delete": {
+                "summary": "Forget a user's remembered phone number (an erasure request that reached the team)",
+                "security": [{ "admin": [] }],
+                "parameters": [
+                    { "name": "appid", "in": "path", "required": true, "schema": { "type": "string" } },
+                    { "name": "openid", "in": "path", "required": true, "schema": { "type": "string" } }
+                ],
+                "responses": with(errors(&[
+                    Code::InvalidRequest, Code::InvalidSession, Code::Forbidden, Code::NotFound,
+                    Code::StoreUnavailable]),
+                    "204", json!({"description": "Forgotten (or none was remembered)"}))
             }},
             "/v1/admin/apps/{appid}/access-token": { "get": {
                 "summary": "The app's access_token, shared by every replica and the team's other backends",

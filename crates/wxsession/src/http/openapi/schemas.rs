@@ -146,6 +146,12 @@ pub(super) fn schemas(apps: &Apps<'_>) -> Value {
             "type": "object", "required": ["phoneNumber", "purePhoneNumber", "countryCode"],
             "properties": { "phoneNumber": s, "purePhoneNumber": s, "countryCode": s }
         },
+        "RememberedPhone": {
+            "type": "object",
+            "required": ["phoneNumber", "purePhoneNumber", "countryCode", "verified_at"],
+            "properties": { "phoneNumber": s, "purePhoneNumber": s, "countryCode": s,
+                "verified_at": { "type": "integer", "description": "unix seconds: when WeChat verified it" } }
+        },
         "Login": {
             "type": "object", "required": ["session", "expires_in", "appid", "openid"],
             "properties": {

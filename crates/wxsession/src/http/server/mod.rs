@@ -71,6 +71,8 @@ impl Application {
             std::sync::Arc::downgrade(&state.clone().into_inner()),
             Duration::from_millis(settings.store.apps_poll_interval_ms),
         ));
+        // One replica per app and period reads the phone-number quota; every one exports it.
+        crate::domain::phone::quota::spawn(state.clone().into_inner());
         let server = &settings.server;
         let listener = bind("server.bind", &server.bind)?;
         let port = listener.local_addr()?.port();

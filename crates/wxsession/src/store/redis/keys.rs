@@ -16,7 +16,12 @@
 //! - `{prefix}:at:{appid}` → the app's access_token (TTL: its life minus a 300 s margin), and
 //!   `{prefix}:at:{appid}:dead` → the last token WeChat refused (5 minutes)
 //! - `{prefix}:lk:<name>` → locks: one access_token refresher per app, the per-app budget of
-//!   `force_refresh` (30 s)
+//!   `force_refresh` (30 s), one phone-quota reader per app
+//! - `{prefix}:ph:{appid:openid}` → a remembered phone number, sealed under the key-encryption
+//!   keys (`domain::phone::remember` has its versioned form); TTL: `phone.remember_days` from
+//!   its verification. Releases before 0.3 never read or write it.
+//! - `{prefix}:pq:{appid}` → the app's last phone-quota reading (`v1|remaining|unix time`);
+//!   TTL: a few polling periods
 //!
 //! Without a TTL — the app registry, durable (written only to a Redis that keeps it), all in
 //! one Cluster slot (the `{apps}` hash tag) so that each change is one script:
@@ -94,6 +99,16 @@ impl Keys {
     /// The app registry's keys: records, appids, revision, change log (`{apps}`: one slot).
     pub(super) fn apps(&self) -> [String; 4] {
         ["rec", "ids", "rev", "log"].map(|k| format!("{}:{{apps}}:{k}", self.prefix))
+    }
+
+    /// `{prefix}:ph:{appid:openid}`: a remembered phone number, sealed.
+    pub(super) fn phone(&self, appid: &str, openid: &str) -> String {
+        format!("{}:ph:{{{appid}:{openid}}}", self.prefix)
+    }
+
+    /// `{prefix}:pq:{appid}`: the app's last phone-quota reading.
+    pub(super) fn phone_quota(&self, appid: &str) -> String {
+        format!("{}:pq:{{{appid}}}", self.prefix)
     }
 
     /// `{prefix}:lk:<name>`: a lock (`SET NX EX`), e.g. one refresher per app.

@@ -8,6 +8,7 @@ mod counters;
 mod keys;
 pub mod layout;
 mod legacy;
+mod phones;
 mod sentinel;
 mod sessions;
 mod tokens;

@@ -53,6 +53,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(
         resource(
+            "/v1/admin/apps/{appid}/users/{openid}/phone",
+            AdminAction::ForgetPhone,
+        )
+        .delete(users::forget_phone),
+    )
+    .service(
+        resource(
             "/v1/admin/apps/{appid}/access-token",
             AdminAction::ReadAccessToken,
         )

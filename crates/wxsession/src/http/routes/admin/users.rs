@@ -1,11 +1,12 @@
-//! A user's sessions and key: log out everywhere, reset the `session_key`.
+//! A user's sessions, key and remembered phone number: log out everywhere, reset the
+//! `session_key`, forget the number.
 
 use actix_web::{HttpResponse, web};
 
 use super::audited;
 use crate::domain::audit::Audit;
 use crate::domain::ids::{AppId, OpenId};
-use crate::domain::{session, session_key};
+use crate::domain::{phone, session, session_key};
 use crate::http::caller::Caller;
 use crate::http::error::ApiError;
 use crate::http::extract::Admin;
@@ -54,4 +55,24 @@ pub async fn reset_session_key(
     })
     .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "reset": true })))
+}
+
+/// `DELETE /v1/admin/apps/{appid}/users/{openid}/phone`: forgets the user's remembered phone
+/// number (an erasure request that reached the team, not the app); `204` whether or not there
+/// was one.
+pub async fn forget_phone(
+    state: web::Data<AppState>,
+    admin: Admin,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let path = path.into_inner();
+    let audit = audit(&caller, AdminAction::ForgetPhone, &path);
+    let (appid, openid) = (&path.0, &path.1);
+    audited(&state, audit, &admin.id, || async {
+        let (appid, openid) = (AppId::parse(appid)?, OpenId::parse(openid)?);
+        phone::remember::forget(&state, &appid, &openid).await
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -17,6 +17,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .delete(current::logout),
         )
         .service(web::resource("/v1/sessions/current/decrypt").post(decrypt::decrypt))
-        .service(web::resource("/v1/sessions/current/phone").post(phone::phone_number))
+        .service(
+            web::resource("/v1/sessions/current/phone")
+                .post(phone::phone_number)
+                .get(phone::known)
+                .delete(phone::forget),
+        )
         .service(web::resource("/v1/sessions/current/key-status").get(key_status::key_status));
 }

@@ -1,11 +1,12 @@
-//! `POST /v1/sessions/current/phone`: the user's phone number from a phone code.
+//! `/v1/sessions/current/phone`: the user's phone number from a phone code (`POST`), the
+//! remembered number (`GET`), forgetting it (`DELETE`).
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use crate::domain::{login, phone};
 use crate::http::body::Json;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, Code};
 use crate::http::extract::CurrentSession;
 use crate::state::AppState;
 
@@ -27,4 +28,30 @@ pub async fn phone_number(
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))
         .json(phone))
+}
+
+/// `GET`: `200 {"phoneNumber", "purePhoneNumber", "countryCode", "verified_at"}` when a number
+/// is remembered (`phone.remember_days`), else `404 phone_unknown` (show the button).
+pub async fn known(
+    state: web::Data<AppState>,
+    current: CurrentSession,
+) -> Result<HttpResponse, ApiError> {
+    let record = &current.0.touched.record;
+    state.require_session_key(record.appid.as_str())?;
+    let remembered = phone::remember::known(&state, &record.appid, &record.openid)
+        .await?
+        .ok_or(Code::PhoneUnknown)?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("cache-control", "no-store"))
+        .json(remembered))
+}
+
+/// `DELETE`: `204`; the remembered number is gone (whether there was one or not).
+pub async fn forget(
+    state: web::Data<AppState>,
+    current: CurrentSession,
+) -> Result<HttpResponse, ApiError> {
+    let record = &current.0.touched.record;
+    phone::remember::forget(&state, &record.appid, &record.openid).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -1,6 +1,12 @@
-//! The user's phone number from a phone code (`<button open-type="getPhoneNumber">`): one
-//! WeChat call per code however often it is presented (WeChat bills each successful call), the
-//! answer sealed under the code for 5 minutes, never logged, never kept beyond that.
+//! The user's phone number from a phone code (`<button open-type="getPhoneNumber">` or
+//! `getRealtimePhoneNumber`): one WeChat call per code however often it is presented, so that a
+//! retry or a double tap never fails on a spent code; the answer sealed under the code for 5
+//! minutes, never logged. WeChat charges when the mini-program receives the button's success
+//! callback, not for this call: what saves money is not showing the button again to a user whose
+//! number is known ([`remember`], opt-in) and seeing the quota run out ([`quota`]).
+
+pub mod quota;
+pub mod remember;
 
 use serde::{Deserialize, Serialize};
 use wechat_client::PhoneError;
@@ -51,7 +57,11 @@ pub async fn lookup(state: &AppState, current: &Current, code: &str) -> Result<P
     })
     .await;
     let (result, phone) = match answer {
-        Ok(Answer::Fresh(Ok(phone))) => (PhoneResult::Ok, Ok(phone)),
+        Ok(Answer::Fresh(Ok(phone))) => {
+            let record = &current.touched.record;
+            remember::keep(state, &record.appid, &record.openid, &phone).await;
+            (PhoneResult::Ok, Ok(phone))
+        }
         Ok(Answer::Replayed(Outcome::Phone(phone))) => (PhoneResult::Replayed, Ok(phone)),
         Ok(Answer::Fresh(Err(err))) | Err(err) => {
             let result = match err {
