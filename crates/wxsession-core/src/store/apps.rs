@@ -53,6 +53,15 @@ pub trait AppRecords: Send + Sync {
     /// Writes an app's record (whole) and logs the change; true when the app is new.
     async fn put_app(&self, appid: &AppId, record: &[u8]) -> Result<bool, StoreError>;
 
+    /// Replaces an app's record only if it is still `expected` (compare-and-set) and logs the
+    /// change; true when it was replaced.
+    async fn replace_app(
+        &self,
+        appid: &AppId,
+        expected: &[u8],
+        record: &[u8],
+    ) -> Result<bool, StoreError>;
+
     /// Deletes an app's record and logs the change; true when it existed.
     async fn delete_app(&self, appid: &AppId) -> Result<bool, StoreError>;
 

@@ -1,5 +1,5 @@
-//! `wxsession apps export` / `apps import`: back up and restore the app registry (secrets stay
-//! sealed; see `domain::apps::backup`).
+//! `wxsession apps export` / `apps import` / `apps reseal`: back up and restore the app registry
+//! (secrets stay sealed), and re-seal it after a key rotation (see `domain::apps::backup`).
 
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -23,6 +23,13 @@ pub enum AppsCommand {
         /// Where to write the backup (`-`: standard output).
         #[arg(long, short, value_name = "PATH", default_value = "-")]
         output: PathBuf,
+    },
+    /// After a key rotation (the new key first in `store.key_encryption_key_files` on every
+    /// replica, the old ones still listed): seals every app's secret under the newest key.
+    Reseal {
+        /// The TOML configuration file (its store and key-encryption keys).
+        #[arg(long, short, value_name = "FILE", env = "WXSESSION_CONFIG")]
+        config: PathBuf,
     },
     /// Writes a backup's apps into the store (each atomically; the config file's own apps are
     /// left out), after checking that every secret opens with the configured keys.
@@ -61,6 +68,20 @@ pub async fn run(command: AppsCommand) -> anyhow::Result<()> {
                 file.write_all(b"\n")?;
             }
             eprintln!("exported {} app(s)", backup.apps.len());
+            Ok(())
+        }
+        AppsCommand::Reseal { config } => {
+            let state = state_of(&config)?;
+            let done = backup::reseal(&state)
+                .await
+                .map_err(|e| anyhow::anyhow!("re-sealing: {e}"))?;
+            eprintln!(
+                "re-sealed {} app(s); {} already under the newest key; {} left (changed meanwhile or sealed under a key not configured: run again or check the keys)",
+                done.resealed, done.current, done.left
+            );
+            if done.left > 0 {
+                anyhow::bail!("{} app(s) not re-sealed", done.left);
+            }
             Ok(())
         }
         AppsCommand::Import { config, input } => {

@@ -539,12 +539,21 @@ async fn metrics_do_not_grow_with_the_number_of_apps() {
 
 /// A configuration file for the `apps` commands: `env`'s store and the tests' keys.
 fn config_file(env: &Env, kek: &std::path::Path) -> tempfile_path::Path {
+    config_with_keys(env, &[kek])
+}
+
+/// [`config_file`] with several key-encryption keys, newest first.
+fn config_with_keys(env: &Env, keks: &[&std::path::Path]) -> tempfile_path::Path {
+    let keks: Vec<String> = keks
+        .iter()
+        .map(|k| format!("\"{}\"", k.display()))
+        .collect();
     let text = format!(
         r#"
 [store]
 url = "{url}"
 key_prefix = "{prefix}"
-key_encryption_key_files = ["{kek}"]
+key_encryption_key_files = [{keks}]
 durability = "trusted"
 
 [admin]
@@ -556,7 +565,7 @@ secret = "config-secret"
 "#,
         url = env.redis.url(),
         prefix = env.prefix,
-        kek = kek.display(),
+        keks = keks.join(", "),
     );
     tempfile_path::Path::with(&text)
 }
@@ -661,4 +670,45 @@ async fn a_backup_restores_the_registry_into_a_fresh_redis() {
         Some(4),
         "three runtime apps and the config's"
     );
+}
+
+#[tokio::test]
+async fn a_key_rotation_reseals_every_app_and_the_old_key_can_go() {
+    use wxsession::cli::apps::{AppsCommand, run};
+    let app = spawn_app_with(with_runtime_apps).await;
+    let (appid, secret) = RUNTIME_APPS[0];
+    assert_eq!(
+        put(&app, appid, &miniprogram(secret))
+            .await
+            .status()
+            .as_u16(),
+        201
+    );
+    let old = crate::helpers::kek_file();
+    let new = tempfile_path::Path::with(
+        "1111111111111111111111111111111111111111111111111111111111111111",
+    );
+    // Before the re-seal, a replica with the new key alone cannot serve the app.
+    let config = config_with_keys(&app.env, &[&new.0, &old]);
+    run(AppsCommand::Reseal {
+        config: config.0.clone(),
+    })
+    .await
+    .expect("reseal");
+    let only_new = spawn_on(app.env.clone(), |s| {
+        with_runtime_apps(s);
+        s.store.key_encryption_key_files = vec![new.0.clone()];
+    })
+    .await;
+    assert_eq!(
+        login_status(&only_new, appid, "rotated").await.0,
+        201,
+        "served under the new key alone"
+    );
+    // Again: nothing left to do.
+    run(AppsCommand::Reseal {
+        config: config.0.clone(),
+    })
+    .await
+    .expect("reseal again");
 }

@@ -105,3 +105,53 @@ pub async fn import(state: &AppState, backup: Backup) -> Result<Imported, Error>
     }
     Ok(done)
 }
+
+/// What a re-seal did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Resealed {
+    /// Records now sealed under the newest key.
+    pub resealed: usize,
+    /// Records already under it.
+    pub current: usize,
+    /// Records changed by someone else meanwhile (run again), or that no configured key opens.
+    pub left: usize,
+}
+
+/// After a key rotation (a new key first in `store.key_encryption_key_files`, the old ones
+/// still listed, on every replica): seals every record's secret under the newest key, each
+/// record replaced only if nobody changed it meanwhile. Then the old keys may go.
+pub async fn reseal(state: &AppState) -> Result<Resealed, Error> {
+    super::manage::require_durable(state).await?;
+    let snapshot = state
+        .timed(StoreOp::Apps, state.store.app_snapshot())
+        .await?;
+    let mut done = Resealed::default();
+    for (appid, bytes) in snapshot.apps {
+        let Ok(mut record) = AppRecord::decode(&bytes) else {
+            done.left += 1;
+            continue;
+        };
+        if record.sealed_with_newest(&state.keyring) {
+            done.current += 1;
+            continue;
+        }
+        let Ok(entry) = record.entry(&appid, &state.keyring, 1) else {
+            done.left += 1;
+            continue;
+        };
+        record.secret =
+            AppRecord::seal_secret(&state.keyring, &appid, super::record::expose(&entry.secret));
+        let replaced = state
+            .timed(
+                StoreOp::Apps,
+                state.store.replace_app(&appid, &bytes, &record.encode()),
+            )
+            .await?;
+        if replaced {
+            done.resealed += 1;
+        } else {
+            done.left += 1;
+        }
+    }
+    Ok(done)
+}

@@ -41,6 +41,21 @@ impl AppRecords for MemoryStore {
         Ok(created)
     }
 
+    async fn replace_app(
+        &self,
+        appid: &AppId,
+        expected: &[u8],
+        record: &[u8],
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        match inner.apps.records.get_mut(appid.as_str()) {
+            Some(current) if current.as_slice() == expected => *current = record.to_vec(),
+            _ => return Ok(false),
+        }
+        inner.apps.logged(appid);
+        Ok(true)
+    }
+
     async fn delete_app(&self, appid: &AppId) -> Result<bool, StoreError> {
         let mut inner = self.lock();
         let existed = inner.apps.records.remove(appid.as_str()).is_some();

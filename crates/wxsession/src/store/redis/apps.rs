@@ -63,6 +63,25 @@ impl AppRecords for RedisStore {
         Ok(created == 1)
     }
 
+    async fn replace_app(
+        &self,
+        appid: &AppId,
+        expected: &[u8],
+        record: &[u8],
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        let replaced: i64 = self
+            .app_script(&self.scripts.replace_app)
+            .arg(appid.as_str())
+            .arg(expected)
+            .arg(record)
+            .arg(LOG_LEN)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(failed)?;
+        Ok(replaced == 1)
+    }
+
     async fn delete_app(&self, appid: &AppId) -> Result<bool, StoreError> {
         let mut conn = self.conn().await?;
         let existed: i64 = self

@@ -51,6 +51,7 @@ struct Scripts {
     drop_token: redis::Script,
     /// The app registry: a change, the changes after a revision, everything at once.
     put_app: redis::Script,
+    replace_app: redis::Script,
     delete_app: redis::Script,
     app_changes: redis::Script,
     app_snapshot: redis::Script,
@@ -95,6 +96,7 @@ impl RedisStore {
                 take_user: redis::Script::new(include_str!("scripts/take_user.lua")),
                 drop_token: redis::Script::new(include_str!("scripts/drop_token.lua")),
                 put_app: redis::Script::new(include_str!("scripts/put_app.lua")),
+                replace_app: redis::Script::new(include_str!("scripts/replace_app.lua")),
                 delete_app: redis::Script::new(include_str!("scripts/delete_app.lua")),
                 app_changes: redis::Script::new(include_str!("scripts/app_changes.lua")),
                 app_snapshot: redis::Script::new(include_str!("scripts/app_snapshot.lua")),

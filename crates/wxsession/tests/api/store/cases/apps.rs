@@ -101,3 +101,32 @@ pub async fn the_change_log_brings_a_reader_up_to_date(b: &Backend) {
     assert_eq!(snapshot.rev, rev);
     assert_eq!(snapshot.apps, vec![(app("wxa"), b"2".to_vec())]);
 }
+
+pub async fn a_record_is_replaced_only_if_unchanged(b: &Backend) {
+    let s = &b.store;
+    s.put_app(&app("wxa"), b"1").await.expect("put");
+    let before = s.app_snapshot().await.expect("snapshot").rev;
+    assert!(
+        !s.replace_app(&app("wxa"), b"0", b"2").await.expect("cas"),
+        "changed meanwhile"
+    );
+    assert!(
+        !s.replace_app(&app("wxz"), b"1", b"2").await.expect("cas"),
+        "absent"
+    );
+    assert_eq!(
+        s.app_snapshot().await.expect("snapshot").rev,
+        before,
+        "nothing logged"
+    );
+    assert!(s.replace_app(&app("wxa"), b"1", b"2").await.expect("cas"));
+    assert_eq!(
+        s.app_record(&app("wxa")).await.expect("get").as_deref(),
+        Some(&b"2"[..])
+    );
+    let AppFeed::Changes { rev, changes } = s.app_changes(before).await.expect("changes") else {
+        panic!("the log reaches back");
+    };
+    assert_eq!(rev, before + 1);
+    assert_eq!(changes.len(), 1);
+}

@@ -53,6 +53,7 @@ pub fn all() -> Vec<Case> {
         unions::live_sessions_counts_the_users_live_sessions,
         apps::records_are_written_whole_listed_in_order_and_deleted,
         apps::the_change_log_brings_a_reader_up_to_date,
+        apps::a_record_is_replaced_only_if_unchanged,
         phones::a_remembered_number_lives_its_ttl_and_can_be_forgotten,
         phones::log_out_everywhere_leaves_the_number,
         phones::a_quota_reading_is_kept_for_its_ttl,
