@@ -12,8 +12,9 @@ use prometheus::{
 use self::family::register;
 
 use self::labels::{
-    AdminAction, AdminOutcome, DecryptResult, EvictionPolicy, ExchangeResult, FailureReason,
-    FetchResult, LookupResult, PhoneResult, StoreOp, WebLoginResult, WechatApi, WechatResult,
+    AdminAction, AdminOutcome, CacheResult, DecryptResult, EvictionPolicy, ExchangeResult,
+    FailureReason, FetchResult, LookupResult, PhoneResult, StoreOp, WebLoginResult, WechatApi,
+    WechatResult,
 };
 
 const FAST_BUCKETS: &[f64] = &[
@@ -100,6 +101,17 @@ metrics! {
     web_logins_total: IntCounterVec ["appid", "result"] (&[]),
     /// Log lines dropped because the log writer's queue was full (stdout too slow).
     log_lines_dropped_total: IntCounter [] (&[]),
+    /// 1 while this replica's change feed from Redis (client tracking) is live and validations
+    /// may be answered from memory; 0 while they all go to Redis (feed lost, cache off, Cluster).
+    session_cache_feed_up: IntGauge [] (&[]),
+    /// Validations by how the local cache answered (hit, miss, bypass).
+    session_cache_lookups_total: IntCounterVec ["result"] (&[]),
+    /// Sessions held in the local cache.
+    session_cache_entries: IntGauge [] (&[]),
+    /// Sessions dropped from the local cache to stay within `session.local_cache_entries`.
+    session_cache_evictions_total: IntCounter [] (&[]),
+    /// Times the change feed was lost (connection closed, heartbeat unanswered).
+    session_cache_feed_losses_total: IntCounter [] (&[]),
 }
 
 /// Who reads a rendering of the metrics.
@@ -183,6 +195,10 @@ impl Metrics {
         }
         for result in LookupResult::ALL {
             self.session_lookups_total
+                .with_label_values(&[result.as_str()]);
+        }
+        for result in CacheResult::ALL {
+            self.session_cache_lookups_total
                 .with_label_values(&[result.as_str()]);
         }
         for api in WechatApi::ALL {

@@ -2,6 +2,7 @@
 //! implementation that pass the same conformance suite (`tests/api/store`). The store knows ids,
 //! tokens and the clock, nothing of the domain's rules.
 
+pub mod cache;
 mod memory;
 mod record;
 pub mod timed;
@@ -222,6 +223,13 @@ pub trait Store: Sessions + Codes + Counters + Tokens + Unions + std::fmt::Debug
     /// earlier layout wrote; a store that never had one counts nothing.
     fn count_old_layout_reads(&self, counter: prometheus::IntCounterVec) {
         let _ = counter;
+    }
+
+    /// This replica's cache of validations, where the store keeps one ([`cache`]): the domain
+    /// asks it before the store, and an app deleted at runtime is forgotten in it
+    /// ([`cache::SessionCache::forget_app`]).
+    fn session_cache(&self) -> Option<&cache::SessionCache> {
+        None
     }
 }
 

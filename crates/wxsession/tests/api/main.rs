@@ -20,6 +20,7 @@ mod access_token;
 mod access_token_bounds;
 mod admin;
 mod apps;
+mod cache;
 mod config;
 /// WeChat's real answers (docs, SDK fixtures, issues) replayed through a stand-in over HTTP.
 mod corpus;

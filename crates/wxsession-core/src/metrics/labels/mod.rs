@@ -264,3 +264,15 @@ labels! {
         Failed = "failed",
     }
 }
+
+labels! {
+    /// How the local validation cache answered a lookup (`result`).
+    CacheResult {
+        /// From memory.
+        Hit = "hit",
+        /// Not in memory (or due for its touch): Redis was asked, and the answer kept.
+        Miss = "miss",
+        /// The change feed is down (or the cache is off): Redis was asked, nothing kept.
+        Bypass = "bypass",
+    }
+}
