@@ -44,4 +44,5 @@ mod topology {
     mod redis_full;
     mod redis_version;
     pub(crate) mod sentinel;
+    mod staleness;
 }
