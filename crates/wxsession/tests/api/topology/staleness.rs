@@ -92,6 +92,21 @@ impl Fleet {
         body["session"].as_str().expect("token").to_owned()
     }
 
+    /// How many validations `replica` answered from memory.
+    async fn hits(&self, replica: usize) -> f64 {
+        let text = match self.http.get(self.url(replica, "/metrics")).send().await {
+            Ok(res) => res.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        text.lines()
+            .find_map(|l| {
+                l.strip_prefix("wxsession_session_cache_lookups_total{result=\"hit\"} ")?
+                    .parse()
+                    .ok()
+            })
+            .unwrap_or(0.0)
+    }
+
     /// Revokes on the third replica; the status.
     async fn revoke(&self, s: &Session) -> u16 {
         let req = match s.how {
@@ -130,6 +145,8 @@ struct Report {
     inside: usize,
     /// Propagation delays (µs), validating replicas.
     delays: Vec<u128>,
+    /// Validations the two validating replicas answered from memory.
+    hits: f64,
 }
 
 impl Report {
@@ -143,7 +160,7 @@ impl Report {
         };
         println!(
             "staleness [{name}]: {} revokes, {} validations; stale 200s past {} ms: {}; 200s inside it: {}; \
-             propagation (µs, {} samples): p50 {} p99 {} max {}",
+             propagation (µs, {} samples): p50 {} p99 {} max {}; answered from memory: {}",
             self.revoked,
             self.validations,
             BOUND.as_millis(),
@@ -153,6 +170,7 @@ impl Report {
             at(0.5),
             at(0.99),
             d.last().copied().unwrap_or(0),
+            self.hits,
         );
     }
 }
@@ -280,6 +298,9 @@ where
     for loader in loaders {
         loader.await.expect("loader");
     }
+    for replica in 0..2 {
+        report.hits += fleet.hits(replica).await;
+    }
     let revoked_at = revoked_at.lock().expect("revoked");
     let log = log.lock().expect("log");
     report.validations = log.len();
@@ -304,6 +325,7 @@ where
 }
 
 fn assert_clean(report: &Report) {
+    assert!(report.hits > 1000.0, "the caches answered: {}", report.hits);
     assert!(
         report.stale.is_empty(),
         "{} stale answers: {:#?}",
@@ -313,8 +335,8 @@ fn assert_clean(report: &Report) {
     assert!(report.validations > 1000, "load: {}", report.validations);
 }
 
-/// Kills every change-feed connection of `prefix` on the Redis at `url`; how many.
-async fn kill_feeds(url: &str, prefix: &str) -> usize {
+/// The ids of the change-feed connections of `prefix` on the Redis at `url`.
+async fn feeds(url: &str, prefix: &str) -> Vec<String> {
     let mut redis = connect(url).await;
     let list: String = redis::cmd("CLIENT")
         .arg("LIST")
@@ -327,6 +349,22 @@ async fn kill_feeds(url: &str, prefix: &str) -> usize {
         .filter(|l| l.contains(&name))
         .filter_map(|l| l.strip_prefix("id=")?.split(' ').next().map(str::to_owned))
         .collect();
+    ids
+}
+
+/// Waits until each of the three replicas has its change feed on the Redis at `url`.
+async fn all_feeds_up(url: &str, prefix: &str) {
+    let up = crate::helpers::eventually(Duration::from_secs(15), || async {
+        feeds(url, prefix).await.len() == 3
+    })
+    .await;
+    assert!(up, "three change feeds on {url}");
+}
+
+/// Kills every change-feed connection of `prefix` on the Redis at `url`; how many.
+async fn kill_feeds(url: &str, prefix: &str) -> usize {
+    let ids = feeds(url, prefix).await;
+    let mut redis = connect(url).await;
     for id in &ids {
         let _: redis::RedisResult<()> = redis::cmd("CLIENT")
             .arg("KILL")
@@ -342,6 +380,7 @@ async fn kill_feeds(url: &str, prefix: &str) -> usize {
 async fn no_stale_validation_past_10_ms_under_load() {
     let env = Env::new();
     let fleet = Fleet::start(&env, "");
+    all_feeds_up(&env.redis.url(), &env.prefix).await;
     let report = run(&fleet, "steady", || async {}).await;
     assert_clean(&report);
 }
@@ -351,6 +390,7 @@ async fn no_stale_validation_when_the_feeds_are_killed_mid_run() {
     let env = Env::new();
     let fleet = Fleet::start(&env, "");
     let (url, prefix) = (env.redis.url(), env.prefix.clone());
+    all_feeds_up(&url, &prefix).await;
     let report = run(&fleet, "feeds killed", || async move {
         let killed = kill_feeds(&url, &prefix).await;
         assert_eq!(killed, 3, "one feed per replica");
@@ -387,6 +427,7 @@ async fn no_stale_validation_across_a_sentinel_failover() {
         urls.join(", ")
     );
     let fleet = Fleet::start(&env, &store);
+    all_feeds_up(&env.redis.url(), &env.prefix).await;
     let replica_port = replica.port;
     let report = run(&fleet, "sentinel failover", || async {
         // Every revoke so far has reached the replica (asynchronous replication could
@@ -410,5 +451,7 @@ async fn no_stale_validation_across_a_sentinel_failover() {
     .await;
     assert_clean(&report);
     assert!(redis_cli(replica_port, &["role"]).starts_with("master"));
+    // The feeds followed the promotion.
+    all_feeds_up(&format!("redis://127.0.0.1:{replica_port}/0"), &env.prefix).await;
     drop(sentinels);
 }
