@@ -250,12 +250,18 @@ impl SessionCache {
         self.len() == 0
     }
 
-    // The index is taken modulo the shards' count.
+    // The index is below the shards' count (`shard_of`).
     #[allow(clippy::indexing_slicing)]
     fn shard(&self, key: &Key) -> MutexGuard<'_, Shard> {
-        let i = usize::from(key.last().copied().unwrap_or_default()) % SHARDS;
-        lock(&self.shards[i])
+        lock(&self.shards[shard_of(key)])
     }
+}
+
+/// The shard of a key: its first four characters, mixed (the last character of an id carries
+/// only 2 bits of the hash: base64 of 16 bytes ends in padding).
+fn shard_of(key: &Key) -> usize {
+    let head = u32::from_le_bytes(key.first_chunk().copied().unwrap_or_default());
+    usize::try_from(head.wrapping_mul(0x9E37_79B1) >> 28).unwrap_or(0) % SHARDS
 }
 
 fn deadline_ms(record: &SessionRecord) -> i64 {

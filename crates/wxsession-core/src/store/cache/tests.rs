@@ -146,17 +146,36 @@ fn an_abandoned_fill_leaves_nothing() {
 
 #[test]
 fn a_full_cache_drops_the_entry_filled_longest_ago() {
-    // 16 shards of one entry each: ids ending in the same character share a shard.
+    // 16 shards of one entry each: two ids of one shard.
     let (cache, _) = cache(16);
-    let same_shard = |c: char| SessionId::from_stored(format!("{c:0>22}"));
-    let a = cache.begin(&same_shard('a')).expect("live");
-    a.finish(record("wx1234567890abcdef"), NOW + 100_000);
-    let q = SessionId::from_stored(format!("{:0>21}a", 'q'));
-    let b = cache.begin(&q).expect("live");
-    b.finish(record("wx1234567890abcdef"), NOW + 100_000);
-    assert!(cache.get(&same_shard('a')).is_none(), "the oldest went");
-    assert!(cache.get(&q).is_some());
+    let first = id(0);
+    let shard = shard_of(&key_of(first.as_str()).expect("key"));
+    let second = (1..)
+        .map(id)
+        .find(|i| shard_of(&key_of(i.as_str()).expect("key")) == shard)
+        .expect("an id of the same shard");
+    fill_id(&cache, &first);
+    fill_id(&cache, &second);
+    assert!(cache.get(&first).is_none(), "the oldest went");
+    assert!(cache.get(&second).is_some());
     assert_eq!(cache.len(), 1);
+}
+
+fn fill_id(cache: &SessionCache, id: &SessionId) {
+    let fill = cache.begin(id).expect("live");
+    fill.finish(record("wx1234567890abcdef"), NOW + 100_000);
+}
+
+#[test]
+fn real_session_ids_fill_every_shard() {
+    let (cache, _) = cache(16_000);
+    for _ in 0..16_000 {
+        cache.heard(cache.heartbeat_sent());
+        let token = crate::domain::token::Token::mint().expect("token");
+        fill_id(&cache, &token.id());
+    }
+    // Spread evenly: a shard fills only with its share.
+    assert!(cache.len() > 12_000, "{}", cache.len());
 }
 
 #[test]
