@@ -25,17 +25,19 @@ pub async fn authenticate(state: &AppState, token: Option<Token>) -> Result<Curr
         return Err(Error::InvalidSession);
     };
     let id = token.id();
-    // Memory first: no deadline, no store metrics, no await (`store::cache`).
-    if let Some(touched) = state.store.session_cache().and_then(|c| c.get(&id)) {
-        state.metrics.lookup(LookupResult::Hit);
-        return Ok(Current { id, touched });
-    }
-    let found = state
-        .timed(
-            StoreOp::TouchSession,
-            state.store.touch_session(&id, state.idle_ttl_secs),
-        )
-        .await?;
+    // Memory first: no deadline, no store metrics, no await (`store::cache`). Whatever the
+    // answer came from, the checks below apply to it alike.
+    let found = match state.store.session_cache().and_then(|c| c.get(&id)) {
+        Some(touched) => Some(touched),
+        None => {
+            state
+                .timed(
+                    StoreOp::TouchSession,
+                    state.store.touch_session(&id, state.idle_ttl_secs),
+                )
+                .await?
+        }
+    };
     match found {
         Some(touched) => {
             state.metrics.lookup(LookupResult::Hit);
