@@ -133,18 +133,30 @@ for script in "$tmp/auth.lua" "$tmp/login.lua"; do cat scripts/wrk-report.lua >>
 wrk_run() { local name=$1; shift; WRK_REPORT="$tmp/$name.json" wrk "$@" >"$tmp/$name.txt"; }
 wrk_field() { json_field "$2" <"$tmp/$1.json"; }
 
-# Rows 1, 2 and 2p in three alternating rounds (Redis, wxsession, the peer), the median of each.
+# Rows 1, 2, 2p and 2f in three alternating rounds (Redis, wxsession, the actix-session peer,
+# the bare actix-web route), the median of each. Row 2c: the Redis commands of the wxsession
+# rounds (`INFO commandstats`, every client: the change feed's heartbeats count) per validation.
 median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+redis_calls() { redis-cli -p "$redis_port" info commandstats | tr -d '\r' |
+  awk -F'[=,]' '/^cmdstat_/ {s += $2} END {print s + 0}'; }
+: >"$tmp/auth-commands"
 for round in 1 2 3; do
-  echo "1–2/7 round $round: redis-benchmark GET c=64; GET /v1/auth, wrk -t2 -c64; the actix-session peer" >&2
+  echo "1–2/7 round $round: redis-benchmark GET c=64; GET /v1/auth, wrk -t2 -c64; the actix-session peer; the bare route" >&2
   redis-benchmark -p "$redis_port" -t get -c 64 -n $((dur * 40000)) -q 2>/dev/null |
     tr '\r' '\n' | awk '/GET:/ {print $2}' | tail -n1 >>"$tmp/redis-rounds"
+  before=$(redis_calls)
   TOKENS="$tmp/tokens" wrk_run "auth-$round" -t2 -c64 -d"${dur}s" -s "$tmp/auth.lua" "$api"
+  # `INFO` itself is one call.
+  echo "$(($(redis_calls) - before - 1)) $(wrk_field "auth-$round" requests)" >>"$tmp/auth-commands"
   wrk_field "auth-$round" ok_rps >>"$tmp/auth-rounds"
   wrk_run "peer-$round" -t2 -c64 -d"${dur}s" -H "Cookie: $peer_cookie" -s scripts/wrk-report.lua \
     "http://127.0.0.1:$peer_port/auth"
   wrk_field "peer-$round" ok_rps >>"$tmp/peer-rounds"
+  wrk_run "bare-$round" -t2 -c64 -d"${dur}s" -s scripts/wrk-report.lua "http://127.0.0.1:$peer_port/bare"
+  wrk_field "bare-$round" ok_rps >>"$tmp/bare-rounds"
 done
+bare_rps=$(median <"$tmp/bare-rounds"); bare_all=$(paste -sd/ "$tmp/bare-rounds")
+auth_commands=$(awk '{c += $1; r += $2} END {printf "%.4f", (r ? c / r : 0)}' "$tmp/auth-commands")
 redis_rps=$(median <"$tmp/redis-rounds"); auth_rps=$(median <"$tmp/auth-rounds"); peer_rps=$(median <"$tmp/peer-rounds")
 redis_all=$(paste -sd/ "$tmp/redis-rounds"); auth_all=$(paste -sd/ "$tmp/auth-rounds"); peer_all=$(paste -sd/ "$tmp/peer-rounds")
 auth_p50=$(wrk_field auth-2 p50_us); auth_p99=$(wrk_field auth-2 p99_us)
@@ -328,6 +340,7 @@ r = dict(
   smoke=$($smoke && echo True || echo False), duration_s=$dur,
   redis_get_rps=float("$redis_rps"), redis_rounds="$redis_all",
   auth_rounds="$auth_all", peer_rounds="$peer_all", peer_auth_rps=float("$peer_rps"), peer_non2xx=int("$peer_non2xx"),
+  bare_rounds="$bare_all", bare_rps=float("$bare_rps"), redis_commands_per_validation=float("$auth_commands"),
   mobile_login_rps=float("$mobile_rps"), web_login_rps=float("$web_rps"), web_login_failed=int("$web_failed"),
   auth_rps=float("$auth_rps"), auth_p50_us=int("$auth_p50"), auth_p99_us=int("$auth_p99"), auth_non2xx=int("$auth_non2xx"),
   half_rate_rps=int("$half"), half_rate_done_rps=float("$half_done"), half_rate_p50_us=int("$half_p50"), half_rate_p99_us=int("$half_p99"),
@@ -344,14 +357,17 @@ r = dict(
 )
 r["auth_ratio"] = r["auth_rps"] / r["redis_get_rps"]
 r["peer_ratio"] = r["auth_rps"] / r["peer_auth_rps"] if r["peer_auth_rps"] else 0
+r["bare_ratio"] = r["auth_rps"] / r["bare_rps"] if r["bare_rps"] else 0
 r["crypto_ratio"] = r["criterion_aes_cbc_1kib_gib_s"] / r["openssl_aes_cbc_decrypt_1kib_gib_s"] if r["openssl_aes_cbc_decrypt_1kib_gib_s"] else 0
 json.dump(r, open(sys.argv[1], "w"), indent=2)
 print(f"""
 | # | what | measured | baseline (same run) | ratio / target |
 | --- | --- | --- | --- | --- |
 | 1 | redis-benchmark GET, c=64 (median of 3 rounds: {r['redis_rounds']}) | {r['redis_get_rps']:,.0f} rps | — | baseline |
-| 2 | GET /v1/auth, wrk -t2 -c64, default config (request log line on) (median of 3: {r['auth_rounds']}) | {r['auth_rps']:,.0f} rps, p50 {r['auth_p50_us']} µs, p99 {r['auth_p99_us']} µs, non-2xx {r['auth_non2xx']} | (1) | {r['auth_ratio']:.2f} × Redis (target ≥ 0.9) |
+| 2 | GET /v1/auth, wrk -t2 -c64, default config (request log line on) (median of 3: {r['auth_rounds']}) | {r['auth_rps']:,.0f} rps, p50 {r['auth_p50_us']} µs, p99 {r['auth_p99_us']} µs, non-2xx {r['auth_non2xx']} | (1) | {r['auth_ratio']:.2f} × Redis (target ≥ 1.5) |
 | 2p | the peer: actix-web + actix-session (Redis store) cookie check, wrk -t2 -c64 (median of 3: {r['peer_rounds']}) | {r['peer_auth_rps']:,.0f} rps, non-2xx {r['peer_non2xx']} | (2) | wxsession {r['peer_ratio']:.2f} × the peer (target ≥ 1.0) |
+| 2f | the HTTP floor: a bare actix-web route answering 200 without Redis, wrk -t2 -c64 (median of 3: {r['bare_rounds']}) | {r['bare_rps']:,.0f} rps | (2) | wxsession {r['bare_ratio']:.2f} × the floor (target ≥ 0.8) |
+| 2c | Redis commands per validation in the rounds of row 2 (INFO commandstats, all clients, the change feed's heartbeats included) | {r['redis_commands_per_validation']:.4f} | — | target ≤ 0.05 |
 | 3 | GET /v1/auth at {r['half_rate_rps']:,} rps (half of 2; {r['half_rate_done_rps']:,.0f} done) | p50 {r['half_rate_p50_us']} µs, p99 {r['half_rate_p99_us']} µs | — | p99 target < 1000 µs |
 | 4a | logins, simulator 0 ms, c=64 | {r['login_rps']:,.0f} logins/s | — | |
 | 4b | logins, simulator 100 ms, c=256 | {r['login_100ms_c256_rps']:,.0f} logins/s, p99 {r['login_100ms_p99_us']/1000:.0f} ms | 256 / 0.1 s = 2,560 ideal | {r['login_100ms_c256_rps']/2560:.2f} of ideal (target ≥ 2000/s) |

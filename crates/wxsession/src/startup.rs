@@ -13,40 +13,53 @@ use crate::metrics::Metrics;
 use crate::settings::{Backend, Connection, Mode, Settings};
 use crate::state::AppState;
 use crate::store::timed::Timed;
-use crate::store::{MemoryStore, RedisStore, Store, StoreError, Topology};
+use crate::store::{LocalCache, MemoryStore, RedisStore, Store, StoreError, Topology};
 
-/// The store the settings ask for, on `clock`.
+/// The store the settings ask for, on `clock`; with the local validation cache when
+/// `session.local_cache` is on and the touch interval is more than 0 (Redis only).
 pub fn build_store(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<dyn Store>> {
     let s = &settings.store;
-    Ok(match s.backend {
-        Backend::Memory => {
-            Arc::new(MemoryStore::new(settings.session.max_lifetime_secs).with_clock(clock))
-        }
-        Backend::Redis => Arc::new(
-            RedisStore::new(
-                match s.mode {
-                    Mode::Standalone => Topology::Standalone(&s.url),
-                    Mode::Cluster => Topology::Cluster(&s.urls),
-                    Mode::Sentinel => Topology::Sentinel {
-                        sentinels: &s.sentinels,
-                        master_name: s.master_name.as_deref().unwrap_or_default(),
-                        master: &s.url,
-                    },
-                },
-                &s.key_prefix,
-                (s.connection == Connection::Pool).then_some(s.pool_size),
-                settings.store_timeout(),
-                settings.session.max_lifetime_secs,
-                match &s.tls_ca_file {
-                    Some(path) => Some(std::fs::read(path).with_context(|| {
-                        format!("reading store.tls_ca_file {}", path.display())
-                    })?),
-                    None => None,
-                },
-            )?
-            .with_clock(clock),
+    if s.backend == Backend::Memory {
+        return Ok(Arc::new(
+            MemoryStore::new(settings.session.max_lifetime_secs).with_clock(clock),
+        ));
+    }
+    let topology = match s.mode {
+        Mode::Standalone => Topology::Standalone(&s.url),
+        Mode::Cluster => Topology::Cluster(&s.urls),
+        Mode::Sentinel => Topology::Sentinel {
+            sentinels: &s.sentinels,
+            master_name: s.master_name.as_deref().unwrap_or_default(),
+            master: &s.url,
+        },
+    };
+    let tls_ca = match &s.tls_ca_file {
+        Some(path) => Some(
+            std::fs::read(path)
+                .with_context(|| format!("reading store.tls_ca_file {}", path.display()))?,
         ),
-    })
+        None => None,
+    };
+    let store = RedisStore::new(
+        topology,
+        &s.key_prefix,
+        (s.connection == Connection::Pool).then_some(s.pool_size),
+        settings.store_timeout(),
+        settings.session.max_lifetime_secs,
+        tls_ca.clone(),
+    )?
+    .with_clock(clock);
+    let session = &settings.session;
+    if !session.local_cache || session.touch_interval() == 0 {
+        return Ok(Arc::new(store));
+    }
+    let cache = LocalCache {
+        entries: session.local_cache_entries,
+        idle_ttl_secs: session.idle_ttl_secs,
+        touch_interval_secs: session.touch_interval(),
+        timeout: settings.store_timeout(),
+    };
+    Ok(Arc::new(store.with_local_cache(topology, tls_ca, cache)?))
 }
 
 /// The shared state the settings describe, around `store` and on `clock` (the store's own:
@@ -71,6 +84,9 @@ pub fn build_state(
     let code_wait = Duration::from_millis(attempts * (w.timeout_ms + 200) + 1000);
     let metrics = Metrics::new();
     store.count_old_layout_reads(metrics.store_old_layout_reads_total.clone());
+    if let Some(cache) = store.session_cache() {
+        cache.count_into(&metrics);
+    }
     for app in &apps {
         metrics.init_app(app.appid.as_str());
         if app.kind.is_web() {

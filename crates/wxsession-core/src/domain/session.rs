@@ -1,5 +1,6 @@
-//! Sessions after login: authenticate a token (one store round trip, sliding expiry), log out,
-//! log a user out everywhere; each counted.
+//! Sessions after login: authenticate a token (from this replica's cache while the store's
+//! change feed is live, else one store round trip; sliding expiry), log out, log a user out
+//! everywhere; each counted.
 
 use super::Error;
 use super::ids::{AppId, OpenId};
@@ -24,12 +25,19 @@ pub async fn authenticate(state: &AppState, token: Option<Token>) -> Result<Curr
         return Err(Error::InvalidSession);
     };
     let id = token.id();
-    let found = state
-        .timed(
-            StoreOp::TouchSession,
-            state.store.touch_session(&id, state.idle_ttl_secs),
-        )
-        .await?;
+    // Memory first: no deadline, no store metrics, no await (`store::cache`). Whatever the
+    // answer came from, the checks below apply to it alike.
+    let found = match state.store.session_cache().and_then(|c| c.get(&id)) {
+        Some(touched) => Some(touched),
+        None => {
+            state
+                .timed(
+                    StoreOp::TouchSession,
+                    state.store.touch_session(&id, state.idle_ttl_secs),
+                )
+                .await?
+        }
+    };
     match found {
         // A session of an app deleted (or withdrawn by its merchant) since is dead: the
         // registry is in memory, so this costs no store call.
@@ -44,7 +52,8 @@ pub async fn authenticate(state: &AppState, token: Option<Token>) -> Result<Curr
     }
 }
 
-/// Deletes the session: dead on every replica at once, since no replica caches it.
+/// Deletes the session: dead on this replica at once (the store drops it from the local cache
+/// before it answers), on the others as soon as Redis' change feed reaches them.
 pub async fn logout(state: &AppState, token: Option<Token>) -> Result<(), Error> {
     let token = token.ok_or(Error::InvalidSession)?;
     let existed = state

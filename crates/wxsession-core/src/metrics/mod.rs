@@ -13,8 +13,8 @@ use prometheus::{
 use self::family::register;
 
 use self::labels::{
-    AdminAction, AdminOutcome, DecryptResult, EvictionPolicy, ExchangeResult, FailureReason,
-    LookupResult, StoreOp, WechatApi, WechatResult,
+    AdminAction, AdminOutcome, CacheResult, DecryptResult, EvictionPolicy, ExchangeResult,
+    FailureReason, LookupResult, StoreOp, WechatApi, WechatResult,
 };
 
 const FAST_BUCKETS: &[f64] = &[
@@ -117,6 +117,17 @@ metrics! {
     /// App records in the store this replica cannot serve because no key in
     /// `store.key_encryption_key_files` opens their secret.
     apps_unreadable_total: IntCounter [] (&[]),
+    /// 1 while this replica's change feed from Redis (client tracking) is live and validations
+    /// may be answered from memory; 0 while they all go to Redis (feed lost, cache off, Cluster).
+    session_cache_feed_up: IntGauge [] (&[]),
+    /// Validations by how the local cache answered (hit, miss, bypass).
+    session_cache_lookups_total: IntCounterVec ["result"] (&[]),
+    /// Sessions held in the local cache.
+    session_cache_entries: IntGauge [] (&[]),
+    /// Sessions dropped from the local cache to stay within `session.local_cache_entries`.
+    session_cache_evictions_total: IntCounter [] (&[]),
+    /// Times the change feed was lost (connection closed, heartbeat unanswered).
+    session_cache_feed_losses_total: IntCounter [] (&[]),
 }
 
 /// The label value of every app without one of its own.
@@ -165,6 +176,10 @@ impl Metrics {
         }
         for result in LookupResult::ALL {
             self.session_lookups_total
+                .with_label_values(&[result.as_str()]);
+        }
+        for result in CacheResult::ALL {
+            self.session_cache_lookups_total
                 .with_label_values(&[result.as_str()]);
         }
         for api in WechatApi::ALL {

@@ -3,6 +3,7 @@
 //! tokens and the clock, nothing of the domain's rules.
 
 mod apps;
+pub mod cache;
 mod memory;
 mod record;
 pub mod timed;
@@ -261,6 +262,13 @@ pub trait Store:
     /// earlier layout wrote; a store that never had one counts nothing.
     fn count_old_layout_reads(&self, counter: prometheus::IntCounterVec) {
         let _ = counter;
+    }
+
+    /// This replica's cache of validations, where the store keeps one ([`cache`]): the domain
+    /// asks it before the store, and an app deleted at runtime is forgotten in it
+    /// ([`cache::SessionCache::forget_app`]).
+    fn session_cache(&self) -> Option<&cache::SessionCache> {
+        None
     }
 }
 

@@ -3,5 +3,5 @@
 
 mod redis;
 
-pub use self::redis::{RedisStore, Topology, layout};
+pub use self::redis::{LocalCache, RedisStore, Topology, layout};
 pub use wxsession_core::store::*;

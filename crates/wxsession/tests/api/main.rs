@@ -20,6 +20,7 @@ mod access_token;
 mod access_token_bounds;
 mod admin;
 mod apps;
+mod cache;
 /// A code's two ids while its derivation moves to HKDF, beside the releases either side.
 mod code_ids;
 mod config;
@@ -48,4 +49,5 @@ mod topology {
     mod redis_full;
     mod redis_version;
     pub(crate) mod sentinel;
+    mod staleness;
 }

@@ -40,8 +40,10 @@ macro_rules! labels {
     };
 }
 
+mod admin;
 mod http;
 
+pub use self::admin::{AdminAction, AdminOutcome};
 pub use self::http::{Method, WebLoginResult};
 
 labels! {
@@ -168,34 +170,6 @@ labels! {
 }
 
 labels! {
-    /// An admin action (`action` of `admin_actions_total`).
-    AdminAction {
-        /// `DELETE /v1/admin/apps/{appid}/users/{openid}/sessions`.
-        RevokeUserSessions = "revoke_user_sessions",
-        /// `POST /v1/admin/apps/{appid}/users/{openid}/session-key/reset`.
-        ResetSessionKey = "reset_session_key",
-        /// `GET /v1/admin/apps/{appid}/access-token`.
-        ReadAccessToken = "read_access_token",
-        /// `POST /v1/admin/apps/{appid}/access-token/invalidate`.
-        InvalidateAccessToken = "invalidate_access_token",
-        /// `GET /v1/admin/unions/{unionid}`.
-        ReadUnion = "read_union",
-        /// `DELETE /v1/admin/unions/{unionid}/sessions`.
-        RevokeUnionSessions = "revoke_union_sessions",
-        /// `GET /v1/admin/apps`.
-        ListApps = "list_apps",
-        /// `GET /v1/admin/apps/{appid}`.
-        ReadApp = "read_app",
-        /// `PUT /v1/admin/apps/{appid}`.
-        PutApp = "put_app",
-        /// `DELETE /v1/admin/apps/{appid}`.
-        DeleteApp = "delete_app",
-        /// `DELETE /v1/admin/apps/{appid}/users/{openid}/phone`.
-        ForgetPhone = "forget_phone",
-    }
-}
-
-labels! {
     /// A WeChat server API (`api` of `wechat_requests_total`).
     WechatApi {
         /// `sns/jscode2session`.
@@ -278,15 +252,13 @@ labels! {
 }
 
 labels! {
-    /// How an admin action ended (`outcome` of `admin_actions_total`).
-    AdminOutcome {
-        /// Done.
-        Ok = "ok",
-        /// No or a wrong credential.
-        Denied = "denied",
-        /// A malformed target.
-        Invalid = "invalid",
-        /// The store or an upstream failed.
-        Failed = "failed",
+    /// How the local validation cache answered a lookup (`result`).
+    CacheResult {
+        /// From memory.
+        Hit = "hit",
+        /// Not in memory (or due for its touch): Redis was asked, and the answer kept.
+        Miss = "miss",
+        /// The change feed is down (or the cache is off): Redis was asked, nothing kept.
+        Bypass = "bypass",
     }
 }

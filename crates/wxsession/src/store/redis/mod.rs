@@ -5,6 +5,7 @@ mod apps;
 mod codes;
 mod connection;
 mod counters;
+mod feed;
 mod keys;
 pub mod layout;
 mod legacy;
@@ -23,6 +24,7 @@ use redis::AsyncCommands as _;
 pub use self::connection::Topology;
 use self::connection::{Conn, Connections};
 use self::keys::Keys;
+use super::cache::SessionCache;
 use super::{SessionRecord, Store, StoreError};
 use crate::domain::clock::Clock;
 use crate::domain::token::SessionId;
@@ -39,6 +41,21 @@ pub struct RedisStore {
     /// The replica's clock: it decides deadness when the store reads (a session's deadline,
     /// an entry's life, the unionid index); Redis' own TTLs run on Redis' time.
     clock: Arc<dyn Clock>,
+    /// The local validation cache and its change feed ([`feed`]), when on.
+    cache: Option<Arc<SessionCache>>,
+}
+
+/// The local validation cache's settings (`session.local_cache*`).
+#[derive(Debug, Clone, Copy)]
+pub struct LocalCache {
+    /// The most sessions held.
+    pub entries: usize,
+    /// The sessions' idle TTL.
+    pub idle_ttl_secs: u64,
+    /// A session in use is extended at most once per this many seconds (more than 0).
+    pub touch_interval_secs: u64,
+    /// The feed's deadline to connect and for each answer (`store.timeout_ms`).
+    pub timeout: Duration,
 }
 
 /// The Lua scripts, each loaded once per connection (`EVALSHA`, `EVAL` on a miss).
@@ -103,7 +120,44 @@ impl RedisStore {
             }),
             old_layout_reads: Arc::default(),
             clock: crate::domain::clock::system(),
+            cache: None,
         })
+    }
+
+    /// The same store with a local validation cache, fed by Redis' client tracking on the
+    /// master of `topology` (the one the store was built with). Cluster keeps no cache: every
+    /// validation stays a round trip. Call after [`Self::with_clock`]: the cache reads the
+    /// store's clock.
+    pub fn with_local_cache(
+        self,
+        topology: Topology<'_>,
+        tls_ca: Option<Vec<u8>>,
+        settings: LocalCache,
+    ) -> anyhow::Result<Self> {
+        let Some(source) = feed::Source::of(topology, tls_ca)? else {
+            tracing::info!(
+                "session.local_cache: off with Redis Cluster (every validation is a round trip)"
+            );
+            return Ok(self);
+        };
+        let cache = SessionCache::new(
+            settings.entries,
+            settings.idle_ttl_secs,
+            settings.touch_interval_secs,
+            self.clock.clone(),
+        );
+        feed::start(source, self.keys.prefix(), &cache, settings.timeout)?;
+        Ok(Self {
+            cache: Some(cache),
+            ..self
+        })
+    }
+
+    /// Drops a session from the local cache: this replica sees its own changes at once.
+    fn forget(&self, id: &str) {
+        if let Some(cache) = &self.cache {
+            cache.invalidate(id);
+        }
     }
 
     /// Counts a read that found what the layout before entries wrote, when `found`.
@@ -179,6 +233,7 @@ impl RedisStore {
         for id in ids {
             let key = self.keys.session(&SessionId::from_stored(id.clone()));
             deleted += conn.del::<_, u64>(key).await.map_err(failed)?;
+            self.forget(id);
         }
         Ok(deleted)
     }
@@ -219,5 +274,9 @@ impl Store for RedisStore {
 
     fn count_old_layout_reads(&self, counter: prometheus::IntCounterVec) {
         let _ = self.old_layout_reads.set(counter);
+    }
+
+    fn session_cache(&self) -> Option<&SessionCache> {
+        self.cache.as_deref()
     }
 }

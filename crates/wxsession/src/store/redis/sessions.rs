@@ -6,6 +6,7 @@ use super::layout::{Blob, UserEntry, raw_session_id, session_id_text, stored_sec
 use super::{Conn, RedisStore, failed, legacy, unavailable};
 use crate::domain::ids::{AppId, OpenId};
 use crate::domain::token::SessionId;
+use crate::store::cache::{Fill, Plan, SessionCache};
 use crate::store::{NewSession, Sessions, StoreError, Touched};
 
 #[async_trait::async_trait]
@@ -48,6 +49,11 @@ impl Sessions for RedisStore {
         id: &SessionId,
         idle_ttl_secs: u64,
     ) -> Result<Option<Touched>, StoreError> {
+        if let Some(cache) = self.cache.as_deref().filter(|c| c.serves(idle_ttl_secs))
+            && let Some(fill) = cache.begin(id)
+        {
+            return self.touch_and_keep(cache, fill, id).await;
+        }
         let mut conn = self.conn().await?;
         let key = self.keys.session(id);
         let value: Option<String> = redis::cmd("GETEX")
@@ -63,6 +69,7 @@ impl Sessions for RedisStore {
         let left = record.deadline.saturating_sub(self.now());
         if left <= 0 {
             let _: Result<(), _> = conn.unlink(&key).await;
+            self.forget(id.as_str());
             return Ok(None);
         }
         let left = left.unsigned_abs();
@@ -86,6 +93,7 @@ impl Sessions for RedisStore {
     async fn delete_session(&self, id: &SessionId) -> Result<bool, StoreError> {
         let mut conn = self.conn().await?;
         let value: Option<String> = conn.get_del(self.keys.session(id)).await.map_err(failed)?;
+        self.forget(id.as_str());
         let Some(record) = self.decode(value.as_deref()) else {
             return Ok(value.is_some());
         };
@@ -168,6 +176,55 @@ impl Sessions for RedisStore {
 }
 
 impl RedisStore {
+    /// A validation with the local cache's feed live: reads the session and its TTL without
+    /// writing (one round trip, `GET` + `PTTL`), extends it only when its touch is due (a
+    /// second, `PEXPIRE`, at most once per touch interval across the fleet, since the TTL read
+    /// shows other replicas' touches), and keeps the answer unless it changed meanwhile. A
+    /// `GETEX` here would change the key on every miss, and its invalidation would empty every
+    /// replica's entry for it.
+    async fn touch_and_keep(
+        &self,
+        cache: &SessionCache,
+        fill: Fill<'_>,
+        id: &SessionId,
+    ) -> Result<Option<Touched>, StoreError> {
+        let mut conn = self.conn().await?;
+        let key = self.keys.session(id);
+        let (value, pttl): (Option<String>, i64) = redis::pipe()
+            .get(&key)
+            .pttl(&key)
+            .query_async(&mut conn)
+            .await
+            .map_err(failed)?;
+        let Some(record) = self.decode(value.as_deref()) else {
+            return Ok(None);
+        };
+        if record.deadline <= self.now() {
+            let _: Result<(), _> = conn.unlink(&key).await;
+            self.forget(id.as_str());
+            return Ok(None);
+        }
+        if pttl == -2 {
+            return Ok(None);
+        }
+        let expires_at = match cache.plan(&record, pttl) {
+            Plan::Keep(at) => at,
+            Plan::Extend(ttl_ms) => {
+                let extended: bool = conn.pexpire(&key, ttl_ms).await.map_err(failed)?;
+                if !extended {
+                    return Ok(None);
+                }
+                cache.expiry_in(ttl_ms)
+            }
+        };
+        let ttl_ms = expires_at - self.clock.now_millis();
+        fill.finish(record.clone(), expires_at);
+        Ok(Some(Touched {
+            record,
+            ttl_secs: u64::try_from(ttl_ms.max(0)).unwrap_or(0).div_ceil(1000),
+        }))
+    }
+
     /// The user's live entry; `None` when there is none (or it is dead).
     pub(super) async fn user_entry(
         &self,

@@ -22,7 +22,7 @@ pub use self::browser::{SESSION_COOKIE, STATE_COOKIE, location, set_cookie};
 pub use self::clock::{TestClock, masters, pass};
 pub use self::netns::Netns;
 pub use self::old_redis::OldRedis;
-pub use self::process::{read_log, serve, serve_refused, serve_with, sigterm};
+pub use self::process::{Serve, read_log, serve, serve_refused, serve_store, serve_with, sigterm};
 pub use self::redis_cluster::{RedisCluster, redis_cli, redis_cli_runs};
 pub use self::redis_server::{RedisHandle, RedisServer, connect, free_port, keys_with_ttl};
 pub use self::standin::{Answer, StandIn};

@@ -33,13 +33,25 @@ pub fn serve(env: &Env, shutdown_secs: u64) -> Serve {
 /// (TOML tables other than `[server]`, `[store]`, `[wechat]` and `[admin]`, or arrays of tables
 /// such as `[[admin.credential_readers]]`) appended to the configuration.
 pub fn serve_with(env: &Env, shutdown_secs: u64, admin_bind: bool, tables: &str) -> Serve {
+    serve_store(env, shutdown_secs, admin_bind, "", tables)
+}
+
+/// [`serve_with`], with `store_lines` (e.g. `mode = "sentinel"` and its keys) added to `[store]`.
+pub fn serve_store(
+    env: &Env,
+    shutdown_secs: u64,
+    admin_bind: bool,
+    store_lines: &str,
+    tables: &str,
+) -> Serve {
     let dir = tempfile::tempdir().expect("dir");
     let port = free_port();
     let admin_port = admin_bind.then(free_port);
     let admin_line = admin_port.map_or(String::new(), |p| {
         format!("admin_bind = \"127.0.0.1:{p}\"\n")
     });
-    let config = write_config(env, dir.path(), port, shutdown_secs, &admin_line, tables);
+    let lines = [admin_line.as_str(), store_lines, tables];
+    let config = write_config(env, dir.path(), port, shutdown_secs, lines);
     let log = dir.path().join("out.log");
     let child = spawn(&config, &log);
     for port in std::iter::once(port).chain(admin_port) {
@@ -61,7 +73,7 @@ pub fn serve_with(env: &Env, shutdown_secs: u64, admin_bind: bool, tables: &str)
 /// everything it wrote, once it has exited (killed, and the test failed, after 20 s).
 pub fn serve_refused(env: &Env) -> (std::process::ExitStatus, String) {
     let dir = tempfile::tempdir().expect("dir");
-    let config = write_config(env, dir.path(), free_port(), 1, "", "");
+    let config = write_config(env, dir.path(), free_port(), 1, ["", "", ""]);
     let log = dir.path().join("out.log");
     let mut child = spawn(&config, &log);
     let exited = super::wait_until(Duration::from_secs(20), || {
@@ -75,14 +87,14 @@ pub fn serve_refused(env: &Env) -> (std::process::ExitStatus, String) {
     (status, read_log(&log))
 }
 
-/// The configuration [`serve_with`] describes, written into `dir`.
+/// The configuration [`serve_store`] describes, written into `dir`: `[admin_line, store_lines,
+/// tables]`.
 fn write_config(
     env: &Env,
     dir: &std::path::Path,
     port: u16,
     shutdown_secs: u64,
-    admin_line: &str,
-    tables: &str,
+    [admin_line, store_lines, tables]: [&str; 3],
 ) -> std::path::PathBuf {
     let secret_file = dir.join("secret");
     std::fs::write(&secret_file, format!("{SECRET}\n")).expect("secret");
@@ -99,6 +111,7 @@ workers = 2
 [store]
 url = "{url}"
 key_prefix = "{prefix}"
+{store_lines}
 
 [wechat]
 api_base = "{api}"
