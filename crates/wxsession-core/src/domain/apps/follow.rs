@@ -36,6 +36,14 @@ fn entry_of(state: &AppState, appid: &AppId, bytes: &[u8]) -> Option<Arc<AppEntr
     }
 }
 
+/// Frees what the local validation cache holds of a deleted app's sessions (they are refused
+/// from then on whatever answers them: `Apps::admits`).
+pub fn forget_sessions(state: &AppState, appid: &AppId) {
+    if let Some(cache) = state.store.session_cache() {
+        cache.forget_app(appid);
+    }
+}
+
 /// Reads every app from the store and serves exactly those (besides the config's).
 pub async fn load(state: &AppState) -> Result<(), Error> {
     let snapshot = state
@@ -77,6 +85,11 @@ pub async fn catch_up(state: &AppState) -> Result<(), Error> {
                     (c.appid, entry)
                 })
                 .collect();
+            for (appid, entry) in &changes {
+                if entry.is_none() {
+                    forget_sessions(state, appid);
+                }
+            }
             state.apps.apply(changes, rev);
             state.metrics.set_apps(&state.apps);
             Ok(())

@@ -230,6 +230,7 @@ pub async fn delete(state: &AppState, appid: &str) -> Result<(), Error> {
     let existed = state
         .timed(StoreOp::Apps, state.store.delete_app(&appid))
         .await?;
+    super::follow::forget_sessions(state, &appid);
     state.apps.set(vec![(appid, None)]);
     state.metrics.set_apps(&state.apps);
     if existed {
