@@ -74,7 +74,7 @@ pub async fn catch_up(state: &AppState) -> Result<(), Error> {
             if changes.is_empty() && rev == state.apps.rev() {
                 return Ok(());
             }
-            let changes = changes
+            let changes: Vec<(AppId, Option<Arc<AppEntry>>)> = changes
                 .into_iter()
                 .filter(|c| !state.apps.is_config(c.appid.as_str()))
                 .map(|c| {
