@@ -23,6 +23,28 @@ async fn put(app: &TestApp, appid: &str, body: &Value) -> reqwest::Response {
         .expect("PUT sent")
 }
 
+/// Adds a runtime mini-program through the admin API, expecting `201`.
+async fn add(app: &TestApp, appid: &str, secret: &str) {
+    let status = put(app, appid, &miniprogram(secret))
+        .await
+        .status()
+        .as_u16();
+    assert_eq!(status, 201, "adding {appid}");
+}
+
+/// Cuts every client connection to the test's Redis but this one.
+async fn kill_clients(redis: &mut redis::aio::MultiplexedConnection) {
+    let _: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("normal")
+        .arg("SKIPME")
+        .arg("yes")
+        .query_async(redis)
+        .await
+        .expect("CLIENT KILL");
+}
+
 fn miniprogram(secret: &str) -> Value {
     json!({ "kind": "miniprogram", "secret": secret })
 }
@@ -161,10 +183,7 @@ async fn an_app_added_on_one_replica_logs_users_in_on_every_replica_until_delete
     // Added again: the old sessions stay dead (they belong to the app that was deleted; apps
     // and sessions carry their creation second, so the test lets one pass).
     a.env.pass(Duration::from_secs(1)).await;
-    assert_eq!(
-        put(&a, appid, &miniprogram(secret)).await.status().as_u16(),
-        201
-    );
+    add(&a, appid, secret).await;
     assert_eq!(a.get("/v1/auth", Some(&token)).await.status().as_u16(), 401);
 }
 
@@ -178,15 +197,7 @@ async fn a_replica_whose_connection_is_cut_still_catches_up_within_the_bound() {
     let mut delays = Vec::new();
     for (i, (appid, secret)) in RUNTIME_APPS.iter().enumerate() {
         // Cut every client connection (the replicas' included) while the change is made.
-        let _: i64 = redis::cmd("CLIENT")
-            .arg("KILL")
-            .arg("TYPE")
-            .arg("normal")
-            .arg("SKIPME")
-            .arg("yes")
-            .query_async(&mut redis)
-            .await
-            .expect("CLIENT KILL");
+        kill_clients(&mut redis).await;
         // The writer's own connection was cut too: its first command may fail (503, nothing
         // written), and the client retries, as clients of a 503 do.
         let mut status = 0;
@@ -197,15 +208,7 @@ async fn a_replica_whose_connection_is_cut_still_catches_up_within_the_bound() {
             }
         }
         assert_eq!(status, 201, "app {i}");
-        let _: i64 = redis::cmd("CLIENT")
-            .arg("KILL")
-            .arg("TYPE")
-            .arg("normal")
-            .arg("SKIPME")
-            .arg("yes")
-            .query_async(&mut redis)
-            .await
-            .expect("CLIENT KILL");
+        kill_clients(&mut redis).await;
         let seen = time_until(BOUND, || async {
             login_status(&b, appid, "cut").await.0 == 201
         })
@@ -364,13 +367,7 @@ async fn writes_go_only_to_a_store_that_keeps_them() {
         .query_async(&mut redis)
         .await
         .expect("AOF on");
-    assert_eq!(
-        put(&app, appid, &miniprogram(secret))
-            .await
-            .status()
-            .as_u16(),
-        201
-    );
+    add(&app, appid, secret).await;
     let ready: Value = app.get("/readyz", None).await.json().await.expect("readyz");
     assert_eq!(ready["store"]["durable"], true, "{ready}");
 
@@ -441,13 +438,7 @@ async fn concurrent_puts_of_one_app_end_with_one_of_them_whole() {
 async fn redis_never_holds_a_runtime_apps_secret_in_the_clear() {
     let app = spawn_app_with(with_runtime_apps).await;
     for (appid, secret) in RUNTIME_APPS {
-        assert_eq!(
-            put(&app, appid, &miniprogram(secret))
-                .await
-                .status()
-                .as_u16(),
-            201
-        );
+        add(&app, appid, secret).await;
     }
     let mut redis = app.redis().await;
     let keys: Vec<String> = redis::cmd("KEYS")
@@ -490,13 +481,7 @@ async fn metrics_do_not_grow_with_the_number_of_apps() {
     };
     // One runtime app logs a user in: every series a login touches exists.
     let (appid, secret) = RUNTIME_APPS[0];
-    assert_eq!(
-        put(&app, appid, &miniprogram(secret))
-            .await
-            .status()
-            .as_u16(),
-        201
-    );
+    add(&app, appid, secret).await;
     assert_eq!(login_status(&app, appid, "first").await.0, 201);
     let _ = app.operator_metrics_text().await;
     let before = series(&app.operator_metrics_text().await);
@@ -602,13 +587,7 @@ async fn a_backup_restores_the_registry_into_a_fresh_redis() {
     use wxsession::cli::apps::{AppsCommand, run};
     let from = spawn_app_with(with_runtime_apps).await;
     for (appid, secret) in RUNTIME_APPS {
-        assert_eq!(
-            put(&from, appid, &miniprogram(secret))
-                .await
-                .status()
-                .as_u16(),
-            201
-        );
+        add(&from, appid, secret).await;
     }
     let kek = crate::helpers::kek_file();
     let backup = tempfile_path::Path::empty();
@@ -677,13 +656,7 @@ async fn a_key_rotation_reseals_every_app_and_the_old_key_can_go() {
     use wxsession::cli::apps::{AppsCommand, run};
     let app = spawn_app_with(with_runtime_apps).await;
     let (appid, secret) = RUNTIME_APPS[0];
-    assert_eq!(
-        put(&app, appid, &miniprogram(secret))
-            .await
-            .status()
-            .as_u16(),
-        201
-    );
+    add(&app, appid, secret).await;
     let old = crate::helpers::kek_file();
     let new = tempfile_path::Path::with(
         "1111111111111111111111111111111111111111111111111111111111111111",
