@@ -114,6 +114,17 @@ metrics! {
     log_lines_dropped_total: IntCounter [] (&[]),
     /// Apps served by this replica, by source (config, runtime, component) and status.
     apps: IntGaugeVec ["source", "status"] (&[]),
+    /// Seconds since the third-party platform's newest component_verify_ticket was received
+    /// (as this replica last read it; WeChat pushes one every ten minutes).
+    component_ticket_age_seconds: IntGauge [] (&[]),
+    /// Pushes to the platform's event URL, by InfoType (`other` for any the service does not
+    /// know) and result.
+    component_events_total: IntCounterVec ["info_type", "result"] (&[]),
+    /// Fetches of the platform's token (`component`) and of merchants' tokens (`authorizer`),
+    /// by result.
+    component_token_fetches_total: IntCounterVec ["kind", "result"] (&[]),
+    /// Merchants' refresh tokens WeChat refused (`61023`): the merchant must authorize again.
+    component_refresh_token_failures_total: IntCounter [] (&[]),
     /// App records in the store this replica cannot serve because no key in
     /// `store.key_encryption_key_files` opens their secret.
     apps_unreadable_total: IntCounter [] (&[]),

@@ -22,6 +22,7 @@ mod admin;
 mod apps;
 /// A code's two ids while its derivation moves to HKDF, beside the releases either side.
 mod code_ids;
+mod component;
 mod config;
 /// WeChat's real answers (docs, SDK fixtures, issues) replayed through a stand-in over HTTP.
 mod corpus;

@@ -216,6 +216,14 @@ labels! {
         UserInfo = "userinfo",
         /// `wxa/charge/usage/get` (the phone-number quota).
         ChargeUsage = "charge_usage",
+        #[doc = "`cgi-bin/component/api_component_token`."] ComponentToken = "component_token",
+        #[doc = "`cgi-bin/component/api_authorizer_token`."] AuthorizerToken = "authorizer_token",
+        #[doc = "`cgi-bin/component/api_query_auth`."] QueryAuth = "query_auth",
+        #[doc = "`cgi-bin/component/api_get_authorizer_info`."] AuthorizerInfo = "authorizer_info",
+        /// `cgi-bin/component/api_start_push_ticket`.
+        StartPushTicket = "start_push_ticket",
+        /// `sns/component/jscode2session`.
+        ComponentCode2Session = "component_code2session",
     }
 }
 

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 mod apps;
+mod component;
 mod listener;
 mod schemas;
 
@@ -39,6 +40,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/web/{appid}/login"),
     ("get", "/v1/web/{appid}/callback"),
     ("post", "/v1/web/logout"),
+    ("post", "/v1/component/events"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -351,6 +353,7 @@ fn full_document(apps: &Apps<'_>, origins: &[String]) -> Value {
     });
     if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
         paths.extend(apps::paths());
+        paths.extend(component::paths());
     }
     document
 }

@@ -60,6 +60,45 @@ pub const RUNTIME_APPS: [(&str, &str); 3] = [
     ("wx00000000000000c3", "c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3"),
 ];
 
+/// The third-party platform every test's simulator plays (used where a test configures
+/// `[component]`, see `component.rs`).
+pub const PLATFORM_APPID: &str = "wxc0000000000000p1";
+pub const PLATFORM_SECRET: &str = "platform-secret-0123456789";
+pub const PLATFORM_TOKEN: &str = "platformtoken";
+pub const PLATFORM_AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+/// Merchants that may authorize the platform: the first ones mini-programs, the last an
+/// official account.
+pub const MERCHANTS: [&str; 3] = [
+    "wxm000000000000001",
+    "wxm000000000000002",
+    "wxm00000000000000f",
+];
+
+fn platform() -> wechat_mock::MockComponent {
+    use wechat_mock::{MerchantKind, MockMerchant};
+    wechat_mock::MockComponent {
+        appid: PLATFORM_APPID.into(),
+        secret: PLATFORM_SECRET.into(),
+        token: PLATFORM_TOKEN.into(),
+        encoding_aes_key: PLATFORM_AES_KEY.into(),
+        merchants: MERCHANTS
+            .iter()
+            .enumerate()
+            .map(|(i, appid)| MockMerchant {
+                appid: (*appid).into(),
+                kind: if i + 1 == MERCHANTS.len() {
+                    MerchantKind::OfficialAccount
+                } else {
+                    MerchantKind::MiniProgram
+                },
+                nickname: format!("merchant {i}"),
+            })
+            .collect(),
+        pushes_paused: true,
+        ..wechat_mock::MockComponent::default()
+    }
+}
+
 /// A key-encryption key file every test replica shares (`store.key_encryption_key_files`).
 pub fn kek_file() -> std::path::PathBuf {
     static FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
@@ -122,7 +161,11 @@ impl Env {
             })
             .collect(),
             base_latency: Duration::ZERO,
-            callbacks: vec![format!("{PUBLIC_URL}/v1/web/")],
+            callbacks: vec![
+                format!("{PUBLIC_URL}/v1/web/"),
+                format!("{PUBLIC_URL}/v1/component/"),
+            ],
+            component: Some(platform()),
             ..MockConfig::default()
         })
         .start(([127, 0, 0, 1], 0).into())
