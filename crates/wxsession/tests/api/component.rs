@@ -27,6 +27,7 @@ pub fn with_platform(s: &mut wxsession::settings::Settings) {
     with_runtime_apps(s);
     s.store.key_encryption_key_files = vec![kek_file()];
     s.server.public_url = Some(PUBLIC_URL.into());
+    s.wechat.mp_base = s.wechat.api_base.clone();
     s.component = Some(wxsession::settings::ComponentSettings {
         appid: PLATFORM_APPID.into(),
         secret_file: file(PLATFORM_SECRET),
@@ -37,18 +38,18 @@ pub fn with_platform(s: &mut wxsession::settings::Settings) {
     });
 }
 
-fn crypt(appid: &str) -> MsgCrypt {
+pub(crate) fn crypt(appid: &str) -> MsgCrypt {
     MsgCrypt::new(PLATFORM_TOKEN, PLATFORM_AES_KEY, appid).expect("crypt")
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
 }
 
 /// A push as WeChat makes it: the inner XML sealed, the envelope, the signed query.
-fn push(inner: &str, timestamp: i64, crypt: &MsgCrypt) -> (String, String) {
+pub(crate) fn push(inner: &str, timestamp: i64, crypt: &MsgCrypt) -> (String, String) {
     let nonce = uuid::Uuid::new_v4().simple().to_string();
     let sealed = crypt
         .seal(inner, &timestamp.to_string(), &nonce)
@@ -61,7 +62,7 @@ fn push(inner: &str, timestamp: i64, crypt: &MsgCrypt) -> (String, String) {
     (query, body)
 }
 
-async fn send(app: &TestApp, query: &str, body: &str) -> reqwest::Response {
+pub(crate) async fn send(app: &TestApp, query: &str, body: &str) -> reqwest::Response {
     app.http
         .post(app.url(query))
         .header("content-type", "text/xml")
@@ -71,7 +72,7 @@ async fn send(app: &TestApp, query: &str, body: &str) -> reqwest::Response {
         .expect("push sent")
 }
 
-fn ticket_xml(appid: &str, ticket: &str) -> String {
+pub(crate) fn ticket_xml(appid: &str, ticket: &str) -> String {
     format!(
         "<xml><AppId><![CDATA[{appid}]]></AppId><CreateTime>{}</CreateTime>\
          <InfoType><![CDATA[component_verify_ticket]]></InfoType>\
@@ -80,7 +81,7 @@ fn ticket_xml(appid: &str, ticket: &str) -> String {
     )
 }
 
-fn authorized_xml(merchant: &str, code: &str) -> String {
+pub(crate) fn authorized_xml(merchant: &str, code: &str) -> String {
     format!(
         "<xml><AppId><![CDATA[{PLATFORM_APPID}]]></AppId><CreateTime>{}</CreateTime>\
          <InfoType><![CDATA[authorized]]></InfoType>\
@@ -92,7 +93,7 @@ fn authorized_xml(merchant: &str, code: &str) -> String {
     )
 }
 
-async fn sim(env: &Env, path: &str, body: Value) -> Value {
+pub(crate) async fn sim(env: &Env, path: &str, body: Value) -> Value {
     reqwest::Client::new()
         .post(format!("{}/__sim/component/{path}", env.sim.url))
         .json(&body)
@@ -105,7 +106,7 @@ async fn sim(env: &Env, path: &str, body: Value) -> Value {
 }
 
 /// A fresh ticket from the simulator, pushed to `app`.
-async fn deliver_ticket(env: &Env, app: &TestApp) {
+pub(crate) async fn deliver_ticket(env: &Env, app: &TestApp) {
     let ticket = sim(env, "push-ticket", json!({})).await["ticket"]
         .as_str()
         .expect("ticket")
@@ -121,7 +122,7 @@ async fn deliver_ticket(env: &Env, app: &TestApp) {
 }
 
 /// The merchant authorizes (the simulator's Allow) and the `authorized` push reaches `app`.
-async fn authorize(env: &Env, app: &TestApp, merchant: &str) {
+pub(crate) async fn authorize(env: &Env, app: &TestApp, merchant: &str) {
     let code = sim(env, "authorize", json!({ "appid": merchant })).await["auth_code"]
         .as_str()
         .expect("auth_code")
@@ -135,7 +136,7 @@ async fn authorize(env: &Env, app: &TestApp, merchant: &str) {
     assert_eq!(res.status().as_u16(), 200, "{:?}", res.text().await);
 }
 
-async fn login(app: &TestApp, appid: &str, user: &str) -> (u16, Value) {
+pub(crate) async fn login(app: &TestApp, appid: &str, user: &str) -> (u16, Value) {
     let res = app
         .post_json(
             "/v1/sessions",

@@ -5,10 +5,12 @@
 //!   dropped), the verify ticket kept in [`ticket`];
 //! - [`tokens`]: the platform's token and one token per merchant, with §9's guarantees;
 //! - [`authorize`]: a merchant's authorization exchanged (from the push or the browser's
-//!   return) into an app of source `component`, and its revocation.
+//!   return) into an app of source `component`, and its revocation;
+//! - [`portal`]: the authorization page's address for the vendor's site, and the browser's return.
 
 pub mod authorize;
 pub mod events;
+pub mod portal;
 pub mod ticket;
 pub mod tokens;
 

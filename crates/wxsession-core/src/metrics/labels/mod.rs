@@ -190,8 +190,8 @@ labels! {
         PutApp = "put_app",
         /// `DELETE /v1/admin/apps/{appid}`.
         DeleteApp = "delete_app",
-        /// `DELETE /v1/admin/apps/{appid}/users/{openid}/phone`.
-        ForgetPhone = "forget_phone",
+        #[doc = "`DELETE /v1/admin/apps/{appid}/users/{openid}/phone`."] ForgetPhone = "forget_phone",
+        #[doc = "`POST /v1/admin/component/authorize-url`."] AuthorizeUrl = "authorize_url",
     }
 }
 
@@ -220,8 +220,8 @@ labels! {
         #[doc = "`cgi-bin/component/api_authorizer_token`."] AuthorizerToken = "authorizer_token",
         #[doc = "`cgi-bin/component/api_query_auth`."] QueryAuth = "query_auth",
         #[doc = "`cgi-bin/component/api_get_authorizer_info`."] AuthorizerInfo = "authorizer_info",
-        /// `cgi-bin/component/api_start_push_ticket`.
-        StartPushTicket = "start_push_ticket",
+        #[doc = "`cgi-bin/component/api_start_push_ticket`."] StartPushTicket = "start_push_ticket",
+        #[doc = "`cgi-bin/component/api_create_preauthcode`."] PreAuthCode = "create_preauthcode",
         /// `sns/component/jscode2session`.
         ComponentCode2Session = "component_code2session",
     }

@@ -95,6 +95,7 @@ fn platform() -> wechat_mock::MockComponent {
             })
             .collect(),
         pushes_paused: true,
+        callbacks: vec![format!("{PUBLIC_URL}/v1/component/")],
         ..wechat_mock::MockComponent::default()
     }
 }
