@@ -23,6 +23,7 @@ mod apps;
 /// A code's two ids while its derivation moves to HKDF, beside the releases either side.
 mod code_ids;
 mod component;
+mod component_faults;
 mod component_portal;
 mod config;
 /// WeChat's real answers (docs, SDK fixtures, issues) replayed through a stand-in over HTTP.

@@ -74,8 +74,21 @@ pub const MERCHANTS: [&str; 3] = [
     "wxm00000000000000f",
 ];
 
+/// More merchants' mini-programs, for the fleet tests (`wxm1000000000000NN`).
+pub fn fleet_merchant(i: usize) -> String {
+    format!("wxm1000000000000{i:02}")
+}
+
+/// How many [`fleet_merchant`]s the simulated platform has.
+pub const FLEET_MERCHANTS: usize = 24;
+
 fn platform() -> wechat_mock::MockComponent {
     use wechat_mock::{MerchantKind, MockMerchant};
+    let fleet = (0..FLEET_MERCHANTS).map(|i| MockMerchant {
+        appid: fleet_merchant(i),
+        kind: MerchantKind::MiniProgram,
+        nickname: format!("fleet merchant {i}"),
+    });
     wechat_mock::MockComponent {
         appid: PLATFORM_APPID.into(),
         secret: PLATFORM_SECRET.into(),
@@ -93,6 +106,7 @@ fn platform() -> wechat_mock::MockComponent {
                 },
                 nickname: format!("merchant {i}"),
             })
+            .chain(fleet)
             .collect(),
         pushes_paused: true,
         callbacks: vec![format!("{PUBLIC_URL}/v1/component/")],
