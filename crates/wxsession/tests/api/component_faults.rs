@@ -319,3 +319,45 @@ async fn logins_go_on_on_the_stored_ticket_while_the_pushes_stop() {
         "the age alert's input: {age:?}"
     );
 }
+
+fn metric(text: &str, prefix: &str) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(prefix))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test]
+async fn with_no_ticket_one_replica_asks_for_pushes_at_start_up_and_every_one_exports_its_age() {
+    let env = Env::new();
+    let mut replicas = Vec::new();
+    for _ in 0..3 {
+        replicas.push(spawn_on(env.clone(), with_platform).await);
+    }
+    let asked = r#"wxsession_wechat_requests_total{api="start_push_ticket",result="ok"}"#;
+    let once = eventually(Duration::from_secs(3), || async {
+        let mut total = 0.0;
+        for app in &replicas {
+            total += metric(&app.operator_metrics_text().await, asked);
+        }
+        total == 1.0
+    })
+    .await;
+    assert!(
+        once,
+        "one replica of the fleet asked WeChat to push a ticket"
+    );
+
+    // A ticket arrives; an hour and a half later a replica starts: it reads the stored
+    // ticket at once and exports its age (the stale-ticket alert's input).
+    deliver_ticket(&env, &replicas[0]).await;
+    env.pass(Duration::from_secs(5400)).await;
+    let late = spawn_on(env.clone(), with_platform).await;
+    let age = "wxsession_component_ticket_age_seconds ";
+    let exported = eventually(Duration::from_secs(3), || async {
+        metric(&late.operator_metrics_text().await, age) >= 5400.0
+    })
+    .await;
+    assert!(exported, "the age is exported without a login");
+    assert_eq!(metric(&late.operator_metrics_text().await, asked), 0.0);
+}

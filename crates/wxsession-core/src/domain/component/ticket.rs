@@ -118,3 +118,26 @@ pub async fn ask_if_none(state: &AppState) -> Result<bool, Error> {
     tracing::info!("no verify ticket stored: asked WeChat to push one");
     Ok(true)
 }
+
+/// How often each replica re-reads the stored ticket (its age gauge, the alert's input) and,
+/// with none stored, asks for one.
+const WATCH_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// At start-up and then every minute, for as long as the servers hold the state: the stored
+/// ticket's age exported, and WeChat asked for pushes when none is stored (one replica per
+/// minute for the fleet). Failures are logged (never the ticket); the next round tries again.
+pub fn watch(state: std::sync::Weak<AppState>) {
+    if state.upgrade().is_none_or(|s| s.component.is_none()) {
+        return;
+    }
+    tokio::spawn(async move {
+        loop {
+            let Some(state) = state.upgrade() else { return };
+            if let Err(err) = ask_if_none(&state).await {
+                tracing::warn!(error = %crate::telemetry::error_chain(&err), "reading the verify ticket or asking for one failed");
+            }
+            drop(state);
+            tokio::time::sleep(WATCH_EVERY).await;
+        }
+    });
+}
