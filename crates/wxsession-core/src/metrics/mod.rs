@@ -190,6 +190,16 @@ impl Metrics {
                     .with_label_values(&[action.as_str(), outcome.as_str()]);
             }
         }
+        for (kind, result) in [
+            ("component", "ok"),
+            ("authorizer", "ok"),
+            ("authorizer", "failed"),
+        ] {
+            self.component_token_fetches_total
+                .with_label_values(&[kind, result]);
+        }
+        self.component_events_total
+            .with_label_values(&["component_verify_ticket", "ok"]);
     }
 
     /// Counts a token lookup.
