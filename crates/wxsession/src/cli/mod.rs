@@ -1,7 +1,8 @@
-//! The command line: `dev`, `serve`, `check-config`, `apps export|import`, `mock-wechat`. `dev` and `mock-wechat`
+//! The command line: `dev`, `serve`, `check-config`, `apps export|import`, `component recover`, `mock-wechat`. `dev` and `mock-wechat`
 //! embed the WeChat simulator and are compiled in with the default `dev` feature only.
 
 pub mod apps;
+pub mod component;
 #[cfg(feature = "dev")]
 pub mod dev;
 #[cfg(feature = "dev")]
@@ -72,6 +73,12 @@ pub enum Command {
         #[command(subcommand)]
         command: apps::AppsCommand,
     },
+    /// The third-party platform: `recover` its merchants' refresh tokens from WeChat.
+    Component {
+        /// recover.
+        #[command(subcommand)]
+        command: component::ComponentCommand,
+    },
     /// Runs the WeChat API simulator alone (docker-compose, manual tests).
     #[cfg(feature = "dev")]
     MockWechat {
@@ -137,6 +144,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Apps { command } => apps::run(command).await,
+        Command::Component { command } => component::run(command).await,
         #[cfg(feature = "dev")]
         Command::MockWechat {
             bind,

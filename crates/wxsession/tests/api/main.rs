@@ -25,6 +25,7 @@ mod code_ids;
 mod component;
 mod component_faults;
 mod component_portal;
+mod component_recover;
 mod config;
 /// WeChat's real answers (docs, SDK fixtures, issues) replayed through a stand-in over HTTP.
 mod corpus;

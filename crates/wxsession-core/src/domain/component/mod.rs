@@ -11,6 +11,7 @@
 pub mod authorize;
 pub mod events;
 pub mod portal;
+pub mod recover;
 pub mod ticket;
 pub mod tokens;
 
