@@ -96,6 +96,9 @@ pub enum Command {
         /// `https://login.example.com/v1/web/`; repeatable. Default: none (no page redirects).
         #[arg(long = "callback", value_name = "URL")]
         callbacks: Vec<String>,
+        /// The simulated third-party platform (flags or `WXSESSION_MOCK_*` variables).
+        #[command(flatten)]
+        component: mock::ComponentArgs,
         /// Log format.
         #[arg(long, value_enum, default_value = "text")]
         log_format: LogFormat,
@@ -151,10 +154,11 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             apps,
             latency_ms,
             callbacks,
+            component,
             log_format,
         } => {
             let _log = crate::telemetry::init(log_format);
-            mock::run_mock(bind, &apps, latency_ms, callbacks).await
+            mock::run_mock(bind, &apps, latency_ms, callbacks, component).await
         }
     }
 }
