@@ -131,7 +131,8 @@ impl Settings {
         self.web.validate()?;
         if let Some(component) = &self.component {
             component.validate(
-                !self.store.key_encryption_key_files.is_empty(),
+                !self.store.key_encryption_key_files.is_empty()
+                    || self.store.dev_key_encryption_key.is_some(),
                 self.server.public_url.is_some(),
             )?;
         }

@@ -6,6 +6,8 @@ pub mod component;
 #[cfg(feature = "dev")]
 pub mod dev;
 #[cfg(feature = "dev")]
+mod dev_platform;
+#[cfg(feature = "dev")]
 mod mock;
 
 #[cfg(feature = "dev")]
