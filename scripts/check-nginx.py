@@ -108,6 +108,9 @@ try:
         "/v1/web/wxcheck/%63allback?code=CODE-TWO-SECRET&state=STATE-TWO-SECRET",
         "//v1/web/wxcheck/callback/?code=CODE-THREE-SECRET",
     ]
+    returns = ["/v1/component/authorized?s=e1.x&auth_code=CODE-FOUR-SECRET&expires_in=600"]
+    for path in returns:
+        request("GET", path, {})
     for path in callbacks:
         request("GET", path, {})
     request("GET", "/v1/sessions/current?probe=kept-in-the-log", {"Authorization": "Bearer t"})
@@ -120,7 +123,8 @@ lines = log_path.read_text().splitlines()
 logged = "\n".join(lines)
 check("probe=kept-in-the-log" in logged, f"other URLs keep their query string:\n{logged}")
 check(sum("/v1/web/wxcheck/" in line for line in lines) == len(callbacks), f"callbacks logged:\n{logged}")
-for secret in ("CODE-ONE", "CODE-TWO", "CODE-THREE", "STATE-ONE", "STATE-TWO"):
+check(sum("/v1/component/authorized" in line for line in lines) == len(returns), f"returns logged:\n{logged}")
+for secret in ("CODE-ONE", "CODE-TWO", "CODE-THREE", "CODE-FOUR", "STATE-ONE", "STATE-TWO"):
     check(secret not in logged, f"{secret} in the access log:\n{logged}")
 check("SECRET" not in (directory / "error.log").read_text(), "a callback's query in the error log")
 print(f"nginx template: forward-auth headers; {len(callbacks)} callbacks logged without their query")

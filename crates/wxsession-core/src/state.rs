@@ -56,6 +56,8 @@ pub struct AppState {
     pub web: WebConfig,
     /// Remembered phone numbers and the phone-number quota (`domain::phone`).
     pub phone: PhoneConfig,
+    /// The third-party platform (`[component]`), when the service runs one.
+    pub component: Option<crate::settings::Component>,
 }
 
 /// What the phone-number features need (`[phone]`).
@@ -80,6 +82,8 @@ pub struct WebConfig {
     pub allowed_origins: Vec<String>,
     /// WeChat's OAuth pages (`wechat.open_base`).
     pub open_base: String,
+    /// The platform's authorization page (`wechat.mp_base`).
+    pub mp_base: String,
     /// `Secure` on cookies (off only in `dev`).
     pub secure_cookies: bool,
     /// `GET /` serves the demo page (`dev` only).

@@ -131,6 +131,7 @@ pub fn build_state(
             quota_poll_secs: settings.phone.quota_poll_secs,
             quota_spu_id: settings.phone.quota_spu_id.clone(),
         },
+        component: settings.component()?,
     })
 }
 
@@ -145,6 +146,7 @@ fn web_config(settings: &Settings) -> anyhow::Result<crate::state::WebConfig> {
         public_url: public.map(|(url, _)| url),
         allowed_origins,
         open_base: settings.wechat.open_base.trim_end_matches('/').to_owned(),
+        mp_base: settings.wechat.mp_base.trim_end_matches('/').to_owned(),
         secure_cookies: !settings.web.insecure_cookies,
         demo_page: settings.web.demo_page,
         state_keys: std::sync::Arc::new(settings.web.state_keys()?),

@@ -5,6 +5,7 @@
 pub mod apps;
 pub mod audit;
 pub mod clock;
+pub mod component;
 pub mod credentials;
 pub mod ids;
 pub mod keys;

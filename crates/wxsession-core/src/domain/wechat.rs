@@ -46,6 +46,15 @@ impl Classify for Code2SessionError {
     }
 }
 
+impl Classify for wechat_client::ComponentError {
+    fn class(&self) -> WechatResult {
+        match self {
+            Self::Wechat(err) => err.class(),
+            _ => WechatResult::Refused,
+        }
+    }
+}
+
 impl Classify for PhoneError {
     fn class(&self) -> WechatResult {
         match self {

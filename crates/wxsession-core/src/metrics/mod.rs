@@ -114,8 +114,17 @@ metrics! {
     log_lines_dropped_total: IntCounter [] (&[]),
     /// Apps served by this replica, by source (config, runtime, component) and status.
     apps: IntGaugeVec ["source", "status"] (&[]),
-    /// App records in the store this replica cannot serve because no key in
-    /// `store.key_encryption_key_files` opens their secret.
+    /// Seconds since the third-party platform's newest component_verify_ticket was received
+    /// (as this replica last read it; WeChat pushes one every ten minutes).
+    component_ticket_age_seconds: IntGauge [] (&[]),
+    /// Pushes to the platform's event URL, by InfoType (`other` for any the service does not
+    /// know) and result.
+    component_events_total: IntCounterVec ["info_type", "result"] (&[]),
+    /// Fetches of the platform's (`component`) and merchants' (`authorizer`) tokens, by result.
+    component_token_fetches_total: IntCounterVec ["kind", "result"] (&[]),
+    /// Merchants' refresh tokens WeChat refused (`61023`): the merchant must authorize again.
+    component_refresh_token_failures_total: IntCounter [] (&[]),
+    /// App records this replica cannot serve: no key-encryption key opens their secret.
     apps_unreadable_total: IntCounter [] (&[]),
     /// 1 while this replica's change feed from Redis (client tracking) is live and validations
     /// may be answered from memory; 0 while they all go to Redis (feed lost, cache off, Cluster).
@@ -194,6 +203,16 @@ impl Metrics {
                     .with_label_values(&[action.as_str(), outcome.as_str()]);
             }
         }
+        for (kind, result) in [
+            ("component", "ok"),
+            ("authorizer", "ok"),
+            ("authorizer", "failed"),
+        ] {
+            self.component_token_fetches_total
+                .with_label_values(&[kind, result]);
+        }
+        self.component_events_total
+            .with_label_values(&["component_verify_ticket", "ok"]);
     }
 
     /// Counts a token lookup.

@@ -3,6 +3,7 @@
 
 mod admin;
 mod apps;
+mod component;
 mod limits;
 mod metrics;
 mod phone;
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 pub use self::admin::{AdminSettings, CredentialReaderSettings, ReaderCredential};
 pub use self::apps::{AccessTokenMode, App, AppKind, AppSettings, OAuthScope};
+pub use self::component::{Component, ComponentSettings};
 pub use self::limits::LimitsSettings;
 pub use self::metrics::MetricsSettings;
 pub use self::phone::PhoneSettings;
@@ -64,6 +66,9 @@ pub struct Settings {
     /// Remembered phone numbers and the phone-number quota.
     #[serde(default)]
     pub phone: PhoneSettings,
+    /// The third-party platform, when the service runs one (merchants' apps, §16).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component: Option<ComponentSettings>,
     /// The apps served: mini-programs, official accounts, websites, mobile apps.
     #[serde(default)]
     pub apps: Vec<AppSettings>,
@@ -124,8 +129,15 @@ impl Settings {
             .validate(!self.store.key_encryption_key_files.is_empty())?;
         self.admin.validate()?;
         self.web.validate()?;
+        if let Some(component) = &self.component {
+            component.validate(
+                !self.store.key_encryption_key_files.is_empty()
+                    || self.store.dev_key_encryption_key.is_some(),
+                self.server.public_url.is_some(),
+            )?;
+        }
         let apps = self.apps()?;
-        if apps.is_empty() && self.admin.token()?.is_none() {
+        if apps.is_empty() && self.admin.token()?.is_none() && self.component.is_none() {
             return Err(invalid(
                 "apps",
                 "configure at least one [[apps]] entry, or enable the admin API (admin.token_file) \
@@ -171,6 +183,14 @@ impl Settings {
     /// The key ring from `store.key_encryption_key_files`.
     pub fn keyring(&self) -> Result<crate::domain::keys::KeyRing, ConfigError> {
         self.store.keyring()
+    }
+
+    /// The third-party platform, secrets read, when configured.
+    pub fn component(&self) -> Result<Option<Component>, ConfigError> {
+        self.component
+            .as_ref()
+            .map(ComponentSettings::resolve)
+            .transpose()
     }
 
     /// The admin token, when the admin API is enabled.

@@ -13,6 +13,9 @@ pub struct WechatSettings {
     /// Where browsers are sent for WeChat's OAuth pages (`connect/qrconnect`,
     /// `connect/oauth2/authorize`): the simulator's in tests and `dev`.
     pub open_base: String,
+    /// Where a merchant's browser is sent for the third-party platform's authorization page
+    /// (`cgi-bin/componentloginpage`): the simulator's in tests and `dev`.
+    pub mp_base: String,
     /// Timeout for one attempt.
     pub timeout_ms: u64,
     /// Connect timeout.
@@ -33,6 +36,7 @@ impl Default for WechatSettings {
         Self {
             api_base: "https://api.weixin.qq.com".into(),
             open_base: "https://open.weixin.qq.com".into(),
+            mp_base: "https://mp.weixin.qq.com".into(),
             timeout_ms: 3000,
             connect_timeout_ms: 1000,
             retries: 2,
@@ -48,6 +52,7 @@ impl WechatSettings {
         for (key, base) in [
             ("wechat.api_base", &self.api_base),
             ("wechat.open_base", &self.open_base),
+            ("wechat.mp_base", &self.mp_base),
         ] {
             if !(base.starts_with("http://") || base.starts_with("https://"))
                 || reqwest_url_ok(base).is_none()

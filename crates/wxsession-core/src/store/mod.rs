@@ -6,11 +6,13 @@ mod apps;
 pub mod cache;
 mod memory;
 mod record;
+mod tickets;
 pub mod timed;
 
 pub use self::apps::{AppChange, AppFeed, AppRecords, AppSnapshot, Durability};
 pub use self::memory::MemoryStore;
 pub use self::record::SessionRecord;
+pub use self::tickets::Tickets;
 
 use crate::domain::ids::{AppId, OpenId, UnionId};
 use crate::domain::token::SessionId;
@@ -244,7 +246,7 @@ pub trait Phones: Send + Sync {
 /// Everything the service keeps, plus a health check.
 #[async_trait::async_trait]
 pub trait Store:
-    Sessions + Codes + Counters + Tokens + Unions + Phones + AppRecords + std::fmt::Debug
+    Sessions + Codes + Counters + Tokens + Unions + Phones + AppRecords + Tickets + std::fmt::Debug
 {
     /// Checks that the backend answers.
     async fn ping(&self) -> Result<(), StoreError>;

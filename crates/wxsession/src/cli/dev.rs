@@ -113,6 +113,8 @@ pub async fn run_dev(options: DevOptions) -> anyhow::Result<()> {
         base_latency: Duration::ZERO,
         // The consent pages send browsers back to this service's web-login callbacks only.
         callbacks: vec![format!("{public_url}/v1/web/")],
+        // A demo third-party platform with two merchants' mini-programs.
+        component: Some(super::dev_platform::mock(&public_url)),
         ..MockConfig::default()
     })
     .start(mock_bind)
@@ -123,6 +125,9 @@ pub async fn run_dev(options: DevOptions) -> anyhow::Result<()> {
     settings.server.metrics_bind = metrics_bind.map(|a| a.to_string());
     settings.wechat.api_base = mock.url.clone();
     settings.wechat.open_base = mock.url.clone();
+    settings.wechat.mp_base = mock.url.clone();
+    let (component, _platform_files) = super::dev_platform::settings(&public_url)?;
+    settings.component = Some(component);
     settings.server.public_url = Some(public_url.clone());
     settings.web.insecure_cookies = true;
     settings.web.demo_page = true;
@@ -158,6 +163,8 @@ pub async fn run_dev(options: DevOptions) -> anyhow::Result<()> {
 
 fn banner(api: &str, sim: &str, backend: Backend, admin_token: &str) -> String {
     let [(web, _), (oa, _), (mobile, _)] = DEMO_WEB_APPS;
+    let [merchant, _] = super::dev_platform::DEMO_MERCHANTS;
+    let platform = super::dev_platform::DEMO_PLATFORM;
     let (runtime_appid, runtime_secret) = RUNTIME_DEMO;
     let store = match backend {
         Backend::Memory => "in-memory store",
@@ -172,6 +179,7 @@ wxsession dev: {store}, built-in WeChat simulator, one demo app of each kind
   simulator  {sim}
   apps       {DEMO_APPID} (miniprogram)  {web} (website)
              {oa} (official_account)  {mobile} (mobile)
+  platform   {platform} (third-party platform; merchants' mini-programs {merchant} and the other demo shop)
   admin token {admin_token}
 
 Paste into a shell (login codes are user:<name>:<anything>, phone codes phone:<name>:<anything>,
@@ -203,6 +211,14 @@ curl -s -X POST {api}/v1/sessions -H 'content-type: application/json' \
   -d '{{"appid":"{runtime_appid}","code":"user:alice:'"$(date +%s%N)"'"}}'; echo
 curl -s {api}/v1/admin/apps -H "authorization: Bearer {admin_token}"; echo
 curl -s -X DELETE {api}/v1/admin/apps/{runtime_appid} -H "authorization: Bearer {admin_token}" -w '%{{http_code}}\n'
+# third-party platform: the page a merchant opens to authorize it (open the url in a browser,
+# Allow: back here with the appid), or authorize at the simulator; then log the merchant's users in
+curl -s -X POST {api}/v1/admin/component/authorize-url -H "authorization: Bearer {admin_token}" \
+  -H 'content-type: application/json' -d '{{"auth_type":2,"state":"demo"}}'; echo
+curl -s -X POST {sim}/__sim/component/authorize -H 'content-type: application/json' -d '{{"appid":"{merchant}"}}' >/dev/null
+curl -s {api}/v1/admin/apps/{merchant} -H "authorization: Bearer {admin_token}"; echo
+curl -s -X POST {api}/v1/sessions -H 'content-type: application/json' \
+  -d '{{"appid":"{merchant}","code":"user:alice:'"$(date +%s%N)"'"}}'; echo
 "#
     )
 }

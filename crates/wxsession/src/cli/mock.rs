@@ -1,11 +1,10 @@
 //! `wxsession mock-wechat`: the WeChat simulator alone (docker-compose, manual tests), with an
-//! optional third-party platform ([`ComponentArgs`], read from `WXSESSION_MOCK_*` variables).
+//! optional third-party platform ([`ComponentArgs`]: flags or `WXSESSION_MOCK_*` variables).
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::Parser as _;
 use wechat_mock::{MerchantKind, MockApp, MockComponent, MockConfig, MockMerchant, MockWechat};
 
 use super::dev::{DEMO_APPID, DEMO_SECRET};
@@ -16,6 +15,7 @@ pub async fn run_mock(
     apps: &[String],
     latency_ms: u64,
     callbacks: Vec<String>,
+    component: ComponentArgs,
 ) -> anyhow::Result<()> {
     let apps = if apps.is_empty() {
         vec![MockApp {
@@ -45,11 +45,7 @@ pub async fn run_mock(
             .collect::<anyhow::Result<_>>()?
     };
     let count = apps.len();
-    // The platform's options come from the environment (each has a flag of the same name once
-    // the struct is flattened into the command).
-    let component = ComponentArgs::try_parse_from(["mock-wechat"])
-        .context("reading the simulated platform's WXSESSION_MOCK_* variables")?
-        .into_component()?;
+    let component = component.into_component()?;
     let mock = MockWechat::new(MockConfig {
         apps,
         base_latency: Duration::from_millis(latency_ms),

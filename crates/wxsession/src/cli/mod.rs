@@ -1,9 +1,12 @@
-//! The command line: `dev`, `serve`, `check-config`, `apps export|import`, `mock-wechat`. `dev` and `mock-wechat`
+//! The command line: `dev`, `serve`, `check-config`, `apps export|import`, `component recover`, `mock-wechat`. `dev` and `mock-wechat`
 //! embed the WeChat simulator and are compiled in with the default `dev` feature only.
 
 pub mod apps;
+pub mod component;
 #[cfg(feature = "dev")]
 pub mod dev;
+#[cfg(feature = "dev")]
+mod dev_platform;
 #[cfg(feature = "dev")]
 mod mock;
 
@@ -72,6 +75,12 @@ pub enum Command {
         #[command(subcommand)]
         command: apps::AppsCommand,
     },
+    /// The third-party platform: `recover` its merchants' refresh tokens from WeChat.
+    Component {
+        /// recover.
+        #[command(subcommand)]
+        command: component::ComponentCommand,
+    },
     /// Runs the WeChat API simulator alone (docker-compose, manual tests).
     #[cfg(feature = "dev")]
     MockWechat {
@@ -89,6 +98,9 @@ pub enum Command {
         /// `https://login.example.com/v1/web/`; repeatable. Default: none (no page redirects).
         #[arg(long = "callback", value_name = "URL")]
         callbacks: Vec<String>,
+        /// The simulated third-party platform (flags or `WXSESSION_MOCK_*` variables).
+        #[command(flatten)]
+        component: mock::ComponentArgs,
         /// Log format.
         #[arg(long, value_enum, default_value = "text")]
         log_format: LogFormat,
@@ -137,16 +149,18 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Apps { command } => apps::run(command).await,
+        Command::Component { command } => component::run(command).await,
         #[cfg(feature = "dev")]
         Command::MockWechat {
             bind,
             apps,
             latency_ms,
             callbacks,
+            component,
             log_format,
         } => {
             let _log = crate::telemetry::init(log_format);
-            mock::run_mock(bind, &apps, latency_ms, callbacks).await
+            mock::run_mock(bind, &apps, latency_ms, callbacks, component).await
         }
     }
 }

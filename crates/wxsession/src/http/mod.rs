@@ -31,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, with_admin: bool) {
     routes::sessions::configure(cfg);
     routes::health::configure(cfg);
     routes::web::configure(cfg);
+    routes::component::configure(cfg);
     cfg.service(web::resource("/openapi.json").get(openapi::serve));
     if with_admin {
         routes::admin::configure(cfg);

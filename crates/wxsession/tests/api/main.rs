@@ -23,6 +23,10 @@ mod apps;
 mod cache;
 /// A code's two ids while its derivation moves to HKDF, beside the releases either side.
 mod code_ids;
+mod component;
+mod component_faults;
+mod component_portal;
+mod component_recover;
 mod config;
 /// WeChat's real answers (docs, SDK fixtures, issues) replayed through a stand-in over HTTP.
 mod corpus;

@@ -490,7 +490,7 @@ async fn metrics_do_not_grow_with_the_number_of_apps() {
         .map(|i| format!("wx{:016x}", 0x00ff_0000 + i))
         .collect();
     let app_ref = &app;
-    for chunk in ids.chunks(100) {
+    for chunk in ids.chunks(25) {
         let puts = chunk.iter().map(|id| async move {
             let status = put(
                 app_ref,

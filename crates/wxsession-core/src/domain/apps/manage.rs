@@ -198,6 +198,8 @@ pub async fn put(state: &AppState, appid: &str, body: PutApp) -> Result<(Put, Ap
             _ => None,
         },
         secret: Some(secret),
+        refresh_token: None,
+        func_info: Vec::new(),
         created_at: existing.as_ref().map_or(now, |r| r.created_at),
         updated_at: now,
     };

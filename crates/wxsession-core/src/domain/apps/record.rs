@@ -33,6 +33,13 @@ pub struct AppRecord {
     /// The sealed secret (`e1.<key id>.<nonce ‖ ciphertext>`); none for a platform's merchant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// A platform's merchant: its `authorizer_refresh_token`, sealed like the secret (bound to
+    /// the appid, under its own purpose). Added in 0.4; earlier releases ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// A platform's merchant: the permission sets (`func_info`) it granted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub func_info: Vec<u32>,
     /// Created, unix seconds.
     pub created_at: i64,
     /// Last changed, unix seconds.
@@ -55,6 +62,8 @@ pub enum BadRecord {
 
 /// The purpose a sealed secret is bound to, with its appid.
 const PURPOSE: &str = "wxsession/app-secret/v1";
+/// The purpose a merchant's sealed refresh token is bound to, with its appid.
+const REFRESH_PURPOSE: &str = "wxsession/authorizer-refresh-token/v1";
 
 impl AppRecord {
     /// The stored bytes.
@@ -79,6 +88,19 @@ impl AppRecord {
     /// Seals `secret` for `appid`; `None` when the ring has no key.
     pub fn seal_secret(keys: &KeyRing, appid: &AppId, secret: &str) -> Option<String> {
         keys.seal_for(PURPOSE, secret.as_bytes(), appid.as_str(), "")
+    }
+
+    /// Seals a merchant's refresh token for `appid`; `None` when the ring has no key.
+    pub fn seal_refresh_token(keys: &KeyRing, appid: &AppId, token: &str) -> Option<String> {
+        keys.seal_for(REFRESH_PURPOSE, token.as_bytes(), appid.as_str(), "")
+    }
+
+    /// The merchant's refresh token, opened; `None` when there is none or no key opens it.
+    pub fn refresh_token(&self, keys: &KeyRing, appid: &AppId) -> Option<SecretString> {
+        let sealed = self.refresh_token.as_deref()?;
+        keys.open_for(REFRESH_PURPOSE, sealed, appid.as_str(), "")
+            .and_then(|plain| String::from_utf8(plain).ok())
+            .map(SecretString::from)
     }
 
     /// Whether the secret is sealed under the ring's newest key (else a rotation re-seals it).
@@ -137,6 +159,8 @@ mod tests {
             access_token: AccessTokenMode::Stable,
             scope: None,
             secret: AppRecord::seal_secret(keys, appid, "0123456789abcdef0123456789abcdef"),
+            refresh_token: None,
+            func_info: Vec::new(),
             created_at: 1_700_000_000,
             updated_at: 1_700_000_001,
         }

@@ -17,6 +17,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use self::refresh::Refresher;
 use super::Error;
+use super::apps::{AppSource, AppStatus};
 
 use crate::metrics::labels::StoreOp;
 use crate::settings::AccessTokenMode;
@@ -66,6 +67,9 @@ pub enum CallError<E> {
 /// The configured app with an access_token, or why there is none.
 fn app(state: &AppState, appid: &str) -> Result<Arc<AppEntry>, Error> {
     let app = state.apps.get(appid).ok_or(Error::UnknownApp)?;
+    if app.status == AppStatus::Unauthorized {
+        return Err(Error::AppUnauthorized);
+    }
     if app.access_token == AccessTokenMode::Off {
         return Err(Error::InvalidInput(
             "this app has no access_token (apps[].access_token = \"off\")".into(),
@@ -78,6 +82,14 @@ fn app(state: &AppState, appid: &str) -> Result<Arc<AppEntry>, Error> {
 /// or by another one while this one waits (bounded by the WeChat timeouts).
 pub async fn get(state: &AppState, appid: &str) -> Result<AccessToken, Error> {
     let app = app(state, appid)?;
+    if app.source == AppSource::Component {
+        // A platform's merchant: its authorizer token, from its refresh token.
+        let token = crate::domain::component::tokens::authorizer_token(state, &app.appid).await?;
+        return Ok(AccessToken {
+            token: token.token,
+            expires_in: token.expires_in,
+        });
+    }
     let (configured, app) = (&app.appid, &*app);
     let deadline = Instant::now() + state.code_wait;
     let mut pause = Duration::from_millis(5);

@@ -5,6 +5,7 @@
 use secrecy::SecretString;
 use wechat_client::Code2SessionError as Refusal;
 
+use crate::domain::apps::AppSource;
 use crate::domain::ids::{AppId, OpenId, UnionId};
 use crate::domain::wechat::call;
 use crate::metrics::labels::WechatApi;
@@ -49,6 +50,9 @@ pub async fn identify(
     app: &AppEntry,
     code: &str,
 ) -> Result<Identity, Refusal> {
+    if app.kind == AppKind::Miniprogram && app.source == AppSource::Component {
+        return component_login(state, appid, code).await;
+    }
     if app.kind == AppKind::Miniprogram {
         let fut = state.wechat.code2session(appid, &app.secret, code);
         let session = call(&state.metrics, WechatApi::Code2Session, fut).await?;
@@ -95,4 +99,39 @@ pub async fn identify(
         session_key: None,
         snapshot_user: false,
     })
+}
+
+/// A platform merchant's mini-program: `sns/component/jscode2session` with the platform's
+/// token. A token WeChat refuses is dropped for the fleet and the exchange retried once (the
+/// code is not spent by a refused token).
+async fn component_login(state: &AppState, appid: &str, code: &str) -> Result<Identity, Refusal> {
+    use crate::domain::component::{platform, tokens};
+    use secrecy::ExposeSecret as _;
+    let unavailable = || Refusal::Wechat(wechat_client::Error::SystemBusy);
+    let c = platform(state).map_err(|_| Refusal::NotAuthorized)?;
+    let mut retried = false;
+    loop {
+        let token = tokens::component_token(state).await.map_err(|err| {
+            tracing::warn!(appid, error = %err, "no component_access_token for a merchant's login");
+            unavailable()
+        })?;
+        let fut = state
+            .wechat
+            .component_code2session(appid, code, c.appid.as_str(), &token.token);
+        match call(&state.metrics, WechatApi::ComponentCode2Session, fut).await {
+            Err(Refusal::Wechat(wechat_client::Error::TokenRefused(_))) if !retried => {
+                retried = true;
+                let _ = tokens::invalidate_component(state, token.token.expose_secret()).await;
+            }
+            Err(err) => return Err(err),
+            Ok(session) => {
+                return Ok(Identity {
+                    openid: session.openid,
+                    unionid: session.unionid,
+                    session_key: Some(session.session_key),
+                    snapshot_user: false,
+                });
+            }
+        }
+    }
 }

@@ -263,6 +263,7 @@ fn refused(state: &AppState, appid: &str, err: &Refusal) -> Result<Exchanged, Er
         Refusal::InvalidCode => (ExchangeResult::InvalidCode, Error::InvalidCode, true),
         Refusal::CodeUsed => (ExchangeResult::CodeUsed, Error::CodeUsed, true),
         Refusal::UserBlocked => (ExchangeResult::UserBlocked, Error::UserBlocked, true),
+        Refusal::NotAuthorized => (ExchangeResult::WechatError, Error::AppUnauthorized, false),
         Refusal::Wechat(WxError::RateLimited) => (
             ExchangeResult::RateLimited,
             Error::RateLimited { retry_after: 1 },

@@ -71,6 +71,7 @@ mod tests {
                 "https://app.example.com".into(),
             ],
             open_base: "https://open.weixin.qq.com".into(),
+            mp_base: "https://mp.weixin.qq.com".into(),
             secure_cookies: true,
             demo_page: false,
             state_keys: Default::default(),

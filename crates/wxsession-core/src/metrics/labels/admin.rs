@@ -23,6 +23,8 @@ labels! {
         PutApp = "put_app",
         /// `DELETE /v1/admin/apps/{appid}`.
         DeleteApp = "delete_app",
+        /// `POST /v1/admin/component/authorize-url`.
+        AuthorizeUrl = "authorize_url",
         /// `DELETE /v1/admin/apps/{appid}/users/{openid}/phone`.
         ForgetPhone = "forget_phone",
     }

@@ -190,6 +190,14 @@ labels! {
         UserInfo = "userinfo",
         /// `wxa/charge/usage/get` (the phone-number quota).
         ChargeUsage = "charge_usage",
+        #[doc = "`cgi-bin/component/api_component_token`."] ComponentToken = "component_token",
+        #[doc = "`cgi-bin/component/api_authorizer_token`."] AuthorizerToken = "authorizer_token",
+        #[doc = "`cgi-bin/component/api_query_auth`."] QueryAuth = "query_auth",
+        #[doc = "`cgi-bin/component/api_get_authorizer_info`."] AuthorizerInfo = "authorizer_info",
+        #[doc = "`cgi-bin/component/api_start_push_ticket`."] StartPushTicket = "start_push_ticket",
+        #[doc = "`cgi-bin/component/api_create_preauthcode`."] PreAuthCode = "create_preauthcode",
+        /// `sns/component/jscode2session`.
+        ComponentCode2Session = "component_code2session",
     }
 }
 

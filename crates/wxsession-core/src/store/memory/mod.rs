@@ -46,6 +46,8 @@ struct Inner {
     phones: HashMap<(String, String), (Vec<u8>, Expiry)>,
     /// appid → (quota reading, expiry).
     phone_quotas: HashMap<String, (Vec<u8>, Expiry)>,
+    /// The platform's verify ticket record (no expiry).
+    component_ticket: Option<Vec<u8>>,
     writes: u64,
 }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use super::{Expiry, MemoryStore};
 use crate::domain::clock::millis;
 use crate::domain::ids::AppId;
-use crate::store::{StoreError, Tokens};
+use crate::store::{StoreError, Tickets, Tokens};
 
 /// The value of `map[key]` while it has not expired.
 fn live<'a>(
@@ -77,5 +77,17 @@ impl Tokens for MemoryStore {
     async fn unlock(&self, name: &str) -> Result<(), StoreError> {
         self.lock().locks.remove(name);
         Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Tickets for MemoryStore {
+    async fn put_component_ticket(&self, record: &[u8]) -> Result<(), StoreError> {
+        self.lock().component_ticket = Some(record.to_vec());
+        Ok(())
+    }
+
+    async fn component_ticket(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.lock().component_ticket.clone())
     }
 }

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 mod apps;
+mod component;
 mod listener;
 mod schemas;
 
@@ -36,9 +37,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/admin/apps/{appid}/access-token/invalidate"),
     ("get", "/v1/admin/unions/{unionid}"),
     ("delete", "/v1/admin/unions/{unionid}/sessions"),
+    ("post", "/v1/admin/component/authorize-url"),
     ("get", "/v1/web/{appid}/login"),
     ("get", "/v1/web/{appid}/callback"),
     ("post", "/v1/web/logout"),
+    ("post", "/v1/component/events"),
+    ("get", "/v1/component/authorized"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -351,6 +355,7 @@ fn full_document(apps: &Apps<'_>, origins: &[String]) -> Value {
     });
     if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
         paths.extend(apps::paths());
+        paths.extend(component::paths());
     }
     document
 }

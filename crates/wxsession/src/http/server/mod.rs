@@ -73,6 +73,10 @@ impl Application {
         ));
         // One replica per app and period reads the phone-number quota; every one exports it.
         crate::domain::phone::quota::spawn(state.clone().into_inner());
+        // The platform's verify ticket: asked for when none is stored, its age kept current.
+        crate::domain::component::ticket::watch(std::sync::Arc::downgrade(
+            &state.clone().into_inner(),
+        ));
         let server = &settings.server;
         let listener = bind("server.bind", &server.bind)?;
         let port = listener.local_addr()?.port();

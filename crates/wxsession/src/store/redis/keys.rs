@@ -32,6 +32,10 @@
 //! - `{prefix}:{apps}:log` → stream of the changes, entry id `<rev>-0`, field `appid`; trimmed
 //!   to about 10,000 entries (a replica further behind reads the whole registry again)
 //!
+//! - `{prefix}:{apps}:ticket` → the third-party platform's `component_verify_ticket` and when it
+//!   was received (`domain::component::ticket`; the ticket sealed under the key-encryption keys).
+//!   A merchant's refresh token lives in its app's record (sealed, `refresh_token`).
+//!
 //! Written by earlier versions and still read until they expire ([`super::legacy`]):
 //! `{prefix}:u:{appid:openid}` (a hash per user) and `{prefix}:un:{unionid}` (a hash per person).
 
@@ -99,6 +103,11 @@ impl Keys {
     /// The app registry's keys: records, appids, revision, change log (`{apps}`: one slot).
     pub(super) fn apps(&self) -> [String; 4] {
         ["rec", "ids", "rev", "log"].map(|k| format!("{}:{{apps}}:{k}", self.prefix))
+    }
+
+    /// `{prefix}:{apps}:ticket`: the platform's verify ticket, sealed (no TTL).
+    pub(super) fn component_ticket(&self) -> String {
+        format!("{}:{{apps}}:ticket", self.prefix)
     }
 
     /// `{prefix}:ph:{appid:openid}`: a remembered phone number, sealed.

@@ -4,7 +4,7 @@ use redis::AsyncCommands as _;
 
 use super::{RedisStore, failed};
 use crate::domain::ids::AppId;
-use crate::store::{StoreError, Tokens};
+use crate::store::{StoreError, Tickets, Tokens};
 
 #[async_trait::async_trait]
 impl Tokens for RedisStore {
@@ -80,5 +80,20 @@ impl Tokens for RedisStore {
     async fn unlock(&self, name: &str) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
         conn.del(self.keys.lock(name)).await.map_err(failed)
+    }
+}
+
+#[async_trait::async_trait]
+impl Tickets for RedisStore {
+    async fn put_component_ticket(&self, record: &[u8]) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        conn.set(self.keys.component_ticket(), record)
+            .await
+            .map_err(failed)
+    }
+
+    async fn component_ticket(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut conn = self.conn().await?;
+        conn.get(self.keys.component_ticket()).await.map_err(failed)
     }
 }

@@ -60,6 +60,60 @@ pub const RUNTIME_APPS: [(&str, &str); 3] = [
     ("wx00000000000000c3", "c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3"),
 ];
 
+/// The third-party platform every test's simulator plays (used where a test configures
+/// `[component]`, see `component.rs`).
+pub const PLATFORM_APPID: &str = "wxc0000000000000p1";
+pub const PLATFORM_SECRET: &str = "platform-secret-0123456789";
+pub const PLATFORM_TOKEN: &str = "platformtoken";
+pub const PLATFORM_AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+/// Merchants that may authorize the platform: the first ones mini-programs, the last an
+/// official account.
+pub const MERCHANTS: [&str; 3] = [
+    "wxm000000000000001",
+    "wxm000000000000002",
+    "wxm00000000000000f",
+];
+
+/// More merchants' mini-programs, for the fleet tests (`wxm1000000000000NN`).
+pub fn fleet_merchant(i: usize) -> String {
+    format!("wxm1000000000000{i:02}")
+}
+
+/// How many [`fleet_merchant`]s the simulated platform has.
+pub const FLEET_MERCHANTS: usize = 24;
+
+fn platform() -> wechat_mock::MockComponent {
+    use wechat_mock::{MerchantKind, MockMerchant};
+    let fleet = (0..FLEET_MERCHANTS).map(|i| MockMerchant {
+        appid: fleet_merchant(i),
+        kind: MerchantKind::MiniProgram,
+        nickname: format!("fleet merchant {i}"),
+    });
+    wechat_mock::MockComponent {
+        appid: PLATFORM_APPID.into(),
+        secret: PLATFORM_SECRET.into(),
+        token: PLATFORM_TOKEN.into(),
+        encoding_aes_key: PLATFORM_AES_KEY.into(),
+        merchants: MERCHANTS
+            .iter()
+            .enumerate()
+            .map(|(i, appid)| MockMerchant {
+                appid: (*appid).into(),
+                kind: if i + 1 == MERCHANTS.len() {
+                    MerchantKind::OfficialAccount
+                } else {
+                    MerchantKind::MiniProgram
+                },
+                nickname: format!("merchant {i}"),
+            })
+            .chain(fleet)
+            .collect(),
+        pushes_paused: true,
+        callbacks: vec![format!("{PUBLIC_URL}/v1/component/")],
+        ..wechat_mock::MockComponent::default()
+    }
+}
+
 /// A key-encryption key file every test replica shares (`store.key_encryption_key_files`).
 pub fn kek_file() -> std::path::PathBuf {
     static FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
@@ -122,7 +176,11 @@ impl Env {
             })
             .collect(),
             base_latency: Duration::ZERO,
-            callbacks: vec![format!("{PUBLIC_URL}/v1/web/")],
+            callbacks: vec![
+                format!("{PUBLIC_URL}/v1/web/"),
+                format!("{PUBLIC_URL}/v1/component/"),
+            ],
+            component: Some(platform()),
             ..MockConfig::default()
         })
         .start(([127, 0, 0, 1], 0).into())

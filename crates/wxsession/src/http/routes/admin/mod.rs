@@ -3,6 +3,7 @@
 
 mod access_token;
 mod apps;
+mod component;
 mod unions;
 mod users;
 
@@ -79,6 +80,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             AdminAction::RevokeUnionSessions,
         )
         .delete(unions::revoke_all),
+    )
+    .service(
+        resource(
+            "/v1/admin/component/authorize-url",
+            AdminAction::AuthorizeUrl,
+        )
+        .post(component::authorize_url),
     );
 }
 

@@ -6,6 +6,7 @@ mod codes;
 mod counters;
 mod phones;
 mod sessions;
+mod tickets;
 mod tokens;
 mod unions;
 
@@ -57,5 +58,6 @@ pub fn all() -> Vec<Case> {
         phones::a_remembered_number_lives_its_ttl_and_can_be_forgotten,
         phones::log_out_everywhere_leaves_the_number,
         phones::a_quota_reading_is_kept_for_its_ttl,
+        tickets::the_ticket_is_replaced_and_kept_without_a_ttl,
     ]
 }

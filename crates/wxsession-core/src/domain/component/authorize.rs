@@ -1,0 +1,233 @@
+//! A merchant's authorization: the code from the `authorized`/`updateauthorized` push or the
+//! browser's return exchanged (`api_query_auth`) once per code for the fleet, the refresh
+//! token stored sealed in the app's record (durable or refused), the app registered with
+//! source `component`; and its revocation (`unauthorized`).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use secrecy::{ExposeSecret as _, SecretString};
+use sha2::Digest as _;
+use wechat_client::AuthorizerKind;
+
+use super::platform;
+use super::tokens::{component_error, component_token};
+use crate::domain::Error;
+use crate::domain::apps::manage::require_durable;
+use crate::domain::apps::record::AppRecord;
+use crate::domain::apps::{AppSource, AppStatus};
+use crate::domain::ids::AppId;
+use crate::domain::wechat::call;
+use crate::metrics::labels::{StoreOp, WechatApi};
+use crate::settings::{AccessTokenMode, AppKind};
+use crate::state::AppState;
+use crate::store::CodeClaim;
+
+/// How long the answer of an exchanged code is kept (WeChat's codes live 10 minutes).
+const DONE_TTL_SECS: u64 = 600;
+
+/// The store id of an authorization code: never the code itself.
+fn code_id(code: &SecretString) -> String {
+    let digest = sha2::Sha256::digest(code.expose_secret().as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("cauth:{hex}")
+}
+
+/// Exchanges an authorization code, once for the fleet: a second exchange of the same code
+/// (the push and the browser's return) waits for the first and answers its appid.
+pub async fn exchange(state: &AppState, code: &SecretString) -> Result<AppId, Error> {
+    platform(state)?;
+    if !state.keyring.is_enabled() {
+        return Err(Error::StoreNotDurable(
+            "merchants' refresh tokens need store.key_encryption_key_files".into(),
+        ));
+    }
+    // Refused before anything is asked or written: nothing half-done.
+    require_durable(state).await?;
+    let id = code_id(code);
+    let lock_ttl = state.code_wait.as_secs() * 3 + 1;
+    let deadline = Instant::now() + state.code_wait * 3;
+    loop {
+        let claim = state
+            .timed(StoreOp::ClaimCode, state.store.claim_code(&id, lock_ttl))
+            .await?;
+        match claim {
+            CodeClaim::Acquired => break,
+            CodeClaim::Done(appid) => {
+                let appid = String::from_utf8(appid)
+                    .ok()
+                    .and_then(|a| AppId::parse(&a).ok())
+                    .ok_or_else(|| anyhow::anyhow!("a malformed exchanged authorization"))?;
+                return Ok(appid);
+            }
+            CodeClaim::Pending if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            CodeClaim::Pending => return Err(Error::WechatUnavailable),
+        }
+    }
+    match register(state, code).await {
+        Ok(appid) => {
+            state
+                .timed(
+                    StoreOp::ClaimCode,
+                    state
+                        .store
+                        .finish_code(&id, appid.as_str().as_bytes(), DONE_TTL_SECS),
+                )
+                .await?;
+            Ok(appid)
+        }
+        Err(err) => {
+            let _ = state
+                .timed(StoreOp::ClaimCode, state.store.release_code(&id))
+                .await;
+            Err(err)
+        }
+    }
+}
+
+async fn register(state: &AppState, code: &SecretString) -> Result<AppId, Error> {
+    let c = platform(state)?;
+    let component = component_token(state).await?;
+    let fut = state
+        .wechat
+        .query_auth(c.appid.as_str(), &component.token, code);
+    let auth = call(&state.metrics, WechatApi::QueryAuth, fut)
+        .await
+        .map_err(|err| match err {
+            wechat_client::ComponentError::InvalidAuthCode(_) => {
+                Error::InvalidInput("the authorization code is invalid or expired".into())
+            }
+            err => component_error(c.appid.as_str(), &err),
+        })?;
+    let appid = AppId::parse(&auth.authorizer_appid)
+        .map_err(|_| anyhow::anyhow!("WeChat answered a malformed authorizer_appid"))?;
+    let Some(refresh) = auth.refresh_token.as_ref() else {
+        return Err(Error::InvalidInput(
+            "the merchant granted no API rights: nothing to keep".into(),
+        ));
+    };
+    let fut = state
+        .wechat
+        .authorizer_info(c.appid.as_str(), &component.token, appid.as_str());
+    let info = call(&state.metrics, WechatApi::AuthorizerInfo, fut)
+        .await
+        .map_err(|err| component_error(c.appid.as_str(), &err))?;
+    if state.apps.is_config(appid.as_str()) {
+        return Err(Error::AppManagedElsewhere);
+    }
+    let existing = state
+        .timed(StoreOp::Apps, state.store.app_record(&appid))
+        .await?
+        .and_then(|bytes| AppRecord::decode(&bytes).ok());
+    if existing
+        .as_ref()
+        .is_some_and(|r| r.source != AppSource::Component)
+    {
+        return Err(Error::AppManagedElsewhere);
+    }
+    let now = state.now_unix();
+    let sealed = AppRecord::seal_refresh_token(&state.keyring, &appid, refresh.expose_secret())
+        .ok_or_else(|| anyhow::anyhow!("sealing a refresh token failed"))?;
+    let kind = match info.kind {
+        AuthorizerKind::MiniProgram => AppKind::Miniprogram,
+        _ => AppKind::OfficialAccount,
+    };
+    let record = AppRecord {
+        kind,
+        source: AppSource::Component,
+        status: AppStatus::Active,
+        access_token: AccessTokenMode::Stable,
+        scope: None,
+        secret: None,
+        refresh_token: Some(sealed),
+        func_info: auth.func_info.clone(),
+        // A merchant's sessions survive its re-authorization; a revoked one's do not.
+        created_at: existing
+            .as_ref()
+            .filter(|r| r.status != AppStatus::Unauthorized)
+            .map_or(now, |r| r.created_at),
+        updated_at: now,
+    };
+    state
+        .timed(StoreOp::Apps, state.store.put_app(&appid, &record.encode()))
+        .await?;
+    // The old authorizer token goes for the whole fleet: the new one (or none) replaces it.
+    match &auth.access_token {
+        Some(token) => {
+            let ttl = if token.expires_in > 600 {
+                token.expires_in - 300
+            } else {
+                (token.expires_in / 2).max(1)
+            };
+            state
+                .timed(
+                    StoreOp::AccessToken,
+                    state
+                        .store
+                        .put_access_token(&appid, token.token.expose_secret(), ttl),
+                )
+                .await?;
+        }
+        None => drop_token(state, &appid).await?,
+    }
+    apply(state, &appid, &record)?;
+    tracing::info!(appid = %appid, kind = kind.as_str(), "a merchant authorized the platform");
+    Ok(appid)
+}
+
+/// Serves the record on this replica at once (the others follow the change log).
+fn apply(state: &AppState, appid: &AppId, record: &AppRecord) -> Result<(), Error> {
+    let entry = record
+        .entry(appid, &state.keyring, state.apps.max_calls())
+        .map_err(|err| anyhow::anyhow!("opening a fresh record: {err}"))?;
+    state.apps.set(vec![(appid.clone(), Some(Arc::new(entry)))]);
+    state.metrics.set_apps(&state.apps);
+    Ok(())
+}
+
+/// Deletes the merchant's token, whatever it is.
+async fn drop_token(state: &AppState, appid: &AppId) -> Result<(), Error> {
+    if let Some((token, _)) = state
+        .timed(StoreOp::AccessToken, state.store.access_token(appid))
+        .await?
+    {
+        state
+            .timed(
+                StoreOp::AccessToken,
+                state.store.drop_access_token(appid, &token, 1),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// The merchant revoked the platform: status `unauthorized` (its logins `403`, its sessions
+/// invalid), its token and refresh token deleted. Unknown merchants are ignored.
+pub async fn revoke(state: &AppState, appid: &str) -> Result<(), Error> {
+    let Ok(appid) = AppId::parse(appid) else {
+        return Err(Error::InvalidInput("AuthorizerAppid is malformed".into()));
+    };
+    let Some(bytes) = state
+        .timed(StoreOp::Apps, state.store.app_record(&appid))
+        .await?
+    else {
+        return Ok(());
+    };
+    let mut record = AppRecord::decode(&bytes)
+        .map_err(|err| anyhow::anyhow!("the stored record of {appid}: {err}"))?;
+    if record.source != AppSource::Component {
+        return Ok(());
+    }
+    record.status = AppStatus::Unauthorized;
+    record.refresh_token = None;
+    record.updated_at = state.now_unix();
+    state
+        .timed(StoreOp::Apps, state.store.put_app(&appid, &record.encode()))
+        .await?;
+    drop_token(state, &appid).await?;
+    apply(state, &appid, &record)?;
+    tracing::info!(appid = %appid, "a merchant revoked the platform's authorization");
+    Ok(())
+}
