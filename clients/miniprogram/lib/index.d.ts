@@ -31,8 +31,12 @@ export interface PlatformApi {
 export interface SessionOptions {
   /** The wxsession service, e.g. "https://login.example.com". */
   baseUrl: string
-  /** The appid to log in to; optional when the service has one app. */
-  appid?: string
+  /**
+   * The appid to log in to; optional when the service has one app. `'auto'`: the running
+   * mini-program's own (`getAccountInfoSync().miniProgram.appId`, else the ext config's
+   * `appid`) — one template for every merchant of a third-party platform.
+   */
+  appid?: string | 'auto'
   /** Storage key of the token (default "wxsession_token"). */
   storageKey?: string
   /** The platform object: `wx` (default: the global), `uni` or `Taro`. */

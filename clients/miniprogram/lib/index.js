@@ -40,7 +40,31 @@ function errorFromResponse(res) {
 }
 
 /**
- * Creates a session client.
+ * The running mini-program's own appid, for a template that a third-party platform runs for
+ * many merchants: `getAccountInfoSync().miniProgram.appId` (wx, uni-app and Taro all have it),
+ * else an `appid` in the platform's ext config (`getExtConfigSync()`), else undefined.
+ */
+function accountAppid(api) {
+  try {
+    const info = api && typeof api.getAccountInfoSync === 'function' && api.getAccountInfoSync()
+    const id = info && info.miniProgram && info.miniProgram.appId
+    if (typeof id === 'string' && id) return id
+  } catch (e) {
+    // Not available on this platform or version: try the ext config.
+  }
+  try {
+    const ext = api && typeof api.getExtConfigSync === 'function' && api.getExtConfigSync()
+    if (ext && typeof ext.appid === 'string' && ext.appid) return ext.appid
+  } catch (e) {
+    // No ext config.
+  }
+  return undefined
+}
+
+/**
+ * Creates a session client. `appid: 'auto'` sends the running mini-program's own appid
+ * (`getAccountInfoSync`, else the ext config's `appid`): one template for every merchant of a
+ * third-party platform.
  * @param {{baseUrl: string, appid?: string, storageKey?: string, api?: object, wx?: object}} options
  */
 function createSession(options) {
@@ -77,7 +101,15 @@ function createSession(options) {
     }
     if (!code) throw new WxSessionError('wx_login_failed', 'login gave no code')
     const body = { code }
-    if (appid) body.appid = appid
+    if (appid === 'auto') {
+      const own = accountAppid(api())
+      if (!own) {
+        throw new WxSessionError('no_appid', 'appid "auto": neither getAccountInfoSync nor the ext config gave an appid')
+      }
+      body.appid = own
+    } else if (appid) {
+      body.appid = appid
+    }
     if (withUserInfo) {
       const info = await invoke(api(), 'getUserInfo', { withCredentials: true })
       body.encryptedData = info.encryptedData

@@ -117,3 +117,24 @@ for (const kind of KINDS) {
     }
   })
 }
+
+for (const kind of KINDS) {
+  test(`${kind}: a template with appid 'auto' logs in to the app it runs as (added at runtime) against wxsession dev`, { timeout: 60000 }, async () => {
+    const { baseUrl } = service
+    const [appid, secret] = ['wx00000000000000d1', 'd1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1']
+    const put = await fetch(`${baseUrl}/v1/admin/apps/${appid}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+      body: JSON.stringify({ kind: 'miniprogram', secret }),
+    })
+    assert.ok([200, 201].includes(put.status), `PUT ${put.status}`)
+    const user = `auto${kind}${Date.now()}`
+    let n = 0
+    const api = createFake(kind, { handler: httpHandler, codes: () => `user:${user}:${++n}` })
+    api.getAccountInfoSync = () => ({ miniProgram: { appId: appid, envVersion: 'release' } })
+    const session = createSession({ baseUrl, api, appid: 'auto', storageKey: `auto-${kind}` })
+    const login = await session.login()
+    assert.equal(login.appid, appid)
+    assert.equal((await session.whoami()).appid, appid)
+  })
+}

@@ -242,3 +242,26 @@ test('the global wx is the default platform', async () => {
     delete globalThis.wx
   }
 })
+
+for (const kind of KINDS) {
+  test(`${kind}: appid 'auto' sends the running mini-program's own appid (a platform's template)`, async () => {
+    const svc = service()
+    const api = createFake(kind, { handler: svc.handler })
+    api.getAccountInfoSync = () => ({ miniProgram: { appId: 'wxmerchant01', envVersion: 'release' } })
+    const s = createSession({ baseUrl: BASE, appid: 'auto', api })
+    await s.login()
+    assert.deepEqual(svc.logins[0], { code: 'code-1', appid: 'wxmerchant01' })
+    // Without the account API, the platform's ext config names it.
+    delete api.getAccountInfoSync
+    api.getExtConfigSync = () => ({ appid: 'wxmerchant02' })
+    await createSession({ baseUrl: BASE, appid: 'auto', api, storageKey: 'k2' }).login()
+    assert.deepEqual(svc.logins[1], { code: 'code-2', appid: 'wxmerchant02' })
+    // Neither: a clear error, no login sent.
+    delete api.getExtConfigSync
+    await assert.rejects(
+      createSession({ baseUrl: BASE, appid: 'auto', api, storageKey: 'k3' }).login(),
+      (e) => e.code === 'no_appid',
+    )
+    assert.equal(svc.logins.length, 2)
+  })
+}
