@@ -90,6 +90,32 @@ impl AppRecord {
         keys.seal_for(PURPOSE, secret.as_bytes(), appid.as_str(), "")
     }
 
+    /// A third-party platform's merchant, active, its refresh token sealed (`sealed`), written
+    /// `now`. A merchant's sessions survive its re-authorization (the `existing` record's
+    /// creation time is kept); those of one that revoked the platform do not.
+    pub fn merchant(
+        kind: AppKind,
+        sealed: String,
+        func_info: Vec<u32>,
+        existing: Option<&Self>,
+        now: i64,
+    ) -> Self {
+        Self {
+            kind,
+            source: AppSource::Component,
+            status: AppStatus::Active,
+            access_token: AccessTokenMode::Stable,
+            scope: None,
+            secret: None,
+            refresh_token: Some(sealed),
+            func_info,
+            created_at: existing
+                .filter(|r| r.status != AppStatus::Unauthorized)
+                .map_or(now, |r| r.created_at),
+            updated_at: now,
+        }
+    }
+
     /// Seals a merchant's refresh token for `appid`; `None` when the ring has no key.
     pub fn seal_refresh_token(keys: &KeyRing, appid: &AppId, token: &str) -> Option<String> {
         keys.seal_for(REFRESH_PURPOSE, token.as_bytes(), appid.as_str(), "")

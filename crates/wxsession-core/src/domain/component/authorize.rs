@@ -19,7 +19,7 @@ use crate::domain::apps::{AppSource, AppStatus};
 use crate::domain::ids::AppId;
 use crate::domain::wechat::call;
 use crate::metrics::labels::{StoreOp, WechatApi};
-use crate::settings::{AccessTokenMode, AppKind};
+use crate::settings::AppKind;
 use crate::state::AppState;
 use crate::store::CodeClaim;
 
@@ -134,22 +134,7 @@ async fn register(state: &AppState, code: &SecretString) -> Result<AppId, Error>
         AuthorizerKind::MiniProgram => AppKind::Miniprogram,
         _ => AppKind::OfficialAccount,
     };
-    let record = AppRecord {
-        kind,
-        source: AppSource::Component,
-        status: AppStatus::Active,
-        access_token: AccessTokenMode::Stable,
-        scope: None,
-        secret: None,
-        refresh_token: Some(sealed),
-        func_info: auth.func_info.clone(),
-        // A merchant's sessions survive its re-authorization; a revoked one's do not.
-        created_at: existing
-            .as_ref()
-            .filter(|r| r.status != AppStatus::Unauthorized)
-            .map_or(now, |r| r.created_at),
-        updated_at: now,
-    };
+    let record = AppRecord::merchant(kind, sealed, auth.func_info.clone(), existing.as_ref(), now);
     state
         .timed(StoreOp::Apps, state.store.put_app(&appid, &record.encode()))
         .await?;

@@ -9,13 +9,13 @@ use wechat_client::AuthorizerKind;
 use super::platform;
 use super::tokens::{component_error, component_token};
 use crate::domain::Error;
+use crate::domain::apps::AppSource;
 use crate::domain::apps::manage::require_durable;
 use crate::domain::apps::record::AppRecord;
-use crate::domain::apps::{AppSource, AppStatus};
 use crate::domain::ids::AppId;
 use crate::domain::wechat::{call, client_error};
 use crate::metrics::labels::{StoreOp, WechatApi};
-use crate::settings::{AccessTokenMode, AppKind};
+use crate::settings::AppKind;
 use crate::state::AppState;
 
 /// A page of `api_get_authorizer_list` (WeChat's maximum).
@@ -113,21 +113,7 @@ async fn keep(
     let sealed = AppRecord::seal_refresh_token(&state.keyring, appid, refresh.expose_secret())
         .ok_or_else(|| anyhow::anyhow!("sealing a refresh token failed"))?;
     let now = state.now_unix();
-    let record = AppRecord {
-        kind,
-        source: AppSource::Component,
-        status: AppStatus::Active,
-        access_token: AccessTokenMode::Stable,
-        scope: None,
-        secret: None,
-        refresh_token: Some(sealed),
-        func_info,
-        created_at: existing
-            .as_ref()
-            .filter(|r| r.status != AppStatus::Unauthorized)
-            .map_or(now, |r| r.created_at),
-        updated_at: now,
-    };
+    let record = AppRecord::merchant(kind, sealed, func_info, existing.as_ref(), now);
     state
         .timed(StoreOp::Apps, state.store.put_app(appid, &record.encode()))
         .await?;
