@@ -22,14 +22,21 @@ redis-server --port "$port" --bind 127.0.0.1 --dir "$workdir" --save "" --append
 export WXSESSION_TEST_SKIP_LOG="$workdir/skipped-tests.txt"
 : >"$WXSESSION_TEST_SKIP_LOG"
 cleanup() {
-  if [[ -f $workdir/redis.pid ]]; then kill "$(cat "$workdir/redis.pid")" 2>/dev/null || true; fi
+  # Wait for redis-server to exit before removing its directory: it writes there while it
+  # shuts down (a CI run once failed on `rm: Directory not empty` after every test passed).
+  local pid
+  pid=$(cat "$workdir/redis.pid" 2>/dev/null || true)
+  if [[ -n $pid ]]; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
   if [[ -s $WXSESSION_TEST_SKIP_LOG ]]; then
     log "SKIPPED (WXSESSION_TEST_SKIP=${WXSESSION_TEST_SKIP:-}): $(wc -l <"$WXSESSION_TEST_SKIP_LOG") test(s)"
     cat "$WXSESSION_TEST_SKIP_LOG"
   else
     log "skipped tests: none"
   fi
-  rm -rf "$workdir"
+  rm -rf "$workdir" 2>/dev/null || { sleep 1; rm -rf "$workdir"; }
 }
 trap cleanup EXIT
 for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
