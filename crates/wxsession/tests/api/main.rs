@@ -47,6 +47,7 @@ mod web_login;
 /// and real network partitions (Redis, the simulator).
 mod topology {
     mod cluster;
+    mod cluster_platform;
     mod partition;
     mod redis_auth_tls;
     mod redis_down;

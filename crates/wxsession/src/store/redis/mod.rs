@@ -253,16 +253,22 @@ impl Store for RedisStore {
     async fn eviction_policy(&self) -> Result<Option<String>, StoreError> {
         // Also asked at start-up: not through the shared connection (see `Connections::own`).
         let mut conn = self.connections.own().await?;
-        // `INFO memory` works where `CONFIG GET` is disabled (managed Redis).
-        let info: String = redis::cmd("INFO")
-            .arg("memory")
-            .query_async(&mut conn)
-            .await
-            .map_err(failed)?;
-        Ok(info
-            .lines()
-            .find_map(|l| l.strip_prefix("maxmemory_policy:"))
-            .map(|p| p.trim().to_owned()))
+        // `INFO memory` works where `CONFIG GET` is disabled (managed Redis). On a Cluster
+        // every master answers: a master that evicts is the fleet's policy.
+        let answers = version::info(&mut conn, "memory").await.map_err(failed)?;
+        let policies: Vec<String> = answers
+            .iter()
+            .filter_map(|(_, info)| {
+                info.lines()
+                    .find_map(|l| l.strip_prefix("maxmemory_policy:"))
+                    .map(|p| p.trim().to_owned())
+            })
+            .collect();
+        Ok(policies
+            .iter()
+            .find(|p| *p != "noeviction")
+            .or_else(|| policies.first())
+            .cloned())
     }
 
     async fn server_version(&self) -> Result<Option<String>, StoreError> {
