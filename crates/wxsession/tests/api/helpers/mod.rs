@@ -74,13 +74,13 @@ pub const MERCHANTS: [&str; 3] = [
     "wxm00000000000000f",
 ];
 
-/// More merchants' mini-programs, for the fleet tests (`wxm1000000000000NN`).
+/// More merchants' mini-programs, for the fleet tests (`wxm100000000000NNN`).
 pub fn fleet_merchant(i: usize) -> String {
-    format!("wxm1000000000000{i:02}")
+    format!("wxm100000000000{i:03}")
 }
 
 /// How many [`fleet_merchant`]s the simulated platform has.
-pub const FLEET_MERCHANTS: usize = 24;
+pub const FLEET_MERCHANTS: usize = 200;
 
 fn platform() -> wechat_mock::MockComponent {
     use wechat_mock::{MerchantKind, MockMerchant};
