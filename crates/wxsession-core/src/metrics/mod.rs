@@ -115,8 +115,13 @@ metrics! {
     /// Apps served by this replica, by source (config, runtime, component) and status.
     apps: IntGaugeVec ["source", "status"] (&[]),
     /// Seconds since the third-party platform's newest component_verify_ticket was received
-    /// (as this replica last read it; WeChat pushes one every ten minutes).
+    /// (as this replica last read it; WeChat pushes one every ten minutes; 0 with none).
     component_ticket_age_seconds: IntGauge [] (&[]),
+    /// When that ticket was received, unix seconds (0 with none stored).
+    component_ticket_received_timestamp_seconds: IntGauge [] (&[]),
+    /// 1 while the platform runs and no readable component_verify_ticket is stored (as this
+    /// replica last read it): the platform's token cannot be fetched.
+    component_ticket_missing: IntGauge [] (&[]),
     /// Pushes to the platform's event URL, by InfoType (`other` for any the service does not
     /// know) and result.
     component_events_total: IntCounterVec ["info_type", "result"] (&[]),
@@ -280,21 +285,4 @@ impl Default for Metrics {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn help_texts_are_the_doc_comments_and_reasons_stay_private() {
-        let m = Metrics::new();
-        m.init_app("wxa");
-        let operator = m.render(Audience::Operator);
-        assert!(operator.contains(
-            "# HELP wxsession_code_exchanges_total Code exchanges with WeChat, by app and result."
-        ));
-        assert!(operator.contains("wxsession_decrypt_failures_total"));
-        assert!(
-            !m.render(Audience::Public)
-                .contains("decrypt_failures_total")
-        );
-    }
-}
+mod tests;

@@ -1,8 +1,8 @@
 //! The faults the platform mode must survive, over real Redis and the simulator over HTTP: a
 //! re-authorization drops the old authorizer token fleet-wide; a Redis that keeps nothing is
 //! refused before anything is asked or written; a Redis with AOF restarted keeps every refresh
-//! token, app and the ticket; many merchants on three replicas cost one authorizer-token fetch
-//! each; logins go on on the stored ticket while the pushes stop.
+//! token, app and the ticket; 200 merchants on three replicas cost one authorizer-token fetch
+//! each. The ticket's faults (pushes that stop, none ever stored) are in `component_ticket`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -166,7 +166,20 @@ async fn a_redis_with_aof_restarted_keeps_refresh_tokens_apps_and_the_ticket() {
     };
     server.restart();
 
+    // The port opens before the AOF is loaded (`LOADING` until then, longer on a busy machine).
     let mut conn = app.redis().await;
+    let loaded = eventually(Duration::from_secs(10), || {
+        let mut conn = conn.clone();
+        async move {
+            redis::cmd("EXISTS")
+                .arg("any")
+                .query_async::<i64>(&mut conn)
+                .await
+                .is_ok()
+        }
+    })
+    .await;
+    assert!(loaded, "Redis loaded its AOF");
     let records: std::collections::HashMap<String, Vec<u8>> = redis::cmd("HGETALL")
         .arg(format!("{}:{{apps}}:rec", env.prefix))
         .query_async(&mut conn)
@@ -301,77 +314,4 @@ async fn many_merchants_on_three_replicas_cost_one_authorizer_token_fetch_each()
         stats.component_token_fetches - before.component_token_fetches,
         round.elapsed(),
     );
-}
-
-#[tokio::test]
-async fn logins_go_on_on_the_stored_ticket_while_the_pushes_stop() {
-    let env = Env::new();
-    let app = spawn_on(env.clone(), with_platform).await;
-    deliver_ticket(&env, &app).await;
-    let merchant = MERCHANTS[1];
-    authorize(&env, &app, merchant).await;
-    // The pushes are paused (the suite's simulator pushes nothing on its own); three hours
-    // pass, the platform's token dies: a new one is fetched with the stored ticket.
-    env.pass(Duration::from_secs(3 * 3600)).await;
-    expire_tokens(&env).await;
-    let before = env.sim.component_stats().expect("platform");
-    for i in 0..5 {
-        let (status, body) = login(&app, merchant, &format!("late{i}")).await;
-        assert_eq!(status, 201, "{body}");
-    }
-    let stats = env.sim.component_stats().expect("platform");
-    assert_eq!(stats.pushes, before.pushes, "no push arrived");
-    assert!(stats.component_token_fetches > before.component_token_fetches);
-    let metrics = app.operator_metrics_text().await;
-    let age = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("wxsession_component_ticket_age_seconds "))
-        .and_then(|v| v.parse::<f64>().ok());
-    println!("ticket age after the pause: {age:?}");
-    assert!(
-        age.is_some_and(|a| a >= 3.0 * 3600.0),
-        "the age alert's input: {age:?}"
-    );
-}
-
-fn metric(text: &str, prefix: &str) -> f64 {
-    text.lines()
-        .filter(|l| l.starts_with(prefix))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
-}
-
-#[tokio::test]
-async fn with_no_ticket_one_replica_asks_for_pushes_at_start_up_and_every_one_exports_its_age() {
-    let env = Env::new();
-    let mut replicas = Vec::new();
-    for _ in 0..3 {
-        replicas.push(spawn_on(env.clone(), with_platform).await);
-    }
-    let asked = r#"wxsession_wechat_requests_total{api="start_push_ticket",result="ok"}"#;
-    let once = eventually(Duration::from_secs(3), || async {
-        let mut total = 0.0;
-        for app in &replicas {
-            total += metric(&app.operator_metrics_text().await, asked);
-        }
-        total == 1.0
-    })
-    .await;
-    assert!(
-        once,
-        "one replica of the fleet asked WeChat to push a ticket"
-    );
-
-    // A ticket arrives; an hour and a half later a replica starts: it reads the stored
-    // ticket at once and exports its age (the stale-ticket alert's input).
-    deliver_ticket(&env, &replicas[0]).await;
-    env.pass(Duration::from_secs(5400)).await;
-    let late = spawn_on(env.clone(), with_platform).await;
-    let age = "wxsession_component_ticket_age_seconds ";
-    let exported = eventually(Duration::from_secs(3), || async {
-        metric(&late.operator_metrics_text().await, age) >= 5400.0
-    })
-    .await;
-    assert!(exported, "the age is exported without a login");
-    assert_eq!(metric(&late.operator_metrics_text().await, asked), 0.0);
 }

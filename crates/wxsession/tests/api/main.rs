@@ -27,6 +27,7 @@ mod component;
 mod component_faults;
 mod component_portal;
 mod component_recover;
+mod component_ticket;
 mod config;
 /// WeChat's real answers (docs, SDK fixtures, issues) replayed through a stand-in over HTTP.
 mod corpus;

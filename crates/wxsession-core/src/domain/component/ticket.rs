@@ -63,17 +63,45 @@ pub async fn keep(state: &AppState, ticket: &SecretString) -> Result<(), Error> 
             state.store.put_component_ticket(&bytes),
         )
         .await?;
-    state.metrics.component_ticket_age_seconds.set(0);
+    seen(state, Some(now));
     Ok(())
 }
 
-/// The stored ticket, if any (and the age gauge updated).
+/// What this replica last read of the stored ticket, exported: its receive time (`None`: no
+/// readable ticket stored, `component_ticket_missing` 1) and its age now.
+fn seen(state: &AppState, received_at: Option<i64>) {
+    let m = &state.metrics;
+    m.component_ticket_missing
+        .set(i64::from(received_at.is_none()));
+    m.component_ticket_received_timestamp_seconds
+        .set(received_at.unwrap_or(0));
+    export_age(state);
+}
+
+/// Sets `component_ticket_age_seconds` from the receive time this replica last read and the
+/// clock, at every scrape: the age grows while no push arrives, without a store read. 0 with
+/// no platform or no ticket.
+pub fn export_age(state: &AppState) {
+    let received_at = state
+        .metrics
+        .component_ticket_received_timestamp_seconds
+        .get();
+    let age = if state.component.is_some() && received_at > 0 {
+        state.now_unix().saturating_sub(received_at).max(0)
+    } else {
+        0
+    };
+    state.metrics.component_ticket_age_seconds.set(age);
+}
+
+/// The stored ticket, if any (and the ticket's gauges updated).
 pub async fn current(state: &AppState) -> Result<Option<Ticket>, Error> {
     let c = platform(state)?;
     let Some(bytes) = state
         .timed(StoreOp::AccessToken, state.store.component_ticket())
         .await?
     else {
+        seen(state, None);
         return Ok(None);
     };
     let stored: Stored = serde_json::from_slice(&bytes)
@@ -83,12 +111,12 @@ pub async fn current(state: &AppState) -> Result<Option<Ticket>, Error> {
         .open_for(PURPOSE, &stored.ticket, c.appid.as_str(), "")
     else {
         tracing::warn!("no key in store.key_encryption_key_files opens the stored verify ticket");
+        seen(state, None);
         return Ok(None);
     };
     let ticket = String::from_utf8(plain)
         .map_err(|_| anyhow::anyhow!("the stored verify ticket is malformed"))?;
-    let age = state.now_unix().saturating_sub(stored.received_at).max(0);
-    state.metrics.component_ticket_age_seconds.set(age);
+    seen(state, Some(stored.received_at));
     Ok(Some(Ticket {
         ticket: SecretString::from(ticket),
         received_at: stored.received_at,

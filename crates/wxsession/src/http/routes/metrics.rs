@@ -7,6 +7,8 @@ use crate::metrics::Audience;
 use crate::state::AppState;
 
 async fn metrics(state: web::Data<AppState>, audience: web::Data<Audience>) -> HttpResponse {
+    // Gauges of "how long since", computed at the scrape from what the replica last read.
+    crate::domain::component::ticket::export_age(&state);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render(**audience))
