@@ -1,9 +1,10 @@
 //! The third-party platform on a Redis Cluster (3 masters, 3 replicas): the whole flow — a
 //! ticket push, merchants' authorizations, their users' logins on two replicas, one
-//! authorizer-token fetch per merchant for the fleet after the tokens expire, an
-//! `unauthorized` push revoking a merchant's sessions — with the ticket, the app registry, the
-//! tokens and the refresher locks spread over the cluster's slots (WxJava #3378: a lock that
-//! fails across slots). Every failure shows the cluster's state.
+//! authorizer-token fetch per merchant for the fleet after the tokens expire, a
+//! re-authorization dropping the old token, an `unauthorized` push revoking a merchant's
+//! sessions — with the ticket, the app registry, the tokens and the refresher locks spread
+//! over the cluster's slots (WxJava #3378: a lock that fails across slots). Every failure
+//! shows the cluster's state.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use serde_json::{Value, json};
 use wxsession::domain::clock::Clock as _;
 use wxsession::settings::Mode;
 
-use crate::component::{authorize, crypt, deliver_ticket, login, push, send, sim};
+use crate::component::{authorize, authorized_xml, crypt, deliver_ticket, login, push, send, sim};
 use crate::helpers::{
     ADMIN_TOKEN, Env, MERCHANTS, PLATFORM_APPID, RedisCluster, RedisHandle, TestApp, eventually,
     fleet_merchant, pass, redis_cli, spawn_on,
@@ -162,6 +163,25 @@ async fn the_platform_runs_on_a_cluster_with_its_keys_and_locks_on_every_slot() 
     );
     assert!(served.values().all(|t| t.len() == 1), "one token each");
     assert_eq!(platform, 1, "one platform token for the fleet");
+
+    // The second merchant authorizes again (a new refresh token; the simulator kills its old
+    // tokens): the record is replaced and the old token dropped, for both replicas.
+    let again = &merchants[1];
+    let (_, old) = access_token(&replicas[0], again).await;
+    let code = sim(&env, "authorize", json!({ "appid": again })).await["auth_code"]
+        .as_str()
+        .expect("auth_code")
+        .to_owned();
+    let xml = authorized_xml(again, &code);
+    let (query, body) = push(&xml, env.clock.now_unix(), &crypt(PLATFORM_APPID));
+    let res = send(&replicas[1], &query, &body).await;
+    assert_eq!(res.status().as_u16(), 200, "{:?}", res.text().await);
+    for app in replicas.iter() {
+        let (status, token) = access_token(app, again).await;
+        assert_eq!(status, 200, "cluster:{}", state());
+        assert_ne!(token, old, "the old token is gone; cluster:{}", state());
+    }
+    assert_eq!(login(&replicas[0], again, "eve").await.0, 201);
 
     // The first merchant revokes the platform; the push reaches one replica. Its sessions die
     // on both, its token and refresh token go; the other merchants go on.
