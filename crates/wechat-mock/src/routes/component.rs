@@ -150,6 +150,7 @@ pub(super) async fn query_auth(
         let p = authed(&state, &query, &body)?;
         let (appid, grant) = p.redeem(body.authorization_code.as_deref().unwrap_or(""))?;
         let (token, expires_in) = state.tokens(|t| t.classic(&appid, p.token_ttl));
+        p.minted_for_merchant(&token);
         Ok(json!({ "authorization_info": {
             "authorizer_appid": appid,
             "authorizer_access_token": token,
@@ -175,6 +176,7 @@ pub(super) async fn authorizer_token(
             body.authorizer_refresh_token.as_deref().unwrap_or(""),
         )?;
         let (token, expires_in) = state.tokens(|t| t.classic(appid, p.token_ttl));
+        p.minted_for_merchant(&token);
         let refresh = p.grant(appid).map(|g| g.refresh_token);
         Ok(json!({
             "authorizer_access_token": token,

@@ -55,3 +55,5 @@ mod topology {
     pub(crate) mod sentinel;
     mod staleness;
 }
+/// A merchant's app: decrypt, unionid links, phone and key calls with its authorizer token.
+mod component_merchants;
