@@ -57,3 +57,5 @@ mod topology {
 }
 /// A merchant's app: decrypt, unionid links, phone and key calls with its authorizer token.
 mod component_merchants;
+/// `61023`: a refused refresh token stops the merchant until it authorizes again.
+mod component_reauthorization;

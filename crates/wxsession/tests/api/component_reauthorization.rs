@@ -1,0 +1,132 @@
+//! `61023` over real Redis and the simulator: the merchant authorized again but the push never
+//! arrived, so the refresh token the service holds is dead. The first call that needs a new
+//! authorizer token gets `61023`: the app becomes `reauthorization_required` on every replica,
+//! its logins, phone and key calls and its token route answer `403 app_unauthorized` with no
+//! further WeChat call, the failure is counted once; authorizing again brings it back.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::component::{authorize, deliver_ticket, login, sim, with_platform};
+use crate::helpers::{
+    ADMIN_TOKEN, Env, MERCHANTS, TestApp, eventually, expect_error, phone_code_for, spawn_on,
+};
+
+fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse::<f64>().ok())
+        .unwrap_or(0.0)
+}
+
+async fn status_of(app: &TestApp, merchant: &str) -> String {
+    let res = app
+        .get(&format!("/v1/admin/apps/{merchant}"), Some(ADMIN_TOKEN))
+        .await;
+    let view: Value = res.json().await.expect("json");
+    view["status"].as_str().unwrap_or_default().to_owned()
+}
+
+fn refresh_attempts(env: &Env, merchant: &str) -> u64 {
+    let stats = env.sim.component_stats().expect("platform");
+    stats
+        .authorizer_token_fetches
+        .get(merchant)
+        .copied()
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_refused_refresh_token_stops_the_merchant_until_it_authorizes_again() {
+    let env = Env::new();
+    let a = spawn_on(env.clone(), with_platform).await;
+    let b = spawn_on(env.clone(), with_platform).await;
+    deliver_ticket(&env, &a).await;
+    let merchant = MERCHANTS[0];
+    authorize(&env, &a, merchant).await;
+    let (status, session) = login(&a, merchant, "cleo").await;
+    assert_eq!(status, 201, "{session}");
+    let token = session["session"].as_str().expect("token").to_owned();
+    let openid = wechat_mock::openid_for(merchant, "cleo");
+
+    // The merchant authorizes again at WeChat; the push is lost. WeChat killed its tokens and
+    // its old refresh token.
+    sim(&env, "authorize", json!({ "appid": merchant })).await;
+    let before = refresh_attempts(&env, merchant);
+    // The phone call's token is refused (40001), the refresh is refused (61023).
+    let res = a.phone(&token, &phone_code_for("cleo")).await;
+    expect_error(res, 403, "app_unauthorized").await;
+    assert_eq!(refresh_attempts(&env, merchant) - before, 1);
+    let metrics = a.operator_metrics_text().await;
+    assert_eq!(
+        metric(&metrics, "wxsession_component_refresh_token_failures_total"),
+        1.0
+    );
+    assert_eq!(
+        metric(
+            &metrics,
+            "wxsession_component_token_fetches_total{kind=\"authorizer\",result=\"failed\"}"
+        ),
+        1.0
+    );
+    assert_eq!(
+        metric(
+            &metrics,
+            "wxsession_apps{source=\"component\",status=\"reauthorization_required\"}"
+        ),
+        1.0,
+        "{metrics}"
+    );
+
+    // Every replica: the status, logins and the merchant's token route refused.
+    for app in [&a, &b] {
+        assert_eq!(status_of(app, merchant).await, "reauthorization_required");
+        let refused = eventually(Duration::from_secs(2), || async {
+            login(app, merchant, "dora").await.0 == 403
+        })
+        .await;
+        assert!(refused, "logins answer 403 on every replica");
+        let (_, body) = login(app, merchant, "dora").await;
+        assert_eq!(body["error"]["code"], "app_unauthorized");
+        let res = app
+            .get(
+                &format!("/v1/admin/apps/{merchant}/access-token"),
+                Some(ADMIN_TOKEN),
+            )
+            .await;
+        expect_error(res, 403, "app_unauthorized").await;
+    }
+    let res = a.get("/v1/sessions/current/key-status", Some(&token)).await;
+    expect_error(res, 403, "app_unauthorized").await;
+    let reset = format!("/v1/admin/apps/{merchant}/users/{openid}/session-key/reset");
+    let res = a.post_json(&reset, &json!({}), Some(ADMIN_TOKEN)).await;
+    expect_error(res, 403, "app_unauthorized").await;
+    // A live session stays (the user did nothing wrong): data decrypts without WeChat.
+    let enc = a
+        .sim_encrypt(merchant, "cleo", json!({"x": 1}), "current")
+        .await;
+    let res = a
+        .post_json("/v1/sessions/current/decrypt", &enc, Some(&token))
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+    // Nothing asked WeChat for a token again, and the failure was counted once.
+    assert_eq!(refresh_attempts(&env, merchant) - before, 1);
+    let metrics = a.operator_metrics_text().await;
+    assert_eq!(
+        metric(&metrics, "wxsession_component_refresh_token_failures_total"),
+        1.0
+    );
+
+    // The merchant authorizes again and the push arrives: active, and everything works.
+    authorize(&env, &b, merchant).await;
+    for app in [&a, &b] {
+        let back = eventually(Duration::from_secs(2), || async {
+            login(app, merchant, "dora").await.0 == 201
+        })
+        .await;
+        assert!(back, "logins resume on every replica");
+        assert_eq!(status_of(app, merchant).await, "active");
+    }
+    let res = a.phone(&token, &phone_code_for("cleo")).await;
+    assert_eq!(res.status().as_u16(), 200);
+}
