@@ -108,6 +108,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: Arc<State>) {
             web::post().to(sim::invalidate_token),
         )
         .route("/__sim/replace-key", web::post().to(sim::replace_key))
+        .route("/__sim/session-key", web::post().to(sim::session_key))
         .route("/__sim/stats", web::get().to(sim::stats))
         .route("/healthz", web::get().to(healthz));
 }
