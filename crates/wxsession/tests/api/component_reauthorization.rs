@@ -49,34 +49,72 @@ async fn a_refused_refresh_token_stops_the_merchant_until_it_authorizes_again() 
     let token = session["session"].as_str().expect("token").to_owned();
     let openid = wechat_mock::openid_for(merchant, "cleo");
 
+    // Users on both replicas (the second one serves the merchant once it follows the registry).
+    let served = eventually(Duration::from_secs(2), || async {
+        login(&b, merchant, "warm").await.0 == 201
+    })
+    .await;
+    assert!(served, "the second replica serves the merchant");
+    let mut users = Vec::new();
+    for i in 0..6 {
+        let app = if i % 2 == 0 { &a } else { &b };
+        let user = format!("u{i}");
+        let (status, body) = login(app, merchant, &user).await;
+        assert_eq!(status, 201, "{body}");
+        users.push((
+            app,
+            user,
+            body["session"].as_str().expect("token").to_owned(),
+        ));
+    }
+
     // The merchant authorizes again at WeChat; the push is lost. WeChat killed its tokens and
     // its old refresh token.
     sim(&env, "authorize", json!({ "appid": merchant })).await;
     let before = refresh_attempts(&env, merchant);
-    // The phone call's token is refused (40001), the refresh is refused (61023).
-    let res = a.phone(&token, &phone_code_for("cleo")).await;
-    expect_error(res, 403, "app_unauthorized").await;
-    assert_eq!(refresh_attempts(&env, merchant) - before, 1);
-    let metrics = a.operator_metrics_text().await;
+    // Phone calls at once on both replicas: the token is refused (40001), the one refresh the
+    // fleet makes is refused (61023), and every call answers 403.
+    let answers = futures::future::join_all(users.iter().map(|(app, user, token)| async move {
+        let res = app.phone(token, &phone_code_for(user)).await;
+        let status = res.status().as_u16();
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        (
+            status,
+            body["error"]["code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    }))
+    .await;
+    for answer in &answers {
+        assert_eq!(answer, &(403, "app_unauthorized".to_owned()));
+    }
     assert_eq!(
-        metric(&metrics, "wxsession_component_refresh_token_failures_total"),
-        1.0
+        refresh_attempts(&env, merchant) - before,
+        1,
+        "one refresh for the fleet"
     );
-    assert_eq!(
-        metric(
+    let mut failures = 0.0;
+    let mut failed_fetches = 0.0;
+    for app in [&a, &b] {
+        let metrics = app.operator_metrics_text().await;
+        failures += metric(&metrics, "wxsession_component_refresh_token_failures_total");
+        failed_fetches += metric(
             &metrics,
-            "wxsession_component_token_fetches_total{kind=\"authorizer\",result=\"failed\"}"
-        ),
-        1.0
-    );
-    assert_eq!(
-        metric(
-            &metrics,
-            "wxsession_apps{source=\"component\",status=\"reauthorization_required\"}"
-        ),
-        1.0,
-        "{metrics}"
-    );
+            "wxsession_component_token_fetches_total{kind=\"authorizer\",result=\"failed\"}",
+        );
+        let series = "wxsession_apps{source=\"component\",status=\"reauthorization_required\"}";
+        let counted = eventually(Duration::from_secs(2), || async {
+            metric(&app.operator_metrics_text().await, series) == 1.0
+        })
+        .await;
+        assert!(
+            counted,
+            "every replica counts the app as reauthorization_required"
+        );
+    }
+    assert_eq!((failures, failed_fetches), (1.0, 1.0), "counted once");
 
     // Every replica: the status, logins and the merchant's token route refused.
     for app in [&a, &b] {
@@ -111,11 +149,12 @@ async fn a_refused_refresh_token_stops_the_merchant_until_it_authorizes_again() 
     assert_eq!(res.status().as_u16(), 200);
     // Nothing asked WeChat for a token again, and the failure was counted once.
     assert_eq!(refresh_attempts(&env, merchant) - before, 1);
-    let metrics = a.operator_metrics_text().await;
-    assert_eq!(
-        metric(&metrics, "wxsession_component_refresh_token_failures_total"),
-        1.0
-    );
+    let mut failures = 0.0;
+    for app in [&a, &b] {
+        let metrics = app.operator_metrics_text().await;
+        failures += metric(&metrics, "wxsession_component_refresh_token_failures_total");
+    }
+    assert_eq!(failures, 1.0);
 
     // The merchant authorizes again and the push arrives: active, and everything works.
     authorize(&env, &b, merchant).await;
