@@ -51,6 +51,8 @@ pub(crate) struct Inner {
     /// that a call made with one is told from a call made with any other token.
     authorizer_tokens: HashSet<String>,
     pub(crate) paused: bool,
+    /// How long `api_authorizer_token` waits before it answers (`/__sim/component/slow-refresh`).
+    pub(crate) refresh_delay: Duration,
     pub(crate) stats: ComponentStats,
     pub(crate) log: Vec<PushRecord>,
 }

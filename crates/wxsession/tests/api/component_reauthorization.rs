@@ -169,3 +169,59 @@ async fn a_refused_refresh_token_stops_the_merchant_until_it_authorizes_again() 
     let res = a.phone(&token, &phone_code_for("cleo")).await;
     assert_eq!(res.status().as_u16(), 200);
 }
+
+#[tokio::test]
+async fn an_authorization_stored_while_a_refused_refresh_is_in_flight_wins() {
+    let env = Env::new();
+    let a = spawn_on(env.clone(), with_platform).await;
+    let b = spawn_on(env.clone(), with_platform).await;
+    deliver_ticket(&env, &a).await;
+    let merchant = MERCHANTS[1];
+    authorize(&env, &a, merchant).await;
+    let (status, session) = login(&a, merchant, "fay").await;
+    assert_eq!(status, 201, "{session}");
+    let token = session["session"].as_str().expect("token").to_owned();
+
+    // The merchant authorizes again, the push is lost; replica a's refresh with the dead
+    // refresh token is answered 61023 only after 800 ms.
+    sim(&env, "authorize", json!({ "appid": merchant })).await;
+    slow_refresh(&env, 800).await;
+    let before = refresh_attempts(&env, merchant);
+    let phone = async { a.phone(&token, &phone_code_for("fay")).await };
+    // Meanwhile the merchant authorizes once more and that push reaches replica b.
+    let authorize_meanwhile = async {
+        let in_flight = eventually(Duration::from_secs(2), || async {
+            refresh_attempts(&env, merchant) > before
+        })
+        .await;
+        assert!(in_flight, "a's refresh reached WeChat");
+        authorize(&env, &b, merchant).await;
+    };
+    let (res, ()) = tokio::join!(phone, authorize_meanwhile);
+    // The late 61023 changes nothing: the call is told to retry, the new authorization stands.
+    expect_error(res, 503, "wechat_unavailable").await;
+    slow_refresh(&env, 0).await;
+    for app in [&a, &b] {
+        assert_eq!(status_of(app, merchant).await, "active");
+        let metrics = app.operator_metrics_text().await;
+        assert_eq!(
+            metric(&metrics, "wxsession_component_refresh_token_failures_total"),
+            0.0
+        );
+    }
+    let (status, body) = login(&a, merchant, "fay").await;
+    assert_eq!(status, 201, "{body}");
+    let res = a.phone(&token, &phone_code_for("fay")).await;
+    assert_eq!(res.status().as_u16(), 200, "the new authorization's token");
+}
+
+/// `api_authorizer_token` answers `ms` late from now on.
+async fn slow_refresh(env: &Env, ms: u64) {
+    let res = reqwest::Client::new()
+        .post(format!("{}/__sim/component/slow-refresh", env.sim.url))
+        .json(&json!({ "ms": ms }))
+        .send()
+        .await
+        .expect("sim");
+    assert_eq!(res.status().as_u16(), 204);
+}
