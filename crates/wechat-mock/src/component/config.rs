@@ -84,6 +84,10 @@ pub struct ComponentStats {
     pub query_auth_requests: u64,
     /// `sns/component/jscode2session` requests.
     pub logins: u64,
+    /// `wxa/*` calls WeChat accepted the token of that was an `authorizer_access_token`, by
+    /// `"{api} {merchant appid}"` (`api`: `getuserphonenumber`, `checksession`,
+    /// `resetusersessionkey`): a call made with any other token is not counted here.
+    pub authorizer_calls: HashMap<String, u64>,
     /// Pushes made (delivered or not).
     pub pushes: u64,
     /// Pushes the platform did not answer `success` to.

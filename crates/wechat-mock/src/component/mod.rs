@@ -4,7 +4,7 @@
 //! permissions). A merchant authorizing again gets a new refresh token; the old one answers
 //! `61023`, and its access tokens die at once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -47,7 +47,12 @@ pub(crate) struct Inner {
     auth_codes: HashMap<String, (String, Instant)>,
     /// merchant appid → its grant.
     pub(crate) grants: HashMap<String, Grant>,
+    /// Every `authorizer_access_token` minted (`api_query_auth`, `api_authorizer_token`), so
+    /// that a call made with one is told from a call made with any other token.
+    authorizer_tokens: HashSet<String>,
     pub(crate) paused: bool,
+    /// How long `api_authorizer_token` waits before it answers (`/__sim/component/slow-refresh`).
+    pub(crate) refresh_delay: Duration,
     pub(crate) stats: ComponentStats,
     pub(crate) log: Vec<PushRecord>,
 }
@@ -203,6 +208,23 @@ impl Platform {
             inner.pre_auth_codes.remove(code);
         }
         live
+    }
+
+    /// Remembers `token` as an `authorizer_access_token` the platform minted.
+    pub(crate) fn minted_for_merchant(&self, token: &str) {
+        self.lock().authorizer_tokens.insert(token.to_owned());
+    }
+
+    /// Counts a `wxa/*` call made for `appid`, when its token is an authorizer token.
+    pub(crate) fn note_call(&self, api: &str, token: &str, appid: &str) {
+        let mut inner = self.lock();
+        if inner.authorizer_tokens.contains(token) {
+            *inner
+                .stats
+                .authorizer_calls
+                .entry(format!("{api} {appid}"))
+                .or_insert(0) += 1;
+        }
     }
 
     pub(crate) fn record(&self, record: PushRecord) {

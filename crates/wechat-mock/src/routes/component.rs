@@ -150,6 +150,7 @@ pub(super) async fn query_auth(
         let p = authed(&state, &query, &body)?;
         let (appid, grant) = p.redeem(body.authorization_code.as_deref().unwrap_or(""))?;
         let (token, expires_in) = state.tokens(|t| t.classic(&appid, p.token_ttl));
+        p.minted_for_merchant(&token);
         Ok(json!({ "authorization_info": {
             "authorizer_appid": appid,
             "authorizer_access_token": token,
@@ -167,14 +168,26 @@ pub(super) async fn authorizer_token(
     query: web::Query<TokenQuery>,
     body: web::Json<Body>,
 ) -> HttpResponse {
-    answer((|| {
-        let p = authed(&state, &query, &body)?;
+    let checked = authed(&state, &query, &body).and_then(|p| {
         let appid = body.authorizer_appid.as_deref().unwrap_or("");
         p.refresh(
             appid,
             body.authorizer_refresh_token.as_deref().unwrap_or(""),
         )?;
+        Ok(p)
+    });
+    // Checked (and counted) first, answered after the configured delay.
+    if let Some(p) = state.component.as_ref() {
+        let delay = p.lock().refresh_delay;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+    }
+    answer((|| {
+        let p = checked?;
+        let appid = body.authorizer_appid.as_deref().unwrap_or("");
         let (token, expires_in) = state.tokens(|t| t.classic(appid, p.token_ttl));
+        p.minted_for_merchant(&token);
         let refresh = p.grant(appid).map(|g| g.refresh_token);
         Ok(json!({
             "authorizer_access_token": token,

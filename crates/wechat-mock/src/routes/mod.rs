@@ -100,7 +100,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: Arc<State>) {
                 .route("/stats", web::get().to(sim_component::stats))
                 .route("/expire-token", web::post().to(sim_component::expire_token))
                 .route("/authorize", web::post().to(sim_component::authorize))
-                .route("/unauthorize", web::post().to(sim_component::unauthorize)),
+                .route("/unauthorize", web::post().to(sim_component::unauthorize))
+                .route("/slow-refresh", web::post().to(sim_component::slow_refresh)),
         )
         .route("/__sim/encrypt", web::post().to(sim::encrypt))
         .route(
@@ -108,6 +109,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: Arc<State>) {
             web::post().to(sim::invalidate_token),
         )
         .route("/__sim/replace-key", web::post().to(sim::replace_key))
+        .route("/__sim/session-key", web::post().to(sim::session_key))
         .route("/__sim/stats", web::get().to(sim::stats))
         .route("/healthz", web::get().to(healthz));
 }

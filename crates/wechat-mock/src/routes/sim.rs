@@ -114,3 +114,23 @@ pub(super) async fn replace_key(
         None => HttpResponse::NotFound().json(json!({"error": "no such user: log in first"})),
     }
 }
+
+/// `POST /__sim/session-key {"appid", "user"}` → `{"current", "previous"}` (base64, `previous`
+/// null when there is none): the user's keys as WeChat holds them, for tests that prove a key
+/// never leaves the service (a log, a Redis value).
+pub(super) async fn session_key(
+    state: web::Data<State>,
+    body: web::Json<ReplaceKeyRequest>,
+) -> HttpResponse {
+    use base64::Engine as _;
+    let req = body.into_inner();
+    let openid = openid_for(&req.appid, &req.user);
+    let encode = |key: [u8; 16]| base64::engine::general_purpose::STANDARD.encode(key);
+    match state.key(&req.appid, &openid, false) {
+        Some(current) => HttpResponse::Ok().json(json!({
+            "current": encode(current),
+            "previous": state.key(&req.appid, &openid, true).map(encode),
+        })),
+        None => HttpResponse::NotFound().json(json!({"error": "no such user: log in first"})),
+    }
+}

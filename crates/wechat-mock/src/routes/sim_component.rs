@@ -1,6 +1,7 @@
 //! `__sim/component/*`: what tests and people need from the simulated platform side — push a
 //! ticket now, pause and resume the periodic pushes, authorize or revoke a merchant without a
-//! browser, expire the component tokens, and read the push log and the counters.
+//! browser, expire the component tokens, slow the merchants' token refreshes down, and read
+//! the push log and the counters.
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
@@ -113,4 +114,23 @@ pub(super) async fn unauthorize(
     state.tokens(|t| t.invalidate(&body.appid, false, p.token_ttl));
     let record = push(&state, Event::Unauthorized(body.appid.clone())).await;
     HttpResponse::Ok().json(json!({ "push": record }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SlowRequest {
+    ms: u64,
+}
+
+/// `POST /__sim/component/slow-refresh {"ms"}`: `api_authorizer_token` answers `ms` after it
+/// checked (and counted) the refresh token, so a test can act while a refresh is in flight.
+pub(super) async fn slow_refresh(
+    state: web::Data<State>,
+    body: web::Json<SlowRequest>,
+) -> HttpResponse {
+    let Some(p) = state.component.as_ref() else {
+        return no_platform();
+    };
+    p.lock().refresh_delay = std::time::Duration::from_millis(body.ms);
+    HttpResponse::NoContent().finish()
 }

@@ -23,14 +23,19 @@ pub(super) struct TokenQuery {
 /// WeChat's refusal: an errcode and its message.
 type Refusal = (i64, &'static str);
 
-/// The app of a valid access_token, or WeChat's `40001`.
-fn app_of(state: &State, token: Option<&str>) -> Result<String, Refusal> {
-    token
-        .and_then(|t| state.tokens(|tokens| tokens.check(t)))
+/// The app of a valid access_token, or WeChat's `40001`; a call `api` made with a merchant's
+/// `authorizer_access_token` is counted in the platform's stats.
+fn app_of(state: &State, api: &str, token: Option<&str>) -> Result<String, Refusal> {
+    let (token, appid) = token
+        .and_then(|t| Some((t, state.tokens(|tokens| tokens.check(t))?)))
         .ok_or((
             40001,
             "invalid credential, access_token is invalid or not latest",
-        ))
+        ))?;
+    if let Some(platform) = state.component.as_ref() {
+        platform.note_call(api, token, &appid);
+    }
+    Ok(appid)
 }
 
 #[derive(Deserialize)]
@@ -57,7 +62,7 @@ pub(super) async fn phone_number(
     body: web::Json<PhoneRequest>,
 ) -> HttpResponse {
     state.count(Counter::Phone);
-    let appid = match app_of(&state, query.access_token.as_deref()) {
+    let appid = match app_of(&state, "getuserphonenumber", query.access_token.as_deref()) {
         Ok(appid) => appid,
         Err((code, message)) => return errcode(code, message),
     };
@@ -120,10 +125,10 @@ fn signed_by_current_key(state: &State, appid: &str, q: &TokenQuery) -> Result<(
     }
 }
 
-/// The app of a request signed with the user's current key, or WeChat's refusal.
-fn signed_request(state: &State, q: &TokenQuery) -> Result<String, Refusal> {
+/// The app of a request (`api`) signed with the user's current key, or WeChat's refusal.
+fn signed_request(state: &State, api: &str, q: &TokenQuery) -> Result<String, Refusal> {
     state.count(Counter::Key);
-    let appid = app_of(state, q.access_token.as_deref())?;
+    let appid = app_of(state, api, q.access_token.as_deref())?;
     signed_by_current_key(state, &appid, q)?;
     Ok(appid)
 }
@@ -133,7 +138,7 @@ pub(super) async fn check_session(
     state: web::Data<State>,
     query: web::Query<TokenQuery>,
 ) -> HttpResponse {
-    match signed_request(&state, &query) {
+    match signed_request(&state, "checksession", &query) {
         Ok(_) => errcode(0, "ok"),
         Err((code, message)) => errcode(code, message),
     }
@@ -144,7 +149,7 @@ pub(super) async fn reset_session_key(
     state: web::Data<State>,
     query: web::Query<TokenQuery>,
 ) -> HttpResponse {
-    let appid = match signed_request(&state, &query) {
+    let appid = match signed_request(&state, "resetusersessionkey", &query) {
         Ok(appid) => appid,
         Err((code, message)) => return errcode(code, message),
     };

@@ -57,3 +57,11 @@ mod topology {
     pub(crate) mod sentinel;
     mod staleness;
 }
+/// A merchant's app: decrypt, unionid links, phone and key calls with its authorizer token.
+mod component_merchants;
+/// The real binary as a third-party platform, and Redis' values, for the secrets tests.
+mod component_process;
+/// `61023`: a refused refresh token stops the merchant until it authorizes again.
+mod component_reauthorization;
+/// No secret of the platform in a log or in Redis in the clear.
+mod component_secrets;

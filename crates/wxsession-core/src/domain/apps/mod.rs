@@ -224,7 +224,8 @@ impl Apps {
                 .ok_or(Error::UnknownApp)?,
         };
         match self.get(appid) {
-            Some(app) if app.status == AppStatus::Unauthorized => Err(Error::AppUnauthorized),
+            // Revoked, or its refresh token refused (`61023`): no login until it authorizes again.
+            Some(app) if app.status != AppStatus::Active => Err(Error::AppUnauthorized),
             Some(app) => Ok(app),
             // Not read from the store yet: it may be there.
             None if !self.is_loaded() => Err(Error::StoreUnavailable),

@@ -1,9 +1,8 @@
 //! A merchant's authorization: the code from the `authorized`/`updateauthorized` push or the
 //! browser's return exchanged (`api_query_auth`) once per code for the fleet, the refresh
 //! token stored sealed in the app's record (durable or refused), the app registered with
-//! source `component`; and its revocation (`unauthorized`).
+//! source `component` (its revocation and the like: `status`).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret as _, SecretString};
@@ -11,11 +10,12 @@ use sha2::Digest as _;
 use wechat_client::AuthorizerKind;
 
 use super::platform;
+use super::status::{apply, drop_token};
 use super::tokens::{component_error, component_token};
 use crate::domain::Error;
+use crate::domain::apps::AppSource;
 use crate::domain::apps::manage::require_durable;
 use crate::domain::apps::record::AppRecord;
-use crate::domain::apps::{AppSource, AppStatus};
 use crate::domain::ids::AppId;
 use crate::domain::wechat::call;
 use crate::metrics::labels::{StoreOp, WechatApi};
@@ -160,59 +160,4 @@ async fn register(state: &AppState, code: &SecretString) -> Result<AppId, Error>
     apply(state, &appid, &record)?;
     tracing::info!(appid = %appid, kind = kind.as_str(), "a merchant authorized the platform");
     Ok(appid)
-}
-
-/// Serves the record on this replica at once (the others follow the change log).
-fn apply(state: &AppState, appid: &AppId, record: &AppRecord) -> Result<(), Error> {
-    let entry = record
-        .entry(appid, &state.keyring, state.apps.max_calls())
-        .map_err(|err| anyhow::anyhow!("opening a fresh record: {err}"))?;
-    state.apps.set(vec![(appid.clone(), Some(Arc::new(entry)))]);
-    state.metrics.set_apps(&state.apps);
-    Ok(())
-}
-
-/// Deletes the merchant's token, whatever it is.
-async fn drop_token(state: &AppState, appid: &AppId) -> Result<(), Error> {
-    if let Some((token, _)) = state
-        .timed(StoreOp::AccessToken, state.store.access_token(appid))
-        .await?
-    {
-        state
-            .timed(
-                StoreOp::AccessToken,
-                state.store.drop_access_token(appid, &token, 1),
-            )
-            .await?;
-    }
-    Ok(())
-}
-
-/// The merchant revoked the platform: status `unauthorized` (its logins `403`, its sessions
-/// invalid), its token and refresh token deleted. Unknown merchants are ignored.
-pub async fn revoke(state: &AppState, appid: &str) -> Result<(), Error> {
-    let Ok(appid) = AppId::parse(appid) else {
-        return Err(Error::InvalidInput("AuthorizerAppid is malformed".into()));
-    };
-    let Some(bytes) = state
-        .timed(StoreOp::Apps, state.store.app_record(&appid))
-        .await?
-    else {
-        return Ok(());
-    };
-    let mut record = AppRecord::decode(&bytes)
-        .map_err(|err| anyhow::anyhow!("the stored record of {appid}: {err}"))?;
-    if record.source != AppSource::Component {
-        return Ok(());
-    }
-    record.status = AppStatus::Unauthorized;
-    record.refresh_token = None;
-    record.updated_at = state.now_unix();
-    state
-        .timed(StoreOp::Apps, state.store.put_app(&appid, &record.encode()))
-        .await?;
-    drop_token(state, &appid).await?;
-    apply(state, &appid, &record)?;
-    tracing::info!(appid = %appid, "a merchant revoked the platform's authorization");
-    Ok(())
 }

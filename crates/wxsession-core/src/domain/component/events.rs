@@ -198,7 +198,7 @@ async fn act(state: &AppState, event: ComponentEvent) -> Result<Handled, Error> 
             Ok(Handled::Processed)
         }
         ComponentEvent::Unauthorized { authorizer_appid } => {
-            authorize::revoke(state, &authorizer_appid).await?;
+            super::status::revoke(state, &authorizer_appid).await?;
             Ok(Handled::Processed)
         }
         _ => Ok(Handled::Ignored),

@@ -6,12 +6,15 @@
 //! - [`tokens`]: the platform's token and one token per merchant, with §9's guarantees;
 //! - [`authorize`]: a merchant's authorization exchanged (from the push or the browser's
 //!   return) into an app of source `component`, and its revocation;
-//! - [`portal`]: the authorization page's address for the vendor's site, and the browser's return.
+//! - [`portal`]: the authorization page's address for the vendor's site, and the browser's return;
+//! - [`status`]: a merchant's app revoked (`unauthorized`) or stopped by a refused refresh
+//!   token (`reauthorization_required`).
 
 pub mod authorize;
 pub mod events;
 pub mod portal;
 pub mod recover;
+pub mod status;
 pub mod ticket;
 pub mod tokens;
 

@@ -192,7 +192,7 @@ async fn fetch_authorizer(state: &AppState, appid: &AppId) -> Result<AccessToken
         .ok_or(Error::UnknownApp)?;
     let mut record = AppRecord::decode(&bytes)
         .map_err(|err| anyhow::anyhow!("the stored record of {appid}: {err}"))?;
-    if record.source != AppSource::Component || record.status == AppStatus::Unauthorized {
+    if record.source != AppSource::Component || record.status != AppStatus::Active {
         return Err(Error::AppUnauthorized);
     }
     let Some(refresh) = record.refresh_token(&state.keyring, appid) else {
@@ -208,13 +208,7 @@ async fn fetch_authorizer(state: &AppState, appid: &AppId) -> Result<AccessToken
     let fetched = match result {
         Ok(fetched) => fetched,
         Err(ComponentError::RefreshTokenInvalid) => {
-            state.metrics.component_refresh_token_failures_total.inc();
-            tracing::warn!(appid = %appid, "WeChat refused the merchant's refresh token (61023): the merchant must authorize again");
-            record.status = AppStatus::ReauthorizationRequired;
-            record.updated_at = state.now_unix();
-            state
-                .timed(StoreOp::Apps, state.store.put_app(appid, &record.encode()))
-                .await?;
+            super::status::require_reauthorization(state, appid, &bytes, record).await?;
             return Err(Error::AppUnauthorized);
         }
         Err(ComponentError::Wechat(wechat_client::Error::TokenRefused(_))) => {
@@ -231,8 +225,12 @@ async fn fetch_authorizer(state: &AppState, appid: &AppId) -> Result<AccessToken
         record.refresh_token =
             AppRecord::seal_refresh_token(&state.keyring, appid, rotated.expose_secret());
         record.updated_at = state.now_unix();
+        // Only over the record read: a re-authorization stored meanwhile keeps its token.
         state
-            .timed(StoreOp::Apps, state.store.put_app(appid, &record.encode()))
+            .timed(
+                StoreOp::Apps,
+                state.store.replace_app(appid, &bytes, &record.encode()),
+            )
             .await?;
     }
     let ttl = store_ttl(fetched.access_token.expires_in);

@@ -67,7 +67,8 @@ pub enum CallError<E> {
 /// The configured app with an access_token, or why there is none.
 fn app(state: &AppState, appid: &str) -> Result<Arc<AppEntry>, Error> {
     let app = state.apps.get(appid).ok_or(Error::UnknownApp)?;
-    if app.status == AppStatus::Unauthorized {
+    if app.status != AppStatus::Active {
+        // `unauthorized`, or `reauthorization_required` (WeChat refused its refresh token).
         return Err(Error::AppUnauthorized);
     }
     if app.access_token == AccessTokenMode::Off {
