@@ -48,6 +48,7 @@ pub fn build_store(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
         settings.session.max_lifetime_secs,
         tls_ca.clone(),
     )?
+    .with_buckets(s.buckets, s.also_read_buckets)
     .with_clock(clock);
     let session = &settings.session;
     if !session.local_cache || session.touch_interval() == 0 {
