@@ -5,10 +5,10 @@
 //! person's accounts are the union of both places, so a replica reading both misses nothing a
 //! replica writing either one wrote (the steps are in `docs/src/redis-layout.md`).
 //!
-//! A new entry is created without Lua: `HSETNX` + `EXPIRE` + `HRANDFIELD` in one pipeline (a
-//! script costs Redis several times the three commands). Only when the field exists (a returning
-//! user, a dead entry to replace) does the entry script run; only when the sample holds a dead
-//! entry does its `prune` run.
+//! A new entry is created without Lua: `HSETNX` + `EXPIRE` in one pipeline, then `HRANDFIELD`
+//! to sample two others for dead entries (a script costs Redis several times these commands).
+//! Only when the field exists (a returning user, a dead entry to replace) does the entry script
+//! run; only when the sample holds a dead entry does its `prune` run.
 
 use redis::AsyncCommands as _;
 
@@ -115,19 +115,24 @@ impl RedisStore {
         let mut entry = format::header(format::WRITES);
         entry.extend(now.to_be_bytes());
         entry.extend_from_slice(body);
-        let (created, (), sample): (bool, (), Vec<Vec<u8>>) = redis::pipe()
+        let (created, ()): (bool, ()) = redis::pipe()
             .hset_nx(bucket, field, entry)
             .expire(bucket, i64::try_from(life).unwrap_or(i64::MAX))
-            .cmd("HRANDFIELD")
-            .arg(bucket)
-            .arg(2)
-            .arg("WITHVALUES")
             .query_async(conn)
             .await
             .map_err(failed)?;
         if !created {
             return Ok(false);
         }
+        // Sampled only after a creation: a returning user's login pays the two commands above
+        // and then the script, not a third command.
+        let sample: Vec<Vec<u8>> = redis::cmd("HRANDFIELD")
+            .arg(bucket)
+            .arg(2)
+            .arg("WITHVALUES")
+            .query_async(conn)
+            .await
+            .map_err(failed)?;
         let dead: Vec<&Vec<u8>> = sample
             .chunks_exact(2)
             .filter_map(|pair| match pair {
