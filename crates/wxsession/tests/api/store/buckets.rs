@@ -10,7 +10,7 @@ use wxsession::store::layout::{self, UserEntry};
 use wxsession::store::{RedisStore, Store, Topology, UnionAccount};
 
 use super::{Backend, LIFETIME, app, conform, create, now_unix, person, user};
-use crate::helpers::{RedisHandle, connect};
+use crate::helpers::{ADMIN_TOKEN, APPID, Env, RedisHandle, connect, spawn_on};
 
 /// A store on `url` under `prefix` with `store.buckets` and `store.also_read_buckets`.
 fn store(url: &str, prefix: &str, buckets: u32, also_read: Option<u32>) -> Arc<dyn Store> {
@@ -167,4 +167,58 @@ async fn redis_store_conforms_under_another_bucket_count_and_while_it_changes() 
         })
         .await;
     }
+}
+
+/// The same through the HTTP API and the settings: a replica before the change and one of step
+/// 2 on one Redis; log-out-everywhere on either ends the sessions both registered.
+#[tokio::test]
+async fn replicas_before_and_during_the_change_log_a_user_out_everywhere() {
+    let before = spawn_on(Env::new(), |_| {}).await;
+    let env = before.env.clone();
+    let step2 = spawn_on(env.clone(), |s| {
+        s.store.buckets = 64;
+        s.store.also_read_buckets = Some(4096);
+    })
+    .await;
+    let after = spawn_on(env.clone(), |s| s.store.buckets = 64).await;
+    let old = before.token("walter").await;
+    let new = step2.token("walter").await;
+    let openid = wechat_mock::openid_for(APPID, "walter");
+    for buckets in [4096, 64] {
+        let (bucket, field) = layout::user_location_in(&env.prefix, buckets, APPID, &openid);
+        let held: bool = connect(&env.redis.url())
+            .await
+            .hexists(bucket, field)
+            .await
+            .expect("HEXISTS");
+        assert!(held, "an entry under {buckets} buckets");
+    }
+    let path = format!("/v1/admin/apps/{APPID}/users/{openid}/sessions");
+    let revoked: serde_json::Value = step2
+        .delete(&path, Some(ADMIN_TOKEN))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(revoked, serde_json::json!({ "revoked": 2 }));
+    for token in [&old, &new] {
+        for replica in [&before, &step2, &after] {
+            let gone = replica.auth_becomes(token, 401, Duration::from_secs(2));
+            assert!(gone.await, "a session alive after log-out-everywhere");
+        }
+    }
+    // A login during step 2 is found once only the new count is read.
+    let again = step2.token("walter").await;
+    let revoked: serde_json::Value = after
+        .delete(&path, Some(ADMIN_TOKEN))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(revoked, serde_json::json!({ "revoked": 1 }));
+    assert!(
+        before
+            .auth_becomes(&again, 401, Duration::from_secs(2))
+            .await
+    );
 }
