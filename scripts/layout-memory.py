@@ -14,7 +14,8 @@ hash as `layout::user_location_in`. Then the floor: USERS `SET k v EX` with a se
 value sizes on a fresh server (the bench's row 6). Prints `used_memory` per user, against the
 floor, and the buckets' encodings.
 
-Bounded by USERS (10 M: ~4 GB of Redis and ~5 minutes per count); not part of scripts/test.sh.
+Bounded by USERS (10 M: ~4 GB of Redis and ~10 minutes per count); scripts/test.sh runs only
+`--check` (placement and entry sizes against the store's known answers) and 20 000 users.
 """
 
 import argparse
@@ -149,7 +150,30 @@ def encodings(redis, pattern, sample=200):
     return len(keys), counts
 
 
+# Known answers, the same as `layout::tests::the_generator_places_entries_as_the_store_does`:
+# the generator measures nothing if it writes elsewhere than a login would.
+KNOWN = [
+    (("ub", 100_000, "wx1234567890abcdef:oGZUI0egBJY1zhBYw2KhdUfwVJJE"), "wxs:ub:{56983}"),
+    (("ub", 4096, "wx1234567890abcdef:oGZUI0egBJY1zhBYw2KhdUfwVJJE"), "wxs:ub:{2334}"),
+    (("ux", 100_000, "oGZUI0egBJY1zhBYw2KhdUfwVJJE"), "wxs:ux:{51200}"),
+]
+
+
+def check():
+    for args, bucket in KNOWN:
+        got = locate(*args)[0]
+        if got != bucket:
+            raise SystemExit(f"locate{args} = {got}, the store says {bucket}")
+    chunk = next(commands(1, 4096))
+    sizes = sorted(len(a) for a in chunk.split(b"\r\n") if len(a) in (39, 42))
+    if sizes != [39, 42]:
+        raise SystemExit(f"entries of {sizes} bytes, not a new user's 42 and a person's 39")
+    print("layout-memory: placement and entry sizes agree with the store")
+
+
 def main():
+    if sys.argv[1:] == ["--check"]:
+        return check()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("users", type=int)
     parser.add_argument("buckets", type=int, nargs="+")

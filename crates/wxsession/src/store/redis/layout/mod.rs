@@ -238,6 +238,21 @@ mod tests {
     }
 
     #[test]
+    fn the_generator_places_entries_as_the_store_does() {
+        // The same answers as `KNOWN` in scripts/layout-memory.py.
+        let (appid, openid) = ("wx1234567890abcdef", "oGZUI0egBJY1zhBYw2KhdUfwVJJE");
+        assert_eq!(
+            user_location_in("wxs", 100_000, appid, openid).0,
+            "wxs:ub:{56983}"
+        );
+        assert_eq!(user_location("wxs", appid, openid).0, "wxs:ub:{2334}");
+        assert_eq!(
+            union_location_in("wxs", 100_000, openid).0,
+            "wxs:ux:{51200}"
+        );
+    }
+
+    #[test]
     fn entries_decode_and_refuse_truncation() {
         let mut bytes = 1_700_000_000u32.to_be_bytes().to_vec();
         bytes.extend(Blob::encode("tiihtNczf5v6AKRyjwEUhQ==").expect("key"));
