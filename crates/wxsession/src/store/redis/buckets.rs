@@ -155,5 +155,47 @@ impl RedisStore {
 /// Whether an entry (of a format this release reads) was last written `life` or more ago.
 fn dead(entry: &[u8], now: u64, life: u64) -> bool {
     let written = format::split(entry).and_then(|(_, body)| body.first_chunk::<4>());
-    written.is_some_and(|w| u64::from(u32::from_be_bytes(*w)) + life <= now)
+    written.is_some_and(|w| u64::from(u32::from_be_bytes(*w)).saturating_add(life) <= now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sampled_entry_is_dead_only_when_readable_and_past_its_life() {
+        let entry = |header: Vec<u8>, written: u32| {
+            let mut e = header;
+            e.extend(written.to_be_bytes());
+            e.extend([0x82; 17]);
+            e
+        };
+        assert!(dead(&entry(format::header(0), 100), 200, 100));
+        assert!(!dead(&entry(format::header(0), 101), 200, 100));
+        assert!(dead(&entry(format::header(1), 100), 200, 100));
+        // A newer format than this release reads, or a malformed entry: left alone.
+        let newer = entry(vec![format::MARKER, format::NEWEST + 1], 0);
+        assert!(!dead(&newer, 200, 100));
+        assert!(!dead(&[1, 2], 200, 100));
+        assert!(!dead(
+            &entry(format::header(0), u32::MAX),
+            u64::MAX,
+            u64::MAX
+        ));
+    }
+
+    #[test]
+    fn the_written_count_is_read_first_and_an_equal_other_count_once() {
+        let b = Buckets {
+            count: 64,
+            also_read: Some(4096),
+        };
+        assert_eq!(b.read().collect::<Vec<_>>(), [64, 4096]);
+        let same = Buckets {
+            count: 64,
+            also_read: Some(64),
+        };
+        assert_eq!(same.read().collect::<Vec<_>>(), [64]);
+        assert_eq!(Buckets::default().read().collect::<Vec<_>>(), [4096]);
+    }
 }

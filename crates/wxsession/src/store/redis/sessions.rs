@@ -23,7 +23,9 @@ impl Sessions for RedisStore {
             .map_err(failed)?;
         let (bucket, field) = self.user(new.record.appid.as_str(), new.record.openid.as_str());
         let born = stored_secs(new.record.created_at);
-        if u64::from(born) + self.max_lifetime_secs > u64::from(stored_secs(self.now())) {
+        if u64::from(born).saturating_add(self.max_lifetime_secs)
+            > u64::from(stored_secs(self.now()))
+        {
             // A new user: the entry the script would write (no previous key, one session).
             let mut body = key_blob.clone().unwrap_or_else(|| vec![0]);
             body.push(0);
