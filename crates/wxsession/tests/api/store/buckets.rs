@@ -222,3 +222,22 @@ async fn replicas_before_and_during_the_change_log_a_user_out_everywhere() {
             .await
     );
 }
+
+/// On a Cluster the buckets of both counts spread over the slots (`{<bucket>}` hash tags); every
+/// operation still touches one bucket at a time.
+#[tokio::test]
+async fn redis_store_conforms_on_a_cluster_while_the_bucket_count_changes() {
+    let Some(cluster) = crate::helpers::RedisCluster::start() else {
+        return;
+    };
+    let urls = cluster.urls();
+    conform("cluster, buckets 64 also reading 4096", || {
+        Backend::redis_in_buckets(
+            Topology::Cluster(&urls),
+            urls.clone(),
+            None,
+            (64, Some(4096)),
+        )
+    })
+    .await;
+}
