@@ -48,7 +48,15 @@ pub fn build_store(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
         settings.session.max_lifetime_secs,
         tls_ca.clone(),
     )?
+    .with_buckets(s.buckets, s.also_read_buckets)
     .with_clock(clock);
+    if let Some(also_read) = s.also_read_buckets {
+        tracing::info!(
+            buckets = s.buckets,
+            also_read_buckets = also_read,
+            "entries are written under store.buckets and read under both counts (a change of the bucket count)"
+        );
+    }
     let session = &settings.session;
     if !session.local_cache || session.touch_interval() == 0 {
         return Ok(Arc::new(store));

@@ -31,7 +31,7 @@ pub use self::phone::PhoneSettings;
 pub use self::secrets::redact_url_text;
 pub use self::server::ServerSettings;
 pub use self::session::SessionSettings;
-pub use self::store::{Backend, Connection, Durability, Mode, StoreSettings};
+pub use self::store::{Backend, Connection, Durability, MAX_BUCKETS, Mode, StoreSettings};
 pub use self::web::WebSettings;
 pub use self::wechat::WechatSettings;
 

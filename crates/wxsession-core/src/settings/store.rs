@@ -88,7 +88,17 @@ pub struct StoreSettings {
     /// How often a replica reads the app registry's change log, in milliseconds: a change made
     /// on another replica is served here within about this long.
     pub apps_poll_interval_ms: u64,
+    /// How many bucket hashes hold the users' and the persons' entries (4096 by default, what
+    /// every earlier release used): about the expected users / 100, so that a bucket stays a
+    /// compact listpack under Redis' default `hash-max-listpack-entries 128`.
+    pub buckets: u32,
+    /// While `buckets` changes: the other count, whose buckets are read too (written only under
+    /// `buckets`). See "Changing the bucket count" in the docs.
+    pub also_read_buckets: Option<u32>,
 }
+
+/// The most buckets `store.buckets` accepts (≈ 1.6 billion users at 100 a bucket).
+pub const MAX_BUCKETS: u32 = 1 << 24;
 
 /// `store.durability`
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
@@ -120,6 +130,8 @@ impl Default for StoreSettings {
             durability: Durability::Check,
             dev_key_encryption_key: None,
             apps_poll_interval_ms: 500,
+            buckets: 4096,
+            also_read_buckets: None,
         }
     }
 }
@@ -147,6 +159,23 @@ impl StoreSettings {
             return Err(invalid(
                 "store.apps_poll_interval_ms",
                 "must be between 50 and 1000 (a change reaches every replica within 2 s)",
+            ));
+        }
+        for (key, count) in [
+            ("store.buckets", Some(store.buckets)),
+            ("store.also_read_buckets", store.also_read_buckets),
+        ] {
+            if count.is_some_and(|n| !(1..=MAX_BUCKETS).contains(&n)) {
+                return Err(invalid(
+                    key,
+                    format!("must be between 1 and {MAX_BUCKETS} (about the expected users / 100)"),
+                ));
+            }
+        }
+        if store.also_read_buckets == Some(store.buckets) {
+            return Err(invalid(
+                "store.also_read_buckets",
+                "equals store.buckets: leave it out once a change of the bucket count is over",
             ));
         }
         if store.backend == Backend::Memory {

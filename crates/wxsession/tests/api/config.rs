@@ -151,6 +151,18 @@ fn invalid_configs_name_the_key() {
             "[store]\npool_size = 0\n[[apps]]\nappid=\"wxa\"\nsecret=\"s\"\n",
             "store.pool_size",
         ),
+        (
+            "[store]\nbuckets = 0\n[[apps]]\nappid=\"wxa\"\nsecret=\"s\"\n",
+            "store.buckets",
+        ),
+        (
+            "[store]\nbuckets = 16777217\n[[apps]]\nappid=\"wxa\"\nsecret=\"s\"\n",
+            "store.buckets",
+        ),
+        (
+            "[store]\nalso_read_buckets = 4096\n[[apps]]\nappid=\"wxa\"\nsecret=\"s\"\n",
+            "store.also_read_buckets",
+        ),
         // A web app needs the URL WeChat sends its users back to.
         (
             "[[apps]]\nappid=\"wxa\"\nsecret=\"s\"\nkind=\"website\"\n",

@@ -2,6 +2,7 @@
 //! reached in [`connection`]; each store trait has its own file.
 
 mod apps;
+mod buckets;
 mod codes;
 mod connection;
 mod counters;
@@ -34,6 +35,8 @@ use crate::domain::token::SessionId;
 pub struct RedisStore {
     connections: Connections,
     keys: Keys,
+    /// Where entries are written and read (`store.buckets`).
+    buckets: buckets::Buckets,
     max_lifetime_secs: u64,
     scripts: Arc<Scripts>,
     /// Where reads of the layout before entries are counted (`legacy`).
@@ -107,6 +110,7 @@ impl RedisStore {
         Ok(Self {
             connections: Connections::open(topology, pool_size, timeout, tls_ca)?,
             keys: Keys::new(prefix),
+            buckets: buckets::Buckets::default(),
             max_lifetime_secs,
             scripts: Arc::new(Scripts {
                 entry: redis::Script::new(&layout::entry_script()),
@@ -184,11 +188,6 @@ impl RedisStore {
 
     fn decode(&self, value: Option<&str>) -> Option<SessionRecord> {
         value.and_then(|v| SessionRecord::decode(v, self.max_lifetime_secs))
-    }
-
-    /// The bucket key and field of a user's entry.
-    fn user(&self, appid: &str, openid: &str) -> (String, Vec<u8>) {
-        layout::user_location(self.keys.prefix(), appid, openid)
     }
 
     /// The absolute lifetime, which is also an entry's life after its last write.

@@ -22,11 +22,28 @@ impl Sessions for RedisStore {
             .await
             .map_err(failed)?;
         let (bucket, field) = self.user(new.record.appid.as_str(), new.record.openid.as_str());
+        let born = stored_secs(new.record.created_at);
+        if u64::from(born).saturating_add(self.max_lifetime_secs)
+            > u64::from(stored_secs(self.now()))
+        {
+            // A new user: the entry the script would write (no previous key, one session).
+            let mut body = key_blob.clone().unwrap_or_else(|| vec![0]);
+            body.push(0);
+            body.extend(raw_id);
+            body.extend(born.to_be_bytes());
+            let life = self.max_lifetime_secs;
+            if self
+                .create_entry(&mut conn, (&bucket, &field), &body, life)
+                .await?
+            {
+                return Ok(());
+            }
+        }
         let crowded: Vec<Vec<u8>> = self
             .entry("register", &bucket, &field)
             .arg(key_blob.unwrap_or_default())
             .arg(&raw_id[..])
-            .arg(stored_secs(new.record.created_at))
+            .arg(born)
             .arg(new.max_sessions)
             .invoke_async(&mut conn)
             .await
@@ -97,53 +114,59 @@ impl Sessions for RedisStore {
         let Some(record) = self.decode(value.as_deref()) else {
             return Ok(value.is_some());
         };
-        let (Some(raw_id), (bucket, field)) = (
-            raw_session_id(id.as_str()),
-            self.user(record.appid.as_str(), record.openid.as_str()),
-        ) else {
+        let Some(raw_id) = raw_session_id(id.as_str()) else {
             return Ok(true);
         };
-        let unlisted = self
-            .entry("unlist", &bucket, &field)
-            .arg(&raw_id[..])
-            .invoke_async::<i64>(&mut conn)
-            .await
-            .map_err(failed);
-        match unlisted {
-            // The session is gone; at `maxmemory` Redis refuses the script that unlists it, and
-            // the entry keeps a dead id until the user's next login drops it.
-            Ok(_) | Err(StoreError::Full) => Ok(true),
-            Err(err) => Err(err),
+        for (bucket, field) in self.user_everywhere(record.appid.as_str(), record.openid.as_str()) {
+            let unlisted = self
+                .entry("unlist", &bucket, &field)
+                .arg(&raw_id[..])
+                .invoke_async::<i64>(&mut conn)
+                .await
+                .map_err(failed);
+            match unlisted {
+                // The session is gone; at `maxmemory` Redis refuses the script that unlists it,
+                // and the entry keeps a dead id until the user's next login drops it.
+                Ok(_) | Err(StoreError::Full) => {}
+                Err(err) => return Err(err),
+            }
         }
+        Ok(true)
     }
 
     async fn user_keys(&self, appid: &AppId, openid: &OpenId) -> Result<Vec<String>, StoreError> {
         let (appid, openid) = (appid.as_str(), openid.as_str());
         let mut conn = self.conn().await?;
-        match self.user_entry(&mut conn, appid, openid).await? {
-            Some(entry) => Ok(entry.keys),
-            None => {
-                let keys = legacy::user_keys(&mut conn, &self.keys, appid, openid).await?;
-                self.old_layout_read("user", !keys.is_empty());
-                Ok(keys)
+        let entries = self.user_entries(&mut conn, appid, openid).await?;
+        if entries.is_empty() {
+            let keys = legacy::user_keys(&mut conn, &self.keys, appid, openid).await?;
+            self.old_layout_read("user", !keys.is_empty());
+            return Ok(keys);
+        }
+        // The most recently written entry's keys first (two while the bucket count changes).
+        let mut keys: Vec<String> = Vec::new();
+        for key in entries.into_iter().flat_map(|e| e.keys) {
+            if !keys.contains(&key) {
+                keys.push(key);
             }
         }
+        Ok(keys)
     }
 
     async fn revoke_user(&self, appid: &AppId, openid: &OpenId) -> Result<u64, StoreError> {
         let (appid, openid) = (appid.as_str(), openid.as_str());
         let mut conn = self.conn().await?;
-        let (bucket, field) = self.user(appid, openid);
-        let taken: Option<Vec<u8>> = self
-            .entry("take", &bucket, &field)
-            .invoke_async(&mut conn)
-            .await
-            .map_err(failed)?;
-        let mut ids: Vec<String> = taken
-            .as_deref()
-            .and_then(UserEntry::decode)
-            .map(|e| e.session_ids().collect())
-            .unwrap_or_default();
+        let mut ids: Vec<String> = Vec::new();
+        for (bucket, field) in self.user_everywhere(appid, openid) {
+            let taken: Option<Vec<u8>> = self
+                .entry("take", &bucket, &field)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(failed)?;
+            if let Some(entry) = taken.as_deref().and_then(UserEntry::decode) {
+                ids.extend(entry.session_ids());
+            }
+        }
         let old = legacy::take_user(
             &mut conn,
             &self.keys,
@@ -223,22 +246,6 @@ impl RedisStore {
             record,
             ttl_secs: u64::try_from(ttl_ms.max(0)).unwrap_or(0).div_ceil(1000),
         }))
-    }
-
-    /// The user's live entry; `None` when there is none (or it is dead).
-    pub(super) async fn user_entry(
-        &self,
-        conn: &mut Conn,
-        appid: &str,
-        openid: &str,
-    ) -> Result<Option<UserEntry>, StoreError> {
-        let (bucket, field) = self.user(appid, openid);
-        let value: Option<Vec<u8>> = conn.hget(bucket, field).await.map_err(failed)?;
-        let oldest = stored_secs(self.now().saturating_sub(self.lifetime()));
-        Ok(value
-            .as_deref()
-            .and_then(UserEntry::decode)
-            .filter(|e| e.written_at > oldest))
     }
 
     /// A user over `max` sessions: finds which listed sessions died of idleness, then lets

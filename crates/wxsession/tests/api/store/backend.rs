@@ -34,11 +34,22 @@ impl Backend {
     /// A Redis store on `topology` under a fresh prefix; `nodes` are the Redis servers that may
     /// hold its keys.
     pub fn redis(topology: Topology<'_>, nodes: Vec<String>, pool: Option<usize>) -> Self {
+        Self::redis_in_buckets(topology, nodes, pool, (4096, None))
+    }
+
+    /// [`Backend::redis`] with `store.buckets` and `store.also_read_buckets`.
+    pub fn redis_in_buckets(
+        topology: Topology<'_>,
+        nodes: Vec<String>,
+        pool: Option<usize>,
+        (buckets, also_read): (u32, Option<u32>),
+    ) -> Self {
         let clock = TestClock::new();
         let prefix = format!("t{}", uuid::Uuid::new_v4().simple());
         let timeout = Duration::from_secs(2);
         let store = RedisStore::new(topology, &prefix, pool, timeout, LIFETIME, None)
             .expect("store")
+            .with_buckets(buckets, also_read)
             .with_clock(clock.clone());
         Self::new(Arc::new(store), clock, nodes, prefix)
     }

@@ -7,6 +7,7 @@
 //! must have a TTL.
 
 mod backend;
+mod buckets;
 mod cases;
 mod formats;
 mod layout;

@@ -2,10 +2,12 @@
 //! binary form of those entries (`scripts/entry.lua` reads and writes the same form).
 //!
 //! A key with a TTL costs Redis ~200 bytes before its value, more than the entries themselves,
-//! so users and persons are not keys of their own: each is a field of one of 4096 bucket hashes
-//! (`{prefix}:ub:{<bucket>}` for users, `{prefix}:ux:{<bucket>}` for persons), which Redis keeps
-//! as compact listpacks. The first 12 bits of sha256 of the user (`appid:openid`) or person
-//! (`unionid`) pick the bucket, the next 80 bits are the field. A bucket lives `max_lifetime`
+//! so users and persons are not keys of their own: each is a field of one of `store.buckets`
+//! bucket hashes (4096 by default; `{prefix}:ub:{<bucket>}` for users, `{prefix}:ux:{<bucket>}`
+//! for persons), which Redis keeps as compact listpacks while they stay small. The first 32 bits
+//! of sha256 of the user (`appid:openid`) or person (`unionid`), scaled to the bucket count, pick
+//! the bucket (for 4096 buckets: the first 12 bits), the 80 bits after the first 16 are the
+//! field: an entry's field is the same under every bucket count. A bucket lives `max_lifetime`
 //! from its last write; an entry is dead `max_lifetime` after its own last write (reads ignore
 //! it, a write replaces it, and every write that creates an entry drops the dead among two
 //! random others of its bucket).
@@ -31,27 +33,54 @@ pub use self::blob::Blob;
 
 use crate::store::UnionAccount;
 
-/// How many bucket hashes each kind of entry is spread over.
-pub const BUCKETS: u16 = 4096;
+/// How many bucket hashes each kind of entry is spread over unless `store.buckets` says
+/// otherwise (what every release before the setting used).
+pub const BUCKETS: u32 = 4096;
 
-/// The bucket key and field of a user's entry.
+/// The most buckets `store.buckets` accepts (enough for ~1.6 billion users at 100 a bucket).
+pub const MAX_BUCKETS: u32 = crate::settings::MAX_BUCKETS;
+
+/// The bucket key and field of a user's entry under the default bucket count.
 pub fn user_location(prefix: &str, appid: &str, openid: &str) -> (String, Vec<u8>) {
-    locate(prefix, "ub", &[appid.as_bytes(), b":", openid.as_bytes()])
+    user_location_in(prefix, BUCKETS, appid, openid)
 }
 
-/// The bucket key and field of a person's entry in the unionid index.
+/// The bucket key and field of a person's entry under the default bucket count.
 pub fn union_location(prefix: &str, unionid: &str) -> (String, Vec<u8>) {
-    locate(prefix, "ux", &[unionid.as_bytes()])
+    union_location_in(prefix, BUCKETS, unionid)
 }
 
-fn locate(prefix: &str, kind: &str, parts: &[&[u8]]) -> (String, Vec<u8>) {
+/// The bucket key and field of a user's entry among `buckets` buckets.
+pub fn user_location_in(
+    prefix: &str,
+    buckets: u32,
+    appid: &str,
+    openid: &str,
+) -> (String, Vec<u8>) {
+    locate(
+        prefix,
+        "ub",
+        buckets,
+        &[appid.as_bytes(), b":", openid.as_bytes()],
+    )
+}
+
+/// The bucket key and field of a person's entry among `buckets` buckets.
+pub fn union_location_in(prefix: &str, buckets: u32, unionid: &str) -> (String, Vec<u8>) {
+    locate(prefix, "ux", buckets, &[unionid.as_bytes()])
+}
+
+fn locate(prefix: &str, kind: &str, buckets: u32, parts: &[&[u8]]) -> (String, Vec<u8>) {
     let mut hasher = sha2::Sha256::new();
     for part in parts {
         hasher.update(part);
     }
     let digest = hasher.finalize();
-    let byte = |i: usize| u16::from(digest.get(i).copied().unwrap_or_default());
-    let bucket = (byte(0) << 4 | byte(1) >> 4) % BUCKETS;
+    let head = digest
+        .first_chunk::<4>()
+        .map_or(0, |h| u64::from(u32::from_be_bytes(*h)));
+    // head / 2^32 scaled to the count: for a power of two, the first log2(count) bits.
+    let bucket = (head * u64::from(buckets.max(1))) >> 32;
     let field = digest.get(2..12).unwrap_or_default().to_vec();
     (format!("{prefix}:{kind}:{{{bucket}}}"), field)
 }
@@ -183,6 +212,44 @@ mod tests {
             .map(|i| union_location("p", &format!("u{i}")).0)
             .collect();
         assert!(buckets.len() > 1500, "{}", buckets.len());
+    }
+
+    #[test]
+    fn the_default_count_keeps_the_first_12_bits_and_other_counts_keep_the_field() {
+        // What every release before `store.buckets` computed: the first 12 bits of sha256.
+        let digest = sha2::Sha256::digest(b"wx1234567890abcdef:o1");
+        let d = |i: usize| u16::from(digest.get(i).copied().unwrap_or_default());
+        let old = (d(0) << 4) | (d(1) >> 4);
+        let (key, field) = user_location("wxs", "wx1234567890abcdef", "o1");
+        assert_eq!(key, format!("wxs:ub:{{{old}}}"));
+        let (other, same) = user_location_in("wxs", 100_000, "wx1234567890abcdef", "o1");
+        assert_eq!(same, field);
+        let n: u32 = other
+            .trim_start_matches("wxs:ub:{")
+            .trim_end_matches('}')
+            .parse()
+            .expect("bucket");
+        assert!(n < 100_000);
+        let used: std::collections::HashSet<String> = (0..5000)
+            .map(|i| union_location_in("p", 100, &format!("u{i}")).0)
+            .collect();
+        assert_eq!(used.len(), 100);
+        assert_eq!(union_location_in("p", 1, "u").0, "p:ux:{0}");
+    }
+
+    #[test]
+    fn the_generator_places_entries_as_the_store_does() {
+        // The same answers as `KNOWN` in scripts/layout-memory.py.
+        let (appid, openid) = ("wx1234567890abcdef", "oGZUI0egBJY1zhBYw2KhdUfwVJJE");
+        assert_eq!(
+            user_location_in("wxs", 100_000, appid, openid).0,
+            "wxs:ub:{56983}"
+        );
+        assert_eq!(user_location("wxs", appid, openid).0, "wxs:ub:{2334}");
+        assert_eq!(
+            union_location_in("wxs", 100_000, openid).0,
+            "wxs:ux:{51200}"
+        );
     }
 
     #[test]

@@ -148,6 +148,18 @@ elseif op == 'rotate' then
   k0, k1 = rotate(k0, k1, ARGV[5])
   store(user_body(k0, k1, sessions), entry == nil)
   return 1
+elseif op == 'prune' then
+  -- ARGV[5..] other fields of the bucket that a creation without this script sampled as dead:
+  -- drops those still dead (a login may have replaced one since).
+  local dropped = 0
+  for i = 5, #ARGV do
+    local entry = redis.call('HGET', bucket, ARGV[i])
+    if entry and readable(entry) and not alive(entry) then
+      redis.call('HDEL', bucket, ARGV[i])
+      dropped = dropped + 1
+    end
+  end
+  return dropped
 elseif op == 'link' then
   -- A person's entry. ARGV[5] the account (appid and openid blobs), ARGV[6] its last login:
   -- replaces the account's earlier record and drops accounts not seen for `life`.
