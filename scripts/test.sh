@@ -29,6 +29,7 @@ cleanup() {
   if [[ -n $pid ]]; then
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
   fi
   if [[ -s $WXSESSION_TEST_SKIP_LOG ]]; then
     log "SKIPPED (WXSESSION_TEST_SKIP=${WXSESSION_TEST_SKIP:-}): $(wc -l <"$WXSESSION_TEST_SKIP_LOG") test(s)"
@@ -36,7 +37,8 @@ cleanup() {
   else
     log "skipped tests: none"
   fi
-  rm -rf "$workdir" 2>/dev/null || { sleep 1; rm -rf "$workdir"; }
+  # Leftovers in a temp dir never turn a run's result around.
+  rm -rf "$workdir" 2>/dev/null || { sleep 1; rm -rf "$workdir" || log "warning: could not remove $workdir"; }
 }
 trap cleanup EXIT
 for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done

@@ -157,3 +157,33 @@ async fn with_no_ticket_one_replica_asks_for_pushes_and_every_one_says_none_is_s
     let text = late.operator_metrics_text().await;
     assert!(!text.contains(asked), "the late replica asked nothing");
 }
+
+#[tokio::test]
+async fn a_stored_ticket_that_cannot_be_read_counts_as_none_and_a_push_replaces_it() {
+    let env = Env::new();
+    let client = redis::Client::open(env.redis.url()).expect("redis url");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    let key = format!("{}:{{apps}}:ticket", env.prefix);
+    let () = redis::cmd("SET")
+        .arg(&key)
+        .arg("not a sealed ticket")
+        .query_async(&mut conn)
+        .await
+        .expect("a malformed ticket");
+    let app = spawn_on(env.clone(), crate::component::with_platform).await;
+    let asked = r#"wxsession_wechat_requests_total{api="start_push_ticket",result="ok"} 1"#;
+    let read = eventually(Duration::from_secs(3), || async {
+        gauge(&app, MISSING).await == 1 && app.operator_metrics_text().await.contains(asked)
+    })
+    .await;
+    assert!(
+        read,
+        "the missing-ticket alert sees it, and WeChat is asked for a push"
+    );
+    push_ticket_now(&env, &app).await;
+    assert_eq!(gauge(&app, MISSING).await, 0);
+    assert_eq!(gauge(&app, AGE).await, 0);
+}

@@ -104,18 +104,26 @@ pub async fn current(state: &AppState) -> Result<Option<Ticket>, Error> {
         seen(state, None);
         return Ok(None);
     };
-    let stored: Stored = serde_json::from_slice(&bytes)
-        .map_err(|_| anyhow::anyhow!("the stored verify ticket is malformed"))?;
-    let Some(plain) = state
+    // A ticket that cannot be read counts as none (the missing-ticket alert sees it, and a
+    // replica asks WeChat for a push, which replaces it).
+    let Ok(stored) = serde_json::from_slice::<Stored>(&bytes) else {
+        tracing::warn!("the stored verify ticket is malformed");
+        seen(state, None);
+        return Ok(None);
+    };
+    let opened = state
         .keyring
-        .open_for(PURPOSE, &stored.ticket, c.appid.as_str(), "")
-    else {
+        .open_for(PURPOSE, &stored.ticket, c.appid.as_str(), "");
+    let Some(plain) = opened else {
         tracing::warn!("no key in store.key_encryption_key_files opens the stored verify ticket");
         seen(state, None);
         return Ok(None);
     };
-    let ticket = String::from_utf8(plain)
-        .map_err(|_| anyhow::anyhow!("the stored verify ticket is malformed"))?;
+    let Ok(ticket) = String::from_utf8(plain) else {
+        tracing::warn!("the stored verify ticket is malformed");
+        seen(state, None);
+        return Ok(None);
+    };
     seen(state, Some(stored.received_at));
     Ok(Some(Ticket {
         ticket: SecretString::from(ticket),

@@ -124,8 +124,25 @@ impl RedisStore {
         if !created {
             return Ok(false);
         }
-        // Sampled only after a creation: a returning user's login pays the two commands above
-        // and then the script, not a third command.
+        // Housekeeping: the entry is written, so a failure here costs only dead entries kept a
+        // little longer (the next creation in the bucket looks again), never the login.
+        if let Err(err) = self.prune_around(conn, bucket, field, now, life).await {
+            tracing::warn!(error = %err, "dropping dead entries after a creation failed; left for a later one");
+        }
+        Ok(true)
+    }
+
+    /// Drops the dead among two random entries of the bucket other than `field`. Sampled only
+    /// after a creation: a returning user's login pays HSETNX + EXPIRE and then the script, not a
+    /// third command.
+    async fn prune_around(
+        &self,
+        conn: &mut Conn,
+        bucket: &str,
+        field: &[u8],
+        now: u32,
+        life: u64,
+    ) -> Result<(), StoreError> {
         let sample: Vec<Vec<u8>> = redis::cmd("HRANDFIELD")
             .arg(bucket)
             .arg(2)
@@ -148,7 +165,7 @@ impl RedisStore {
                 .await
                 .map_err(failed)?;
         }
-        Ok(true)
+        Ok(())
     }
 }
 

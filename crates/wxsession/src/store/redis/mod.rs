@@ -236,6 +236,17 @@ impl RedisStore {
         }
         Ok(deleted)
     }
+
+    /// `err`, after deleting the sessions of entries already taken (best effort).
+    async fn fail_after<T>(
+        &self,
+        conn: &mut Conn,
+        ids: &[String],
+        err: StoreError,
+    ) -> Result<T, StoreError> {
+        let _ = self.delete_sessions(conn, ids).await;
+        Err(err)
+    }
 }
 
 #[async_trait::async_trait]
@@ -253,21 +264,9 @@ impl Store for RedisStore {
         // Also asked at start-up: not through the shared connection (see `Connections::own`).
         let mut conn = self.connections.own().await?;
         // `INFO memory` works where `CONFIG GET` is disabled (managed Redis). On a Cluster
-        // every master answers: a master that evicts is the fleet's policy.
+        // every master answers.
         let answers = version::info(&mut conn, "memory").await.map_err(failed)?;
-        let policies: Vec<String> = answers
-            .iter()
-            .filter_map(|(_, info)| {
-                info.lines()
-                    .find_map(|l| l.strip_prefix("maxmemory_policy:"))
-                    .map(|p| p.trim().to_owned())
-            })
-            .collect();
-        Ok(policies
-            .iter()
-            .find(|p| *p != "noeviction")
-            .or_else(|| policies.first())
-            .cloned())
+        Ok(version::worst_eviction_policy(&answers))
     }
 
     async fn server_version(&self) -> Result<Option<String>, StoreError> {

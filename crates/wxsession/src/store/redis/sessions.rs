@@ -124,11 +124,10 @@ impl Sessions for RedisStore {
                 .invoke_async::<i64>(&mut conn)
                 .await
                 .map_err(failed);
-            match unlisted {
-                // The session is gone; at `maxmemory` Redis refuses the script that unlists it,
-                // and the entry keeps a dead id until the user's next login drops it.
-                Ok(_) | Err(StoreError::Full) => {}
-                Err(err) => return Err(err),
+            // The session is gone (GETDEL above): an entry that keeps its id (Redis at
+            // `maxmemory`, or down since) holds a dead id until the user's next login drops it.
+            if let Err(err) = unlisted {
+                tracing::warn!(error = %err, "a logged-out session stays listed in its user's entry");
             }
         }
         Ok(true)
@@ -158,23 +157,34 @@ impl Sessions for RedisStore {
         let mut conn = self.conn().await?;
         let mut ids: Vec<String> = Vec::new();
         for (bucket, field) in self.user_everywhere(appid, openid) {
-            let taken: Option<Vec<u8>> = self
+            let taken: Result<Option<Vec<u8>>, _> = self
                 .entry("take", &bucket, &field)
                 .invoke_async(&mut conn)
                 .await
-                .map_err(failed)?;
-            if let Some(entry) = taken.as_deref().and_then(UserEntry::decode) {
-                ids.extend(entry.session_ids());
+                .map_err(failed);
+            match taken {
+                Ok(taken) => {
+                    if let Some(entry) = taken.as_deref().and_then(UserEntry::decode) {
+                        ids.extend(entry.session_ids());
+                    }
+                }
+                // An entry taken already (the other bucket count's, on another master) is gone
+                // from Redis: its sessions end now, or a retry would never find them.
+                Err(err) => return self.fail_after(&mut conn, &ids, err).await,
             }
         }
-        let old = legacy::take_user(
+        let old = match legacy::take_user(
             &mut conn,
             &self.keys,
             &self.scripts.take_user,
             appid,
             openid,
         )
-        .await?;
+        .await
+        {
+            Ok(old) => old,
+            Err(err) => return self.fail_after(&mut conn, &ids, err).await,
+        };
         self.old_layout_read("user", !old.is_empty());
         ids.extend(old);
         self.delete_sessions(&mut conn, &ids).await

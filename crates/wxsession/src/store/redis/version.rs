@@ -65,6 +65,21 @@ pub fn oldest(answers: &[(Option<String>, String)]) -> Result<Version, StoreErro
 }
 
 /// `7.0` for `7.0.0`.
+/// The eviction policy that speaks for every master answering `INFO memory`: the worst one —
+/// `allkeys-*` (any key may go), then `volatile-*`, then `noeviction`.
+pub fn worst_eviction_policy(answers: &[(Option<String>, String)]) -> Option<String> {
+    let rank = |p: &&str| u8::from(p.starts_with("allkeys")) * 2 + u8::from(*p != "noeviction");
+    answers
+        .iter()
+        .filter_map(|(_, info)| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("maxmemory_policy:"))
+        })
+        .map(str::trim)
+        .max_by_key(rank)
+        .map(str::to_owned)
+}
+
 fn short(v: Version) -> String {
     format!("{}.{}", v.0, v.1)
 }
@@ -131,5 +146,36 @@ mod tests {
             panic!("no version is refused");
         };
         assert!(why.contains("reports no redis_version"), "{why}");
+    }
+
+    #[test]
+    fn the_worst_eviction_policy_of_the_masters_speaks_for_them() {
+        let masters = |policies: &[&str]| -> Vec<(Option<String>, String)> {
+            policies
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    (
+                        Some(format!("m{i}")),
+                        format!("# Memory\r\nmaxmemory_policy:{p}\r\n"),
+                    )
+                })
+                .collect()
+        };
+        let worst = |p: &[&str]| worst_eviction_policy(&masters(p));
+        assert_eq!(worst(&["noeviction"]).as_deref(), Some("noeviction"));
+        assert_eq!(
+            worst(&["noeviction", "volatile-lru"]).as_deref(),
+            Some("volatile-lru")
+        );
+        assert_eq!(
+            worst(&["volatile-lru", "allkeys-lru", "noeviction"]).as_deref(),
+            Some("allkeys-lru")
+        );
+        assert_eq!(
+            worst(&["allkeys-random", "volatile-ttl"]).as_deref(),
+            Some("allkeys-random")
+        );
+        assert_eq!(worst(&[]), None);
     }
 }
