@@ -255,6 +255,11 @@ impl Apps {
         self.rev.load(Ordering::Acquire)
     }
 
+    /// Makes the next read of the change log start at `rev` if the registry is past it.
+    pub fn rewind(&self, rev: u64) {
+        self.rev.fetch_min(rev, Ordering::AcqRel);
+    }
+
     /// Every app not from the config.
     pub fn others(&self) -> Arc<AppMap> {
         self.others.load_full()

@@ -135,6 +135,7 @@ async fn register(state: &AppState, code: &SecretString) -> Result<AppId, Error>
         _ => AppKind::OfficialAccount,
     };
     let record = AppRecord::merchant(kind, sealed, auth.func_info.clone(), existing.as_ref(), now);
+    let since = state.apps.rev();
     state
         .timed(StoreOp::Apps, state.store.put_app(&appid, &record.encode()))
         .await?;
@@ -157,7 +158,7 @@ async fn register(state: &AppState, code: &SecretString) -> Result<AppId, Error>
         }
         None => drop_token(state, &appid).await?,
     }
-    apply(state, &appid, &record)?;
+    apply(state, &appid, &record, since).await?;
     tracing::info!(appid = %appid, kind = kind.as_str(), "a merchant authorized the platform");
     Ok(appid)
 }

@@ -6,18 +6,30 @@
 use std::sync::Arc;
 
 use crate::domain::Error;
+use crate::domain::apps::follow;
 use crate::domain::apps::record::AppRecord;
 use crate::domain::apps::{AppSource, AppStatus};
 use crate::domain::ids::AppId;
 use crate::metrics::labels::StoreOp;
 use crate::state::AppState;
 
-/// Serves the record on this replica at once (the others follow the change log).
-pub(super) fn apply(state: &AppState, appid: &AppId, record: &AppRecord) -> Result<(), Error> {
+/// Serves the record on this replica at once, then reads the change log again from `since`
+/// (the registry's revision before the write): a change another replica stored after this one
+/// is applied after it, so this replica never keeps the older state. The others follow the log.
+pub(super) async fn apply(
+    state: &AppState,
+    appid: &AppId,
+    record: &AppRecord,
+    since: u64,
+) -> Result<(), Error> {
     let entry = record
         .entry(appid, &state.keyring, state.apps.max_calls())
         .map_err(|err| anyhow::anyhow!("opening a fresh record: {err}"))?;
     state.apps.set(vec![(appid.clone(), Some(Arc::new(entry)))]);
+    state.apps.rewind(since);
+    if let Err(err) = follow::catch_up(state).await {
+        tracing::warn!(error = %err, "reading the app registry's changes failed; the next poll reads them");
+    }
     state.metrics.set_apps(&state.apps);
     Ok(())
 }
@@ -49,6 +61,7 @@ pub(super) async fn require_reauthorization(
     stored: &[u8],
     mut record: AppRecord,
 ) -> Result<(), Error> {
+    let since = state.apps.rev();
     record.status = AppStatus::ReauthorizationRequired;
     record.updated_at = state.now_unix();
     let replaced = state
@@ -63,7 +76,7 @@ pub(super) async fn require_reauthorization(
     state.metrics.component_refresh_token_failures_total.inc();
     tracing::warn!(appid = %appid, "WeChat refused the merchant's refresh token (61023): the merchant must authorize again");
     drop_token(state, appid).await?;
-    apply(state, appid, &record)
+    apply(state, appid, &record, since).await
 }
 
 /// The merchant revoked the platform: status `unauthorized` (its logins `403`, its sessions
@@ -83,6 +96,7 @@ pub async fn revoke(state: &AppState, appid: &str) -> Result<(), Error> {
     if record.source != AppSource::Component {
         return Ok(());
     }
+    let since = state.apps.rev();
     record.status = AppStatus::Unauthorized;
     record.refresh_token = None;
     record.updated_at = state.now_unix();
@@ -90,7 +104,7 @@ pub async fn revoke(state: &AppState, appid: &str) -> Result<(), Error> {
         .timed(StoreOp::Apps, state.store.put_app(&appid, &record.encode()))
         .await?;
     drop_token(state, &appid).await?;
-    apply(state, &appid, &record)?;
+    apply(state, &appid, &record, since).await?;
     tracing::info!(appid = %appid, "a merchant revoked the platform's authorization");
     Ok(())
 }
