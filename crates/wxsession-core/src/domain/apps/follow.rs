@@ -60,6 +60,23 @@ pub async fn load(state: &AppState) -> Result<(), Error> {
     Ok(())
 }
 
+/// Serves a change this replica just stored at once, then reads the change log again from
+/// `since` (the registry's revision before the write): a change another replica stored after
+/// this one is applied after it, so this replica never keeps the older state.
+pub async fn serve_own_change(
+    state: &AppState,
+    appid: &AppId,
+    entry: Option<Arc<AppEntry>>,
+    since: u64,
+) {
+    state.apps.set(vec![(appid.clone(), entry)]);
+    state.apps.rewind(since);
+    if let Err(err) = catch_up(state).await {
+        tracing::warn!(error = %err, "reading the app registry's changes failed; the next poll reads them");
+    }
+    state.metrics.set_apps(&state.apps);
+}
+
 /// Applies the changes after this replica's revision (or reads everything again).
 pub async fn catch_up(state: &AppState) -> Result<(), Error> {
     if !state.apps.is_loaded() {

@@ -203,14 +203,14 @@ pub async fn put(state: &AppState, appid: &str, body: PutApp) -> Result<(Put, Ap
         created_at: existing.as_ref().map_or(now, |r| r.created_at),
         updated_at: now,
     };
+    let since = state.apps.rev();
     let created = state
         .timed(StoreOp::Apps, state.store.put_app(&appid, &record.encode()))
         .await?;
     let entry = record
         .entry(&appid, &state.keyring, state.apps.max_calls())
         .map_err(|err| Error::Unexpected(anyhow::anyhow!("opening a fresh record: {err}")))?;
-    state.apps.set(vec![(appid.clone(), Some(Arc::new(entry)))]);
-    state.metrics.set_apps(&state.apps);
+    super::follow::serve_own_change(state, &appid, Some(Arc::new(entry)), since).await;
     let put = if created { Put::Created } else { Put::Replaced };
     Ok((put, AppView::of_record(appid, &record)))
 }
@@ -229,12 +229,12 @@ pub async fn delete(state: &AppState, appid: &str) -> Result<(), Error> {
     if stored_record(&appid, &existing)?.source != AppSource::Runtime {
         return Err(Error::AppManagedElsewhere);
     }
+    let since = state.apps.rev();
     let existed = state
         .timed(StoreOp::Apps, state.store.delete_app(&appid))
         .await?;
     super::follow::forget_sessions(state, &appid);
-    state.apps.set(vec![(appid, None)]);
-    state.metrics.set_apps(&state.apps);
+    super::follow::serve_own_change(state, &appid, None, since).await;
     if existed {
         Ok(())
     } else {

@@ -25,12 +25,7 @@ pub(super) async fn apply(
     let entry = record
         .entry(appid, &state.keyring, state.apps.max_calls())
         .map_err(|err| anyhow::anyhow!("opening a fresh record: {err}"))?;
-    state.apps.set(vec![(appid.clone(), Some(Arc::new(entry)))]);
-    state.apps.rewind(since);
-    if let Err(err) = follow::catch_up(state).await {
-        tracing::warn!(error = %err, "reading the app registry's changes failed; the next poll reads them");
-    }
-    state.metrics.set_apps(&state.apps);
+    follow::serve_own_change(state, appid, Some(Arc::new(entry)), since).await;
     Ok(())
 }
 
