@@ -18,7 +18,8 @@ use crate::helpers::{
     TestApp, eventually, expect_error, fleet_merchant, spawn_on,
 };
 
-async fn access_token(app: &TestApp, merchant: &str) -> (u16, String) {
+/// A merchant's token as `/v1/admin/apps/{appid}/access-token` serves it: status and token.
+pub(crate) async fn access_token(app: &TestApp, merchant: &str) -> (u16, String) {
     let res = app
         .get(
             &format!("/v1/admin/apps/{merchant}/access-token"),

@@ -10,14 +10,15 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use wxsession::domain::clock::Clock as _;
 use wxsession::settings::Mode;
 
 use crate::component::{authorize, authorized_xml, crypt, deliver_ticket, login, push, send, sim};
+use crate::component_faults::access_token;
 use crate::helpers::{
-    ADMIN_TOKEN, Env, MERCHANTS, PLATFORM_APPID, RedisCluster, RedisHandle, TestApp, eventually,
-    fleet_merchant, pass, redis_cli, spawn_on,
+    Env, MERCHANTS, PLATFORM_APPID, RedisCluster, RedisHandle, eventually, fleet_merchant, pass,
+    redis_cli, spawn_on,
 };
 
 /// Merchants authorized in this test: two of the named ones and a dozen of the fleet, so that
@@ -28,19 +29,6 @@ fn merchants() -> Vec<String> {
         .map(|m| (*m).to_owned())
         .chain((0..12).map(fleet_merchant))
         .collect()
-}
-
-async fn access_token(app: &TestApp, merchant: &str) -> (u16, String) {
-    let res = app
-        .get(
-            &format!("/v1/admin/apps/{merchant}/access-token"),
-            Some(ADMIN_TOKEN),
-        )
-        .await;
-    let status = res.status().as_u16();
-    let body: Value = res.json().await.unwrap_or(Value::Null);
-    let token = body["access_token"].as_str().unwrap_or_default().to_owned();
-    (status, token)
 }
 
 /// Whether `key` exists on the master that owns its slot.
