@@ -31,23 +31,44 @@ mkdir -p "$out"
 KEEP_SCRATCH=${KEEP_BENCH_TMP:-}
 scratch; tmp=$scratch_dir
 json_field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read())['$1'])"; }
+# A run that stops early says why: the last lines of every server's log (the services' logs keep
+# their last 100 lines; the request log stays on, as measured).
+on_exit() {
+  (($1 == 0)) && return
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait "${pids[@]}" 2>/dev/null || true
+  sleep 0.2
+  local f
+  for f in "$tmp"/*.log; do
+    [[ -s $f ]] && { echo "--- bench: the end of $(basename "$f")" >&2; tail -n 40 "$f" >&2; }
+  done
+}
+# curl that prints the answer's body (and headers, with -D -) and fails on a non-2xx answer,
+# saying what was asked and what came back.
+curl_ok() {
+  local out code
+  out=$(curl -sS -w '\n%{http_code}' "$@") || { echo "bench: curl ${*}: ${out}" >&2; return 1; }
+  code=${out##*$'\n'}; out=${out%$'\n'*}
+  [[ $code == 2?? ]] || { echo "bench: HTTP $code from curl ${*}: ${out}" >&2; return 1; }
+  printf '%s' "$out"
+}
 
 appid=wx1234567890abcdef
 mobile_appid=wxbenchmobile0001; web_appid=wxbenchwebsite001
-redis_port=$(free_port); mock_port=$(free_port); api_port=$(free_port); peer_port=$(free_port)
-apps_port=$(free_port)
+read -r redis_port mock_port api_port peer_port apps_port < <(free_ports 5 | paste -sd' ')
 # Redis as deploy/ ships it: hashes of up to 512 entries (the default) of up to 256 bytes (64 by
 # default) stay listpacks, which keeps the users' bucket hashes compact (docs/src/redis-layout.md).
 redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save "" --appendonly no \
   --hash-max-listpack-entries 512 --hash-max-listpack-value 256 \
   --logfile "$tmp/redis.log" & pids+=($!)
-wait_port "$redis_port"
+wait_started "$!" "$redis_port"
 
 start_mock() { # $1 = latency ms
   "$bin" mock-wechat --bind "127.0.0.1:$mock_port" --app "$appid=bench-secret" \
     --app "$mobile_appid=bench-secret" --app "$web_appid=bench-secret" --latency-ms "$1" \
-    --callback "http://127.0.0.1:$apps_port/v1/web/" --log-format json >/dev/null 2>&1 &
-  mock_pid=$!; pids+=($mock_pid); wait_port "$mock_port"
+    --callback "http://127.0.0.1:$apps_port/v1/web/" --log-format json >>"$tmp/mock.log" 2>&1 &
+  mock_pid=$!; pids+=($mock_pid); wait_started "$mock_pid" "$mock_port"
 }
 start_mock 0
 cat >"$tmp/wxsession.toml" <<TOML
@@ -78,18 +99,24 @@ secret = "bench-secret"
 TOML
 # The default configuration: the per-request log line on (level info), written to a pipe that
 # a reader drains, as a container runtime would.
-serve() { "$bin" serve --config "$tmp/wxsession.toml" > >(cat >/dev/null) 2>&1 & serve_pid=$!; pids+=($serve_pid); }
-serve
-wait_port "$api_port"
+# Started, then ready: /readyz answers 200 once the store does.
 api="http://127.0.0.1:$api_port"
-BIND="127.0.0.1:$peer_port" REDIS_URL="redis://127.0.0.1:$redis_port" "$peer_bin" >/dev/null 2>&1 & pids+=($!)
-wait_port "$peer_port"
-peer_cookie=$(curl -sf -D - -o /dev/null -X POST "http://127.0.0.1:$peer_port/login" |
+serve() {
+  "$bin" serve --config "$tmp/wxsession.toml" > >(tail -n 100 >"$tmp/wxsession.log") 2>&1 &
+  serve_pid=$!; pids+=($serve_pid)
+  wait_started "$serve_pid" "$api_port"
+  wait_for 10 curl -sf -o /dev/null "$api/readyz"
+}
+serve
+BIND="127.0.0.1:$peer_port" REDIS_URL="redis://127.0.0.1:$redis_port" "$peer_bin" >"$tmp/peer.log" 2>&1 & pids+=($!)
+wait_started "$!" "$peer_port"
+peer_cookie=$(curl_ok -D - -o /dev/null -X POST "http://127.0.0.1:$peer_port/login" |
   tr -d '\r' | awk -F': ' 'tolower($1) == "set-cookie" {split($2, c, ";"); print c[1]}')
+[[ -n $peer_cookie ]] || { echo "bench: the peer's login set no cookie" >&2; exit 1; }
 
 # Sessions to validate with.
 for i in $(seq 64); do
-  curl -sf -X POST "$api/v1/sessions" -H 'content-type: application/json' \
+  curl_ok -X POST "$api/v1/sessions" -H 'content-type: application/json' \
     -d "{\"code\":\"user:bench$i:tok\"}" | extract_token
   echo
 done >"$tmp/tokens"
@@ -182,10 +209,10 @@ start_mock 0
 
 echo "5/7 decrypt of 1 KiB through the API; criterion; openssl speed" >&2
 # A fresh login: the simulator was restarted and only knows keys it issued since.
-token=$(curl -sf -X POST "$api/v1/sessions" -H 'content-type: application/json' \
+token=$(curl_ok -X POST "$api/v1/sessions" -H 'content-type: application/json' \
   -d '{"code":"user:benchdec:1"}' | extract_token)
 python3 -c "import json; print(json.dumps({'appid':'$appid','user':'benchdec','data':{'blob':'x'*940}}))" >"$tmp/enc-req.json"
-curl -sf -X POST "http://127.0.0.1:$mock_port/__sim/encrypt" -H 'content-type: application/json' \
+curl_ok -X POST "http://127.0.0.1:$mock_port/__sim/encrypt" -H 'content-type: application/json' \
   -d @"$tmp/enc-req.json" >"$tmp/enc.json"
 cat >"$tmp/decrypt.lua" <<LUA
 wrk.method = "POST"
@@ -225,7 +252,7 @@ cat scripts/wrk-report.lua >>"$tmp/phone.lua"
 RUN=p$RANDOM TOKENS="$tmp/tokens" wrk_run phone -t2 -c64 -d"${dur}s" -s "$tmp/phone.lua" "$api"
 phone_rps=$(wrk_field phone ok_rps)
 phone_non2xx=$(wrk_field phone non2xx)
-token_fetches=$(curl -sf "http://127.0.0.1:$mock_port/__sim/stats" | json_field token_fetches)
+token_fetches=$(curl_ok "http://127.0.0.1:$mock_port/__sim/stats" | json_field token_fetches)
 
 echo "5d/7 mobile logins (POST /v1/sessions, sns/oauth2) and whole web logins (QR → callback)" >&2
 # A second service with a mobile app and a website, on the same Redis and simulator.
@@ -257,8 +284,10 @@ appid = "$web_appid"
 kind = "website"
 secret = "bench-secret"
 TOML
-"$bin" serve --config "$tmp/apps.toml" > >(cat >/dev/null) 2>&1 & apps_pid=$!; pids+=($apps_pid)
-wait_port "$apps_port"
+"$bin" serve --config "$tmp/apps.toml" > >(tail -n 100 >"$tmp/wxsession-apps.log") 2>&1 &
+apps_pid=$!; pids+=($apps_pid)
+wait_started "$apps_pid" "$apps_port"
+wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$apps_port/readyz"
 RUN=m$RANDOM APPID=$mobile_appid wrk_run mobile -t2 -c64 -d"${dur}s" -s "$tmp/login.lua" \
   "http://127.0.0.1:$apps_port"
 mobile_rps=$(wrk_field mobile ok_rps)
@@ -323,7 +352,6 @@ rss_warm=$(rss)
 # A fresh replica, warmed up with a second of validations, then the idle connections.
 kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
 serve
-wait_port "$api_port"
 TOKENS="$tmp/tokens" wrk -t2 -c64 -d1s -s "$tmp/auth.lua" "$api" >/dev/null
 rss_before=$(rss)
 "$loadgen" conns "127.0.0.1:$api_port" "$idle" 3 >"$tmp/conns.json" &

@@ -14,7 +14,7 @@ session_lines=${1:-}
 bin=${WXSESSION_BIN:-target/release/wxsession}
 [[ -x $bin ]] || cargo build -q --release -p wxsession
 scratch; tmp=$scratch_dir
-redis_port=$(free_port); mock_port=$(free_port); api_port=$(free_port)
+read -r redis_port mock_port api_port < <(free_ports 3 | paste -sd' ')
 redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save "" --appendonly no \
   --logfile "$tmp/redis.log" & pids+=($!)
 wait_port "$redis_port"

@@ -3,6 +3,17 @@
 # A free TCP port on loopback.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# $1 distinct free TCP ports on loopback, one per line: every socket stays bound until all are
+# chosen, so no two are the same (consecutive `free_port` calls can be: 13 in 20,000 sets of 5
+# here), e.g. `read -r a b c < <(free_ports 3 | paste -sd' ')`.
+free_ports() {
+  python3 -c 'import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print("\n".join(str(s.getsockname()[1]) for s in socks))' "$1"
+}
+
 # Waits up to 10 s for something to listen on loopback port $1.
 wait_port() {
   for _ in $(seq 200); do
@@ -11,6 +22,15 @@ wait_port() {
   done
   echo "port $1 did not open" >&2
   return 1
+}
+
+# Waits for port $2 like wait_port, then checks that the process $1 (a pid) is still running: a
+# port answered by another process (a collision) or a server that exits after binding is an
+# error here, not a confusing answer later.
+wait_started() {
+  wait_port "$2" || return 1
+  sleep 0.05
+  kill -0 "$1" 2>/dev/null || { echo "the process $1 for port $2 exited" >&2; return 1; }
 }
 
 # Runs the command "$2"… every 50 ms until it succeeds, for up to $1 seconds; fails after that.

@@ -28,7 +28,7 @@ on_exit() {
 appid=wx1234567890abcdef
 secret=local-cluster-secret
 admin=local-cluster-admin-token
-redis_port=$(free_port); mock_port=$(free_port); nginx_port=$(free_port); demo_port=$(free_port)
+read -r redis_port mock_port nginx_port demo_port < <(free_ports 4 | paste -sd' ')
 
 redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$dir" --appendonly yes --save "" \
   --logfile "$dir/redis.log" &
@@ -49,7 +49,7 @@ start_replica() {
   pids+=($!); replica_pids[$1]=$!
 }
 for i in 1 2 3; do
-  port=$(free_port); metrics=$(free_port); admin_port=$(free_port)
+  read -r port metrics admin_port < <(free_ports 3 | paste -sd' ')
   cat >"$dir/wxsession-$i.toml" <<TOML
 [server]
 bind = "127.0.0.1:$port"

@@ -18,7 +18,8 @@ if [[ -n ${LOADGEN_BIN:-} ]]; then loadgen=$LOADGEN_BIN; else loadgen=$(release_
 bin=${WXSESSION_BIN:-target/release/wxsession}
 scratch; tmp=$scratch_dir
 appid=wx1234567890abcdef
-redis_port=${REDIS_PORT:-$(free_port)}; mock_port=$(free_port); api_port=$(free_port)
+read -r free_redis mock_port api_port < <(free_ports 3 | paste -sd' ')
+redis_port=${REDIS_PORT:-$free_redis}
 hash_limits=()
 [[ $limits == bench ]] && hash_limits=(--hash-max-listpack-entries 512 --hash-max-listpack-value 256)
 redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save "" --appendonly no \

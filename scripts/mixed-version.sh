@@ -23,7 +23,7 @@ scratch; dir=$scratch_dir
 
 appid=wx1234567890abcdef
 admin=mixed-version-admin-token
-redis_port=$(free_port); mock_port=$(free_port); nginx_port=$(free_port)
+read -r redis_port mock_port nginx_port < <(free_ports 3 | paste -sd' ')
 redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$dir" --save "" --appendonly no \
   --logfile "$dir/redis.log" &
 pids+=($!)
@@ -61,7 +61,7 @@ TOML
 }
 servers=""
 for i in 1 2 3; do
-  port[$i]=$(free_port); admin_port[$i]=$(free_port)
+  read -r "port[$i]" "admin_port[$i]" < <(free_ports 2 | paste -sd' ')
   servers="$servers server 127.0.0.1:${port[$i]} max_fails=1 fail_timeout=2s;"
 done
 start_replica 1 "$old_bin"; start_replica 2 "$old_bin"; start_replica 3 "$new_bin"

@@ -26,7 +26,7 @@ bin=target/release/wxsession
 scratch; tmp=$scratch_dir
 
 appid=wx1234567890abcdef
-redis_port=$(free_port); mock_port=$(free_port)
+read -r redis_port mock_port < <(free_ports 2 | paste -sd' ')
 redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save "" --appendonly no \
   --maxmemory-policy noeviction --logfile "$tmp/redis.log" &
 pids+=($!)

@@ -142,8 +142,8 @@ nginx -t -q -p "$tmp" -c "$tmp/nginx.conf"
 # At work, in front of a stand-in wxsession: forward auth passes the original method, URI and
 # Origin; web-login callbacks are logged without their query string (the code is in it).
 mkdir "$tmp/edge"
-up=$(free_port); edge=$(free_port)
-NGINX_LISTEN="127.0.0.1:$edge" DEMO_LISTEN="127.0.0.1:$(free_port)" \
+read -r up edge demo < <(free_ports 3 | paste -sd' ')
+NGINX_LISTEN="127.0.0.1:$edge" DEMO_LISTEN="127.0.0.1:$demo" \
   WXSESSION_SERVERS="server 127.0.0.1:$up;" render_nginx >"$tmp/edge/wxsession.conf"
 python3 scripts/check-nginx.py "$tmp/edge" "$up" "$edge"
 
@@ -159,7 +159,7 @@ for cfg in deploy/config/wxsession.compose.toml k8s/base/wxsession.toml config/w
 done
 
 log "metric names in rules and dashboard exist in a real scrape"
-api=$(free_port); sim=$(free_port); ops=$(free_port)
+read -r api sim ops < <(free_ports 3 | paste -sd' ')
 "$bin" dev --bind "127.0.0.1:$api" --mock-bind "127.0.0.1:$sim" --metrics-bind "127.0.0.1:$ops" >"$tmp/dev.log" 2>&1 &
 dev_pid=$!
 for _ in $(seq 200); do curl -sf "http://127.0.0.1:$api/healthz" >/dev/null && break; sleep 0.05; done
