@@ -45,13 +45,23 @@ on_exit() {
   done
 }
 # curl that prints the answer's body (and headers, with -D -) and fails on a non-2xx answer,
-# saying what was asked and what came back.
+# saying what was asked and what came back. A refused connection or a 5xx is tried twice more,
+# half a second apart, each one said on stderr: the suite's set-up requests must not fail a run
+# on one hiccup of a shared machine, nor hide a pattern.
 curl_ok() {
-  local out code
-  out=$(curl -sS -w '\n%{http_code}' "$@") || { echo "bench: curl ${*}: ${out}" >&2; return 1; }
-  code=${out##*$'\n'}; out=${out%$'\n'*}
-  [[ $code == 2?? ]] || { echo "bench: HTTP $code from curl ${*}: ${out}" >&2; return 1; }
-  printf '%s' "$out"
+  local out code try
+  for try in 1 2 3; do
+    ((try == 1)) || sleep 0.5
+    if ! out=$(curl -sS -w '\n%{http_code}' "$@" 2>&1); then
+      echo "bench: try $try: curl ${*}: ${out}" >&2; continue
+    fi
+    code=${out##*$'\n'}; out=${out%$'\n'*}
+    [[ $code == 5?? ]] && { echo "bench: try $try: HTTP $code from curl ${*}: ${out}" >&2; continue; }
+    [[ $code == 2?? ]] || { echo "bench: HTTP $code from curl ${*}: ${out}" >&2; return 1; }
+    printf '%s' "$out"
+    return 0
+  done
+  return 1
 }
 
 appid=wx1234567890abcdef
