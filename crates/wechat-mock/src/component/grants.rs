@@ -70,7 +70,8 @@ impl Platform {
     }
 
     /// Counts a refresh and checks the refresh token: `61023` unless it is the merchant's
-    /// current one and the merchant is authorized.
+    /// current one and the merchant is authorized. When rotating, the merchant gets a new one
+    /// (the old one dies).
     pub(crate) fn refresh(&self, appid: &str, refresh_token: &str) -> Result<(), Errcode> {
         let mut inner = self.lock();
         *inner
@@ -78,8 +79,14 @@ impl Platform {
             .authorizer_token_fetches
             .entry(appid.to_owned())
             .or_insert(0) += 1;
-        match inner.grants.get(appid) {
-            Some(g) if g.authorized && g.refresh_token == refresh_token => Ok(()),
+        let rotate = inner.rotate_refresh;
+        match inner.grants.get_mut(appid) {
+            Some(g) if g.authorized && g.refresh_token == refresh_token => {
+                if rotate {
+                    g.refresh_token = mint("refreshtoken@@@");
+                }
+                Ok(())
+            }
             _ => Err(61023),
         }
     }

@@ -53,6 +53,10 @@ pub(crate) struct Inner {
     pub(crate) paused: bool,
     /// How long `api_authorizer_token` waits before it answers (`/__sim/component/slow-refresh`).
     pub(crate) refresh_delay: Duration,
+    /// Whether `api_authorizer_token` hands out a new refresh token each time, the old one dead
+    /// (`/__sim/component/rotate-refresh`): WeChat may change it, and a platform that does not
+    /// keep the one it was given loses the merchant.
+    pub(crate) rotate_refresh: bool,
     pub(crate) stats: ComponentStats,
     pub(crate) log: Vec<PushRecord>,
 }

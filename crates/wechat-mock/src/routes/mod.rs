@@ -101,7 +101,11 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, state: Arc<State>) {
                 .route("/expire-token", web::post().to(sim_component::expire_token))
                 .route("/authorize", web::post().to(sim_component::authorize))
                 .route("/unauthorize", web::post().to(sim_component::unauthorize))
-                .route("/slow-refresh", web::post().to(sim_component::slow_refresh)),
+                .route("/slow-refresh", web::post().to(sim_component::slow_refresh))
+                .route(
+                    "/rotate-refresh",
+                    web::post().to(sim_component::rotate_refresh),
+                ),
         )
         .route("/__sim/encrypt", web::post().to(sim::encrypt))
         .route(

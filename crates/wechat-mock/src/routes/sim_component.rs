@@ -122,6 +122,25 @@ pub(super) struct SlowRequest {
     ms: u64,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RotateRequest {
+    on: bool,
+}
+
+/// `POST /__sim/component/rotate-refresh {"on"}`: while on, every `api_authorizer_token`
+/// answers with a new refresh token and the one it was given dies.
+pub(super) async fn rotate_refresh(
+    state: web::Data<State>,
+    body: web::Json<RotateRequest>,
+) -> HttpResponse {
+    let Some(p) = state.component.as_ref() else {
+        return no_platform();
+    };
+    p.lock().rotate_refresh = body.on;
+    HttpResponse::NoContent().finish()
+}
+
 /// `POST /__sim/component/slow-refresh {"ms"}`: `api_authorizer_token` answers `ms` after it
 /// checked (and counted) the refresh token, so a test can act while a refresh is in flight.
 pub(super) async fn slow_refresh(

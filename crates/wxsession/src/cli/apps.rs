@@ -25,7 +25,8 @@ pub enum AppsCommand {
         output: PathBuf,
     },
     /// After a key rotation (the new key first in `store.key_encryption_key_files` on every
-    /// replica, the old ones still listed): seals every app's secret under the newest key.
+    /// replica, the old ones still listed): seals every app's secret and every merchant's
+    /// refresh token under the newest key.
     Reseal {
         /// The TOML configuration file (its store and key-encryption keys).
         #[arg(long, short, value_name = "FILE", env = "WXSESSION_CONFIG")]

@@ -57,6 +57,9 @@ mod topology {
     pub(crate) mod sentinel;
     mod staleness;
 }
+/// A key rotation keeps every merchant: refresh tokens are re-sealed, and one WeChat rotates
+/// while a record changes is kept.
+mod component_keys;
 /// A merchant's app: decrypt, unionid links, phone and key calls with its authorizer token.
 mod component_merchants;
 /// The real binary as a third-party platform, and Redis' values, for the secrets tests.

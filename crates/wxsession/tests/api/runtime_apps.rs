@@ -528,7 +528,7 @@ fn config_file(env: &Env, kek: &std::path::Path) -> tempfile_path::Path {
 }
 
 /// [`config_file`] with several key-encryption keys, newest first.
-fn config_with_keys(env: &Env, keks: &[&std::path::Path]) -> tempfile_path::Path {
+pub(crate) fn config_with_keys(env: &Env, keks: &[&std::path::Path]) -> tempfile_path::Path {
     let keks: Vec<String> = keks
         .iter()
         .map(|k| format!("\"{}\"", k.display()))
@@ -556,7 +556,7 @@ secret = "config-secret"
 }
 
 /// Temporary files that remove themselves.
-mod tempfile_path {
+pub(crate) mod tempfile_path {
     pub struct Path(pub std::path::PathBuf);
 
     impl Path {

@@ -83,7 +83,7 @@ pub async fn import(state: &AppState, backup: Backup) -> Result<Imported, Error>
         let record = AppRecord::decode(&bytes)
             .map_err(|err| Error::InvalidInput(format!("{}: {err}", app.appid)))?;
         record
-            .entry(&app.appid, &state.keyring, 1)
+            .opens(&app.appid, &state.keyring)
             .map_err(|err| Error::InvalidInput(format!("{}: {err}", app.appid)))?;
         records.push((app.appid, bytes));
     }
@@ -118,7 +118,8 @@ pub struct Resealed {
 }
 
 /// After a key rotation (a new key first in `store.key_encryption_key_files`, the old ones
-/// still listed, on every replica): seals every record's secret under the newest key, each
+/// still listed, on every replica): seals every record's secret and refresh token under the
+/// newest key, each
 /// record replaced only if nobody changed it meanwhile. Then the old keys may go.
 pub async fn reseal(state: &AppState) -> Result<Resealed, Error> {
     super::manage::require_durable(state).await?;
@@ -135,12 +136,12 @@ pub async fn reseal(state: &AppState) -> Result<Resealed, Error> {
             done.current += 1;
             continue;
         }
-        let Ok(entry) = record.entry(&appid, &state.keyring, 1) else {
+        // The secret, and a merchant's refresh token (which cannot be rebuilt: without it the
+        // merchant authorizes again).
+        if record.reseal(&appid, &state.keyring).is_err() {
             done.left += 1;
             continue;
-        };
-        record.secret =
-            AppRecord::seal_secret(&state.keyring, &appid, super::record::expose(&entry.secret));
+        }
         let replaced = state
             .timed(
                 StoreOp::Apps,

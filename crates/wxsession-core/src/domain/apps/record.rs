@@ -58,6 +58,9 @@ pub enum BadRecord {
     /// No configured key-encryption key opens its secret.
     #[error("no key in store.key_encryption_key_files opens the app's secret")]
     Sealed,
+    /// No configured key-encryption key opens a merchant's refresh token.
+    #[error("no key in store.key_encryption_key_files opens the merchant's refresh token")]
+    RefreshSealed,
 }
 
 /// The purpose a sealed secret is bound to, with its appid.
@@ -129,11 +132,44 @@ impl AppRecord {
             .map(SecretString::from)
     }
 
-    /// Whether the secret is sealed under the ring's newest key (else a rotation re-seals it).
+    /// Whether the secret and a merchant's refresh token are sealed under the ring's newest key
+    /// (else a rotation re-seals them).
     pub fn sealed_with_newest(&self, keys: &KeyRing) -> bool {
-        self.secret
-            .as_deref()
-            .is_none_or(|sealed| keys.is_newest(sealed))
+        [self.secret.as_deref(), self.refresh_token.as_deref()]
+            .into_iter()
+            .flatten()
+            .all(|sealed| keys.is_newest(sealed))
+    }
+
+    /// Seals the secret and a merchant's refresh token under the ring's newest key (after a
+    /// rotation, so that the old key may go); changes nothing when no key opens one of them.
+    pub fn reseal(&mut self, appid: &AppId, keys: &KeyRing) -> Result<(), BadRecord> {
+        let again = |purpose: &str, sealed: Option<&String>, bad: BadRecord| match sealed {
+            None => Ok(None),
+            Some(sealed) => keys
+                .open_for(purpose, sealed, appid.as_str(), "")
+                .and_then(|plain| keys.seal_for(purpose, &plain, appid.as_str(), ""))
+                .map(Some)
+                .ok_or(bad),
+        };
+        let secret = again(PURPOSE, self.secret.as_ref(), BadRecord::Sealed)?;
+        let refresh = again(
+            REFRESH_PURPOSE,
+            self.refresh_token.as_ref(),
+            BadRecord::RefreshSealed,
+        )?;
+        self.secret = secret;
+        self.refresh_token = refresh;
+        Ok(())
+    }
+
+    /// Whether everything sealed in the record opens with `keys` (what an import checks).
+    pub fn opens(&self, appid: &AppId, keys: &KeyRing) -> Result<(), BadRecord> {
+        self.entry(appid, keys, 1)?;
+        match &self.refresh_token {
+            Some(_) if self.refresh_token(keys, appid).is_none() => Err(BadRecord::RefreshSealed),
+            _ => Ok(()),
+        }
     }
 
     /// The app a replica serves from this record.
@@ -219,6 +255,30 @@ mod tests {
             &KeyRing::new(["AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=", K1]).expect("keys")
         ));
         assert!(r.sealed_with_newest(&keys));
+    }
+
+    #[test]
+    fn a_merchants_refresh_token_is_resealed_with_the_secret() {
+        let old = KeyRing::new([K1]).expect("key");
+        let appid = AppId::parse("wx00000000000000a1").expect("appid");
+        let sealed =
+            AppRecord::seal_refresh_token(&old, &appid, "refreshtoken@@@x").expect("sealed");
+        let mut r = AppRecord::merchant(AppKind::Miniprogram, sealed, vec![17], None, 1);
+        let new_first =
+            KeyRing::new(["AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=", K1]).expect("keys");
+        // A merchant has no secret, but a token.
+        assert!(r.sealed_with_newest(&old) && !r.sealed_with_newest(&new_first));
+        r.reseal(&appid, &new_first).expect("resealed");
+        assert!(r.sealed_with_newest(&new_first));
+        let only_new = KeyRing::new(["AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI="]).expect("key");
+        let opened = r.refresh_token(&only_new, &appid).expect("opens");
+        assert_eq!(opened.expose_secret(), "refreshtoken@@@x");
+        assert_eq!(r.opens(&appid, &only_new), Ok(()));
+        // Under keys that open nothing, nothing changes and the import check names the token.
+        let before = r.clone();
+        assert_eq!(r.reseal(&appid, &old), Err(BadRecord::RefreshSealed));
+        assert_eq!(r, before);
+        assert_eq!(r.opens(&appid, &old), Err(BadRecord::RefreshSealed));
     }
 
     #[test]

@@ -190,7 +190,7 @@ async fn fetch_authorizer(state: &AppState, appid: &AppId) -> Result<AccessToken
         .timed(StoreOp::Apps, state.store.app_record(appid))
         .await?
         .ok_or(Error::UnknownApp)?;
-    let mut record = AppRecord::decode(&bytes)
+    let record = AppRecord::decode(&bytes)
         .map_err(|err| anyhow::anyhow!("the stored record of {appid}: {err}"))?;
     if record.source != AppSource::Component || record.status != AppStatus::Active {
         return Err(Error::AppUnauthorized);
@@ -222,16 +222,7 @@ async fn fetch_authorizer(state: &AppState, appid: &AppId) -> Result<AccessToken
         .as_ref()
         .filter(|r| r.expose_secret() != refresh.expose_secret())
     {
-        record.refresh_token =
-            AppRecord::seal_refresh_token(&state.keyring, appid, rotated.expose_secret());
-        record.updated_at = state.now_unix();
-        // Only over the record read: a re-authorization stored meanwhile keeps its token.
-        state
-            .timed(
-                StoreOp::Apps,
-                state.store.replace_app(appid, &bytes, &record.encode()),
-            )
-            .await?;
+        keep_rotated(state, appid, &refresh, rotated, bytes, record).await?;
     }
     let ttl = store_ttl(fetched.access_token.expires_in);
     let token = fetched.access_token.token;
@@ -247,4 +238,57 @@ async fn fetch_authorizer(state: &AppState, appid: &AppId) -> Result<AccessToken
         token,
         expires_in: ttl,
     })
+}
+
+/// Stores a refresh token WeChat rotated (the one the refresh `used` is dead now), over the
+/// record read before the refresh (`bytes`). When that record changed meanwhile — a re-seal, a
+/// status write — and still holds the `used` token, over the changed one, so the new token is
+/// never lost; when it holds another token (a re-authorization stored it) or the merchant is no
+/// longer active, that write wins.
+async fn keep_rotated(
+    state: &AppState,
+    appid: &AppId,
+    used: &SecretString,
+    rotated: &SecretString,
+    mut bytes: Vec<u8>,
+    mut record: AppRecord,
+) -> Result<(), Error> {
+    for _ in 0..4 {
+        record.refresh_token = Some(
+            AppRecord::seal_refresh_token(&state.keyring, appid, rotated.expose_secret())
+                .ok_or_else(|| anyhow::anyhow!("sealing a refresh token failed"))?,
+        );
+        record.updated_at = state.now_unix();
+        let replaced = state
+            .timed(
+                StoreOp::Apps,
+                state.store.replace_app(appid, &bytes, &record.encode()),
+            )
+            .await?;
+        if replaced {
+            return Ok(());
+        }
+        let Some(stored) = state
+            .timed(StoreOp::Apps, state.store.app_record(appid))
+            .await?
+        else {
+            return Ok(());
+        };
+        let Ok(current) = AppRecord::decode(&stored) else {
+            return Ok(());
+        };
+        let still_used = current.source == AppSource::Component
+            && current.status == AppStatus::Active
+            && current
+                .refresh_token(&state.keyring, appid)
+                .is_some_and(|t| t.expose_secret() == used.expose_secret());
+        if !still_used {
+            return Ok(());
+        }
+        (bytes, record) = (stored, current);
+    }
+    Err(anyhow::anyhow!(
+        "the record of {appid} kept changing: a rotated refresh token was not stored"
+    )
+    .into())
 }

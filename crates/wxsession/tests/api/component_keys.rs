@@ -1,0 +1,127 @@
+//! Key rotation in platform mode. A merchant's refresh token is the one thing that cannot be
+//! rebuilt (losing it means the merchant authorizes again), so `apps reseal` seals it under the
+//! newest key like an app's secret, and a replica holding only the new key still refreshes the
+//! merchant's token.
+
+use serde_json::json;
+
+use crate::component::{authorize, deliver_ticket, with_platform};
+use crate::component_faults::access_token;
+use crate::helpers::{Env, MERCHANTS, kek_file, spawn_on};
+use crate::runtime_apps::{config_with_keys, tempfile_path};
+
+/// Drops the merchant's stored authorizer token, so that the next read refreshes it.
+async fn forget_token(app: &crate::helpers::TestApp, env: &Env, merchant: &str) {
+    let mut conn = app.redis().await;
+    let _: i64 = redis::cmd("DEL")
+        .arg(format!("{}:at:{{{merchant}}}", env.prefix))
+        .query_async(&mut conn)
+        .await
+        .expect("del");
+}
+
+/// A simulator switch (`/__sim/component/{path}`, answered 204).
+async fn sim_set(env: &Env, path: &str, body: serde_json::Value) {
+    let res = reqwest::Client::new()
+        .post(format!("{}/__sim/component/{path}", env.sim.url))
+        .json(&body)
+        .send()
+        .await
+        .expect("sim");
+    assert_eq!(res.status().as_u16(), 204, "{path}");
+}
+
+#[tokio::test]
+async fn a_key_rotation_reseals_merchants_refresh_tokens_and_the_old_key_can_go() {
+    use wxsession::cli::apps::{AppsCommand, run};
+    let env = Env::new();
+    let app = spawn_on(env.clone(), with_platform).await;
+    deliver_ticket(&env, &app).await;
+    let merchant = MERCHANTS[0];
+    authorize(&env, &app, merchant).await;
+    assert_eq!(access_token(&app, merchant).await.0, 200, "served before");
+
+    let old = kek_file();
+    let new = tempfile_path::Path::with(
+        "2222222222222222222222222222222222222222222222222222222222222222",
+    );
+    let config = config_with_keys(&env, &[&new.0, &old]);
+    run(AppsCommand::Reseal {
+        config: config.0.clone(),
+    })
+    .await
+    .expect("reseal");
+
+    // A replica with the new key alone: the merchant's token is refreshed from its refresh
+    // token (the platform's own token is still stored, so the ticket is not needed).
+    let only_new = spawn_on(env.clone(), |s| {
+        with_platform(s);
+        s.store.key_encryption_key_files = vec![new.0.clone()];
+    })
+    .await;
+    forget_token(&only_new, &env, merchant).await;
+    let (status, token) = access_token(&only_new, merchant).await;
+    assert_eq!(
+        status, 200,
+        "the refresh token opens under the new key alone"
+    );
+    assert!(!token.is_empty());
+
+    // Again: nothing left to do.
+    run(AppsCommand::Reseal {
+        config: config.0.clone(),
+    })
+    .await
+    .expect("reseal again");
+}
+
+/// WeChat answers a refresh with a new refresh token (the old one dead) while `apps reseal`
+/// rewrites the merchant's record: the new token is kept over the re-sealed record, not dropped
+/// with the compare-and-set that the reseal made fail.
+#[tokio::test]
+async fn a_refresh_token_wechat_rotates_while_the_record_changes_is_kept() {
+    use wxsession::cli::apps::{AppsCommand, run};
+    let env = Env::new();
+    let first = spawn_on(env.clone(), with_platform).await;
+    deliver_ticket(&env, &first).await;
+    let merchant = MERCHANTS[1];
+    authorize(&env, &first, merchant).await;
+
+    // The rotation's first step: every replica holds the new key first, the old one still.
+    let old = kek_file();
+    let new = tempfile_path::Path::with(
+        "3333333333333333333333333333333333333333333333333333333333333333",
+    );
+    let both = {
+        let new = new.0.clone();
+        let old = old.clone();
+        move |s: &mut wxsession::settings::Settings| {
+            with_platform(s);
+            s.store.key_encryption_key_files = vec![new.clone(), old.clone()];
+        }
+    };
+    let replica = spawn_on(env.clone(), both).await;
+    sim_set(&env, "rotate-refresh", json!({ "on": true })).await;
+    sim_set(&env, "slow-refresh", json!({ "ms": 800 })).await;
+    forget_token(&replica, &env, merchant).await;
+    let config = config_with_keys(&env, &[&new.0, &old]);
+    let (fetched, resealed) = tokio::join!(access_token(&replica, merchant), async {
+        // While the refresh is in flight (its record read, WeChat's answer not back yet).
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        run(AppsCommand::Reseal {
+            config: config.0.clone(),
+        })
+        .await
+    });
+    resealed.expect("reseal");
+    assert_eq!(fetched.0, 200, "the refresh in flight answers");
+
+    // The next refresh goes to WeChat with the token WeChat handed out last.
+    sim_set(&env, "slow-refresh", json!({ "ms": 0 })).await;
+    forget_token(&replica, &env, merchant).await;
+    assert_eq!(
+        access_token(&replica, merchant).await.0,
+        200,
+        "the rotated refresh token was kept"
+    );
+}
