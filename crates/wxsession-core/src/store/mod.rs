@@ -4,12 +4,14 @@
 
 mod apps;
 pub mod cache;
+mod lock;
 mod memory;
 mod record;
 mod tickets;
 pub mod timed;
 
 pub use self::apps::{AppChange, AppFeed, AppRecords, AppSnapshot, Durability};
+pub use self::lock::LockOwner;
 pub use self::memory::MemoryStore;
 pub use self::record::SessionRecord;
 pub use self::tickets::Tickets;
@@ -166,11 +168,13 @@ pub trait Tokens: Send + Sync {
     /// A token of the app recently refused by WeChat, if any.
     async fn dead_access_token(&self, appid: &AppId) -> Result<Option<String>, StoreError>;
 
-    /// Takes the lock `name` for `ttl_secs` if nobody holds it (`SET NX`); true when taken.
-    async fn try_lock(&self, name: &str, ttl_secs: u64) -> Result<bool, StoreError>;
+    /// Takes the lock `name` for `ttl_secs` if nobody holds it (`SET NX` of a random owner);
+    /// the owner when taken.
+    async fn try_lock(&self, name: &str, ttl_secs: u64) -> Result<Option<LockOwner>, StoreError>;
 
-    /// Releases the lock `name`.
-    async fn unlock(&self, name: &str) -> Result<(), StoreError>;
+    /// Releases the lock `name` if `owner` still holds it: one that outlived its TTL and was
+    /// taken by another replica stays that replica's.
+    async fn unlock(&self, name: &str, owner: &LockOwner) -> Result<(), StoreError>;
 }
 
 /// One of a person's accounts, as the unionid index holds it.

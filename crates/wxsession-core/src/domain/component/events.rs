@@ -153,16 +153,16 @@ pub async fn receive(state: &AppState, q: &PushQuery, body: &[u8]) -> Result<Han
     let info_type = push.info_type().to_owned();
     // Claimed before acting (two deliveries at once act once), released if acting fails.
     let seen = format!("cpush:{}", signature.to_ascii_lowercase());
-    let fresh = state
+    let Some(owner) = state
         .timed(
             StoreOp::AccessToken,
             state.store.try_lock(&seen, WINDOW_SECS.unsigned_abs()),
         )
-        .await?;
-    if !fresh {
+        .await?
+    else {
         count_event(state, &info_type, "replay");
         return Ok(Handled::Replay);
-    }
+    };
     match act(state, push.event).await {
         Ok(handled) => {
             let result = if handled == Handled::Ignored {
@@ -175,7 +175,7 @@ pub async fn receive(state: &AppState, q: &PushQuery, body: &[u8]) -> Result<Han
         }
         Err(err) => {
             let _ = state
-                .timed(StoreOp::AccessToken, state.store.unlock(&seen))
+                .timed(StoreOp::AccessToken, state.store.unlock(&seen, &owner))
                 .await;
             count_event(state, &info_type, "failed");
             tracing::warn!(info_type = super::info_label(&info_type), error = %err, "acting on a push failed: WeChat will retry it");

@@ -14,6 +14,7 @@ pub mod authorize;
 pub mod events;
 pub mod portal;
 pub mod recover;
+mod rotated;
 pub mod status;
 pub mod ticket;
 pub mod tokens;

@@ -143,7 +143,8 @@ pub async fn ask_if_none(state: &AppState) -> Result<bool, Error> {
             StoreOp::AccessToken,
             state.store.try_lock("component-ask-ticket", ASK_EVERY_SECS),
         )
-        .await?;
+        .await?
+        .is_some();
     if !ours {
         return Ok(false);
     }

@@ -45,17 +45,24 @@ fn store_ttl(expires_in: u64) -> u64 {
 }
 
 /// The stored token of `key`, or one fetched by `fetch` under the fleet's lock (by this
-/// replica, or by another while this one waits, bounded by the WeChat timeouts). With less
-/// than [`AHEAD_SECS`] left, the request that takes the lock refreshes it; the others go on
-/// with the current token.
-async fn get_or_fetch<F, Fut>(state: &AppState, key: &AppId, fetch: F) -> Result<AccessToken, Error>
+/// replica, or by another while this one waits), `fetch` taking at most `budget` (its WeChat
+/// calls, every retry): the lock outlives it, so that no second replica refreshes meanwhile
+/// (with a refresh token WeChat rotates, a second refresh would present a dead one), and only
+/// its taker releases it. With less than [`AHEAD_SECS`] left, the request that takes the lock
+/// refreshes it; the others go on with the current token.
+async fn get_or_fetch<F, Fut>(
+    state: &AppState,
+    key: &AppId,
+    budget: Duration,
+    fetch: F,
+) -> Result<AccessToken, Error>
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<AccessToken, Error>>,
 {
     let lock = format!("at-refresh:{key}");
-    let lock_ttl = state.code_wait.as_secs() + 1;
-    let deadline = Instant::now() + state.code_wait;
+    let lock_ttl = budget.as_secs() + 1;
+    let deadline = Instant::now() + budget;
     let mut pause = Duration::from_millis(5);
     loop {
         let stored = state
@@ -65,11 +72,14 @@ where
             Some((_, ttl)) => *ttl < AHEAD_SECS,
             None => true,
         };
-        if needed
-            && state
+        let owner = if needed {
+            state
                 .timed(StoreOp::AccessToken, state.store.try_lock(&lock, lock_ttl))
                 .await?
-        {
+        } else {
+            None
+        };
+        if let Some(owner) = owner {
             // Another replica may have stored a fresh one just before the lock was free.
             let again = state
                 .timed(StoreOp::AccessToken, state.store.access_token(key))
@@ -83,7 +93,7 @@ where
                 Err(err) => Err(err.into()),
             };
             let _ = state
-                .timed(StoreOp::AccessToken, state.store.unlock(&lock))
+                .timed(StoreOp::AccessToken, state.store.unlock(&lock, &owner))
                 .await;
             match (result, stored) {
                 (Ok(token), _) => return Ok(token),
@@ -123,7 +133,7 @@ fn count_fetch(state: &AppState, kind: &str, ok: bool) {
 /// The platform's `component_access_token`.
 pub async fn component_token(state: &AppState) -> Result<AccessToken, Error> {
     let c = platform(state)?;
-    get_or_fetch(state, &c.appid, || fetch_component(state)).await
+    get_or_fetch(state, &c.appid, state.code_wait, || fetch_component(state)).await
 }
 
 async fn fetch_component(state: &AppState) -> Result<AccessToken, Error> {
@@ -181,7 +191,9 @@ pub async fn invalidate_component(state: &AppState, token: &str) -> Result<bool,
 /// A merchant's `authorizer_access_token` (what `/v1/admin/apps/{appid}/access-token` serves
 /// and the phone and key calls use).
 pub async fn authorizer_token(state: &AppState, appid: &AppId) -> Result<AccessToken, Error> {
-    get_or_fetch(state, appid, || fetch_authorizer(state, appid)).await
+    // The platform's token first (which this replica may fetch), then the merchant's.
+    let budget = state.code_wait * 2;
+    get_or_fetch(state, appid, budget, || fetch_authorizer(state, appid)).await
 }
 
 async fn fetch_authorizer(state: &AppState, appid: &AppId) -> Result<AccessToken, Error> {
@@ -222,7 +234,7 @@ async fn fetch_authorizer(state: &AppState, appid: &AppId) -> Result<AccessToken
         .as_ref()
         .filter(|r| r.expose_secret() != refresh.expose_secret())
     {
-        keep_rotated(state, appid, &refresh, rotated, bytes, record).await?;
+        super::rotated::keep(state, appid, &refresh, rotated, bytes, record).await?;
     }
     let ttl = store_ttl(fetched.access_token.expires_in);
     let token = fetched.access_token.token;
@@ -238,57 +250,4 @@ async fn fetch_authorizer(state: &AppState, appid: &AppId) -> Result<AccessToken
         token,
         expires_in: ttl,
     })
-}
-
-/// Stores a refresh token WeChat rotated (the one the refresh `used` is dead now), over the
-/// record read before the refresh (`bytes`). When that record changed meanwhile — a re-seal, a
-/// status write — and still holds the `used` token, over the changed one, so the new token is
-/// never lost; when it holds another token (a re-authorization stored it) or the merchant is no
-/// longer active, that write wins.
-async fn keep_rotated(
-    state: &AppState,
-    appid: &AppId,
-    used: &SecretString,
-    rotated: &SecretString,
-    mut bytes: Vec<u8>,
-    mut record: AppRecord,
-) -> Result<(), Error> {
-    for _ in 0..4 {
-        record.refresh_token = Some(
-            AppRecord::seal_refresh_token(&state.keyring, appid, rotated.expose_secret())
-                .ok_or_else(|| anyhow::anyhow!("sealing a refresh token failed"))?,
-        );
-        record.updated_at = state.now_unix();
-        let replaced = state
-            .timed(
-                StoreOp::Apps,
-                state.store.replace_app(appid, &bytes, &record.encode()),
-            )
-            .await?;
-        if replaced {
-            return Ok(());
-        }
-        let Some(stored) = state
-            .timed(StoreOp::Apps, state.store.app_record(appid))
-            .await?
-        else {
-            return Ok(());
-        };
-        let Ok(current) = AppRecord::decode(&stored) else {
-            return Ok(());
-        };
-        let still_used = current.source == AppSource::Component
-            && current.status == AppStatus::Active
-            && current
-                .refresh_token(&state.keyring, appid)
-                .is_some_and(|t| t.expose_secret() == used.expose_secret());
-        if !still_used {
-            return Ok(());
-        }
-        (bytes, record) = (stored, current);
-    }
-    Err(anyhow::anyhow!(
-        "the record of {appid} kept changing: a rotated refresh token was not stored"
-    )
-    .into())
 }

@@ -76,16 +76,16 @@ impl Refresher {
         enough_secs: u64,
     ) -> Result<Option<AccessToken>, Error> {
         let lock = self.lock_name();
-        let taken = self
+        let Some(owner) = self
             .timed
             .run(
                 StoreOp::AccessToken,
                 self.store.try_lock(&lock, self.lock_ttl_secs),
             )
-            .await?;
-        if !taken {
+            .await?
+        else {
             return Ok(None);
-        }
+        };
         let result = match self.stored(enough_secs).await {
             Ok(Some(token)) => Ok(token),
             Ok(None) => self.fetch_and_store().await,
@@ -93,7 +93,7 @@ impl Refresher {
         };
         let _ = self
             .timed
-            .run(StoreOp::AccessToken, self.store.unlock(&lock))
+            .run(StoreOp::AccessToken, self.store.unlock(&lock, &owner))
             .await;
         result.map(Some)
     }
@@ -138,7 +138,8 @@ impl Refresher {
                     StoreOp::AccessToken,
                     self.store.try_lock(&budget, FORCE_BUDGET_SECS),
                 )
-                .await?;
+                .await?
+                .is_some();
             if !allowed {
                 tracing::warn!(appid = %self.appid, "the access_token is refused and force_refresh was used less than 30 s ago");
                 return Err(Error::WechatUnavailable);

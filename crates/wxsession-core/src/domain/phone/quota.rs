@@ -67,7 +67,7 @@ async fn tick(state: &AppState, appid: &AppId, period: u64) {
     let ours = state
         .timed(StoreOp::Phone, state.store.try_lock(&lock, period))
         .await
-        .unwrap_or(false);
+        .is_ok_and(|owner| owner.is_some());
     if ours {
         match read(state, appid).await {
             Ok(remaining) => {

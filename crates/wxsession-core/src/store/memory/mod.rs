@@ -37,7 +37,7 @@ struct Inner {
     /// appid → (token, expiry): the live ones, and the ones WeChat refused.
     tokens: HashMap<String, (String, Expiry)>,
     dead_tokens: HashMap<String, (String, Expiry)>,
-    locks: HashMap<String, Expiry>,
+    locks: HashMap<String, (crate::store::LockOwner, Expiry)>,
     /// unionid → (accounts, expiry).
     unions: HashMap<String, (Vec<super::UnionAccount>, Expiry)>,
     /// The app registry (records without expiry).
@@ -61,7 +61,7 @@ impl Inner {
         self.sessions.retain(|_, (_, exp)| *exp > now);
         self.codes.retain(|_, (_, exp)| *exp > now);
         self.counters.retain(|_, (_, exp)| *exp > now);
-        self.locks.retain(|_, exp| *exp > now);
+        self.locks.retain(|_, (_, exp)| *exp > now);
         self.users.retain(|_, u| u.expires.is_none_or(|e| e > now));
         self.unions.retain(|_, (_, exp)| *exp > now);
         self.phones.retain(|_, (_, exp)| *exp > now);

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use super::{Expiry, MemoryStore};
 use crate::domain::clock::millis;
 use crate::domain::ids::AppId;
-use crate::store::{StoreError, Tickets, Tokens};
+use crate::store::{LockOwner, StoreError, Tickets, Tokens};
 
 /// The value of `map[key]` while it has not expired.
 fn live<'a>(
@@ -62,20 +62,25 @@ impl Tokens for MemoryStore {
         Ok(live(&inner.dead_tokens, appid.as_str(), self.now()).map(|(t, _)| t.clone()))
     }
 
-    async fn try_lock(&self, name: &str, ttl_secs: u64) -> Result<bool, StoreError> {
+    async fn try_lock(&self, name: &str, ttl_secs: u64) -> Result<Option<LockOwner>, StoreError> {
         let now = self.now();
         let mut inner = self.lock();
-        if inner.locks.get(name).is_some_and(|exp| *exp > now) {
-            return Ok(false);
+        if inner.locks.get(name).is_some_and(|(_, exp)| *exp > now) {
+            return Ok(None);
         }
-        inner
-            .locks
-            .insert(name.to_owned(), now + millis(ttl_secs.max(1)));
-        Ok(true)
+        let owner = LockOwner::new();
+        inner.locks.insert(
+            name.to_owned(),
+            (owner.clone(), now + millis(ttl_secs.max(1))),
+        );
+        Ok(Some(owner))
     }
 
-    async fn unlock(&self, name: &str) -> Result<(), StoreError> {
-        self.lock().locks.remove(name);
+    async fn unlock(&self, name: &str, owner: &LockOwner) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        if inner.locks.get(name).is_some_and(|(held, _)| held == owner) {
+            inner.locks.remove(name);
+        }
         Ok(())
     }
 }

@@ -75,6 +75,8 @@ struct Scripts {
     delete_app: redis::Script,
     app_changes: redis::Script,
     app_snapshot: redis::Script,
+    /// Deletes a lock only if it holds the given owner.
+    unlock: redis::Script,
 }
 
 fn unavailable(err: impl Into<anyhow::Error>) -> StoreError {
@@ -121,6 +123,7 @@ impl RedisStore {
                 delete_app: redis::Script::new(include_str!("scripts/delete_app.lua")),
                 app_changes: redis::Script::new(include_str!("scripts/app_changes.lua")),
                 app_snapshot: redis::Script::new(include_str!("scripts/app_snapshot.lua")),
+                unlock: redis::Script::new(include_str!("scripts/unlock.lua")),
             }),
             old_layout_reads: Arc::default(),
             clock: crate::domain::clock::system(),

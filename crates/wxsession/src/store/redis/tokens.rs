@@ -4,7 +4,7 @@ use redis::AsyncCommands as _;
 
 use super::{RedisStore, failed};
 use crate::domain::ids::AppId;
-use crate::store::{StoreError, Tickets, Tokens};
+use crate::store::{LockOwner, StoreError, Tickets, Tokens};
 
 #[async_trait::async_trait]
 impl Tokens for RedisStore {
@@ -63,23 +63,32 @@ impl Tokens for RedisStore {
             .map_err(failed)
     }
 
-    async fn try_lock(&self, name: &str, ttl_secs: u64) -> Result<bool, StoreError> {
+    async fn try_lock(&self, name: &str, ttl_secs: u64) -> Result<Option<LockOwner>, StoreError> {
         let mut conn = self.conn().await?;
+        let owner = LockOwner::new();
         let taken: Option<String> = redis::cmd("SET")
             .arg(self.keys.lock(name))
-            .arg(1)
+            .arg(owner.as_str())
             .arg("NX")
             .arg("EX")
             .arg(ttl_secs.max(1))
             .query_async(&mut conn)
             .await
             .map_err(failed)?;
-        Ok(taken.is_some())
+        Ok(taken.map(|_| owner))
     }
 
-    async fn unlock(&self, name: &str) -> Result<(), StoreError> {
+    async fn unlock(&self, name: &str, owner: &LockOwner) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
-        conn.del(self.keys.lock(name)).await.map_err(failed)
+        let _: i64 = self
+            .scripts
+            .unlock
+            .key(self.keys.lock(name))
+            .arg(owner.as_str())
+            .invoke_async(&mut conn)
+            .await
+            .map_err(failed)?;
+        Ok(())
     }
 }
 

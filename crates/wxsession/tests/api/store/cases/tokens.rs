@@ -52,13 +52,22 @@ pub async fn only_the_current_token_is_dropped_and_the_refused_one_remembered(b:
 
 pub async fn a_lock_has_one_holder_until_released_or_expired(b: &Backend) {
     let lock = |name| async move { b.store.try_lock(name, 10).await.expect("lock") };
-    assert!(lock("l1").await);
-    assert!(!lock("l1").await);
-    assert!(lock("l2").await);
-    b.store.unlock("l1").await.expect("unlock");
-    assert!(lock("l1").await);
+    let first = lock("l1").await.expect("free: taken");
+    assert!(lock("l1").await.is_none());
+    assert!(lock("l2").await.is_some());
+    // Released by someone else (a replica whose lock ran out): still held.
+    let other = wxsession::store::LockOwner::new();
+    b.store.unlock("l1", &other).await.expect("unlock");
+    assert!(lock("l1").await.is_none());
+    b.store.unlock("l1", &first).await.expect("unlock");
+    let second = lock("l1").await.expect("released: taken");
     b.pass(9).await;
-    assert!(!lock("l1").await);
+    assert!(lock("l1").await.is_none());
     b.pass(1).await;
-    assert!(lock("l1").await);
+    let third = lock("l1").await.expect("expired: taken");
+    // The late release of the taker whose TTL ran out leaves the new holder's lock.
+    b.store.unlock("l1", &second).await.expect("unlock");
+    assert!(lock("l1").await.is_none());
+    b.store.unlock("l1", &third).await.expect("unlock");
+    assert!(lock("l1").await.is_some());
 }
