@@ -38,11 +38,17 @@ on_exit() {
   local pid
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait "${pids[@]}" 2>/dev/null || true
-  sleep 0.2
-  local f
-  for f in "$tmp"/*.log; do
-    [[ -s $f ]] && { echo "--- bench: the end of $(basename "$f")" >&2; tail -n 40 "$f" >&2; }
+  # A service's log is written by its `tail` when the service's output ends: give it 2 s.
+  local f _
+  for f in "$tmp"/wxsession*.log; do
+    for _ in $(seq 20); do [[ -s $f ]] && break; sleep 0.1; done
   done
+  for f in "$tmp"/*.log; do
+    [[ -s $f ]] || continue
+    echo "--- bench: the end of $(basename "$f")" >&2
+    tail -n 40 "$f" >&2
+  done
+  return 0
 }
 # curl that prints the answer's body (and headers, with -D -) and fails on a non-2xx answer,
 # saying what was asked and what came back. A refused connection or a 5xx is tried twice more,

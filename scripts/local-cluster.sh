@@ -28,7 +28,9 @@ on_exit() {
 appid=wx1234567890abcdef
 secret=local-cluster-secret
 admin=local-cluster-admin-token
+# Every port at once (the replicas bind theirs in the background): no two alike.
 read -r redis_port mock_port nginx_port demo_port < <(free_ports 4 | paste -sd' ')
+mapfile -t replica_ports < <(free_ports 9)
 
 redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$dir" --appendonly yes --save "" \
   --logfile "$dir/redis.log" &
@@ -49,7 +51,8 @@ start_replica() {
   pids+=($!); replica_pids[$1]=$!
 }
 for i in 1 2 3; do
-  read -r port metrics admin_port < <(free_ports 3 | paste -sd' ')
+  port=${replica_ports[$((3 * i - 3))]}; metrics=${replica_ports[$((3 * i - 2))]}
+  admin_port=${replica_ports[$((3 * i - 1))]}
   cat >"$dir/wxsession-$i.toml" <<TOML
 [server]
 bind = "127.0.0.1:$port"

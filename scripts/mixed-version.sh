@@ -23,7 +23,10 @@ scratch; dir=$scratch_dir
 
 appid=wx1234567890abcdef
 admin=mixed-version-admin-token
-read -r redis_port mock_port nginx_port < <(free_ports 3 | paste -sd' ')
+# Every port at once (none is bound before the replicas start): no two alike.
+declare -A port admin_port pid
+read -r redis_port mock_port nginx_port 'port[1]' 'admin_port[1]' 'port[2]' 'admin_port[2]' \
+  'port[3]' 'admin_port[3]' < <(free_ports 9 | paste -sd' ')
 redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$dir" --save "" --appendonly no \
   --logfile "$dir/redis.log" &
 pids+=($!)
@@ -33,7 +36,6 @@ wait_port "$redis_port"; wait_port "$mock_port"
 printf '%s\n' "$admin" >"$dir/admin"
 
 # Replica i: a config both versions read (no key the old one does not know).
-declare -A port admin_port pid
 start_replica() { # $1 = index, $2 = binary
   local i=$1
   cat >"$dir/replica-$i.toml" <<TOML
@@ -61,7 +63,6 @@ TOML
 }
 servers=""
 for i in 1 2 3; do
-  read -r "port[$i]" "admin_port[$i]" < <(free_ports 2 | paste -sd' ')
   servers="$servers server 127.0.0.1:${port[$i]} max_fails=1 fail_timeout=2s;"
 done
 start_replica 1 "$old_bin"; start_replica 2 "$old_bin"; start_replica 3 "$new_bin"

@@ -45,6 +45,7 @@ pub(super) async fn keep(
             return Ok(());
         };
         let Ok(current) = AppRecord::decode(&stored) else {
+            tracing::error!(appid = %appid, "a rotated refresh token was not stored: the merchant's record changed into one this release cannot read");
             return Ok(());
         };
         let still_used = current.source == AppSource::Component

@@ -191,8 +191,9 @@ pub async fn invalidate_component(state: &AppState, token: &str) -> Result<bool,
 /// A merchant's `authorizer_access_token` (what `/v1/admin/apps/{appid}/access-token` serves
 /// and the phone and key calls use).
 pub async fn authorizer_token(state: &AppState, appid: &AppId) -> Result<AccessToken, Error> {
-    // The platform's token first (which this replica may fetch), then the merchant's.
-    let budget = state.code_wait * 2;
+    // The platform's token first (waiting for another replica's fetch, then fetching it), then
+    // the merchant's: each at most `code_wait`.
+    let budget = state.code_wait * 3;
     get_or_fetch(state, appid, budget, || fetch_authorizer(state, appid)).await
 }
 
