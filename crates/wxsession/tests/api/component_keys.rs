@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::component::{authorize, deliver_ticket, with_platform};
 use crate::component_faults::access_token;
-use crate::helpers::{Env, MERCHANTS, kek_file, spawn_on};
+use crate::helpers::{ADMIN_TOKEN, Env, MERCHANTS, kek_file, spawn_on};
 use crate::runtime_apps::{config_with_keys, tempfile_path};
 
 /// Drops the merchant's stored authorizer token, so that the next read refreshes it.
@@ -133,5 +133,65 @@ async fn a_refresh_token_wechat_rotates_while_the_record_changes_is_kept() {
         access_token(&replica, merchant).await.0,
         200,
         "the rotated refresh token was kept"
+    );
+}
+
+/// Another replica refreshed with the token WeChat had just replaced, got `61023` and marked the
+/// merchant `reauthorization_required`, while this replica's refresh — the one WeChat answered
+/// with the new token — was in flight: the new token makes the merchant active again.
+#[tokio::test]
+async fn a_merchant_marked_by_a_refresh_with_the_replaced_token_is_active_again_with_the_new_one() {
+    let env = Env::new();
+    let app = spawn_on(env.clone(), |s| {
+        with_platform(s);
+        s.wechat.timeout_ms = 5000;
+    })
+    .await;
+    deliver_ticket(&env, &app).await;
+    let merchant = MERCHANTS[2];
+    authorize(&env, &app, merchant).await;
+    sim_set(&env, "rotate-refresh", json!({ "on": true })).await;
+    sim_set(&env, "slow-refresh", json!({ "ms": 800 })).await;
+    forget_token(&app, &env, merchant).await;
+    let (fetched, ()) = tokio::join!(access_token(&app, merchant), async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        // What the other replica's `61023` writes: the status, over the same refresh token.
+        let key = format!("{}:{{apps}}:rec", env.prefix);
+        let mut conn = app.redis().await;
+        let stored: Vec<u8> = redis::cmd("HGET")
+            .arg(&key)
+            .arg(merchant)
+            .query_async(&mut conn)
+            .await
+            .expect("hget");
+        // The format header (`0xff 0x01`), then JSON.
+        let (header, json) = stored.split_at(2);
+        let marked = String::from_utf8(json.to_vec()).expect("utf-8").replace(
+            r#""status":"active""#,
+            r#""status":"reauthorization_required""#,
+        );
+        assert!(marked.contains("reauthorization_required"), "{marked}");
+        let _: i64 = redis::cmd("HSET")
+            .arg(&key)
+            .arg(merchant)
+            .arg([header, marked.as_bytes()].concat())
+            .query_async(&mut conn)
+            .await
+            .expect("hset");
+    });
+    assert_eq!(fetched.0, 200, "the refresh in flight answers");
+    let record: serde_json::Value = app
+        .get(&format!("/v1/admin/apps/{merchant}"), Some(ADMIN_TOKEN))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(record["status"], "active", "{record}");
+    sim_set(&env, "slow-refresh", json!({ "ms": 0 })).await;
+    forget_token(&app, &env, merchant).await;
+    assert_eq!(
+        access_token(&app, merchant).await.0,
+        200,
+        "refreshed with the new token"
     );
 }

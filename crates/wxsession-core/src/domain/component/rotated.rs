@@ -13,8 +13,11 @@ use crate::state::AppState;
 /// Stores a refresh token WeChat rotated (the one the refresh `used` is dead now), over the
 /// record read before the refresh (`bytes`). When that record changed meanwhile — a re-seal, a
 /// status write — and still holds the `used` token, over the changed one, so the new token is
-/// never lost; when it holds another token (a re-authorization stored it) or the merchant is no
-/// longer active, that write wins.
+/// never lost. If that change was `reauthorization_required` — another replica presented the
+/// `used` token after WeChat replaced it and got `61023` — the merchant is active again with the
+/// new token (WeChat accepted `used` for this refresh, so the merchant never revoked anything).
+/// When the record holds another token (a re-authorization stored it) or the merchant revoked
+/// the platform, that write wins.
 pub(super) async fn keep(
     state: &AppState,
     appid: &AppId,
@@ -23,6 +26,8 @@ pub(super) async fn keep(
     mut bytes: Vec<u8>,
     mut record: AppRecord,
 ) -> Result<(), Error> {
+    let since = state.apps.rev();
+    let mut restored = false;
     for _ in 0..4 {
         record.refresh_token = Some(
             AppRecord::seal_refresh_token(&state.keyring, appid, rotated.expose_secret())
@@ -36,6 +41,10 @@ pub(super) async fn keep(
             )
             .await?;
         if replaced {
+            if restored {
+                tracing::warn!(appid = %appid, "a merchant marked for re-authorization by a refresh with its replaced token is active again with the new one");
+                super::status::apply(state, appid, &record, since).await?;
+            }
             return Ok(());
         }
         let Some(stored) = state
@@ -49,14 +58,16 @@ pub(super) async fn keep(
             return Ok(());
         };
         let still_used = current.source == AppSource::Component
-            && current.status == AppStatus::Active
             && current
                 .refresh_token(&state.keyring, appid)
                 .is_some_and(|t| t.expose_secret() == used.expose_secret());
-        if !still_used {
-            return Ok(());
+        match current.status {
+            AppStatus::Active if still_used => {}
+            AppStatus::ReauthorizationRequired if still_used => restored = true,
+            _ => return Ok(()),
         }
         (bytes, record) = (stored, current);
+        record.status = AppStatus::Active;
     }
     Err(anyhow::anyhow!(
         "the record of {appid} kept changing: a rotated refresh token was not stored"
