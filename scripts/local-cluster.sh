@@ -29,8 +29,8 @@ appid=wx1234567890abcdef
 secret=local-cluster-secret
 admin=local-cluster-admin-token
 # Every port at once (the replicas bind theirs in the background): no two alike.
-read -r redis_port mock_port nginx_port demo_port < <(free_ports 4 | paste -sd' ')
-mapfile -t replica_ports < <(free_ports 9)
+mapfile -t chosen < <(free_ports 13)
+redis_port=${chosen[0]}; mock_port=${chosen[1]}; nginx_port=${chosen[2]}; demo_port=${chosen[3]}
 
 redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$dir" --appendonly yes --save "" \
   --logfile "$dir/redis.log" &
@@ -51,8 +51,7 @@ start_replica() {
   pids+=($!); replica_pids[$1]=$!
 }
 for i in 1 2 3; do
-  port=${replica_ports[$((3 * i - 3))]}; metrics=${replica_ports[$((3 * i - 2))]}
-  admin_port=${replica_ports[$((3 * i - 1))]}
+  port=${chosen[$((3 * i + 1))]}; metrics=${chosen[$((3 * i + 2))]}; admin_port=${chosen[$((3 * i + 3))]}
   cat >"$dir/wxsession-$i.toml" <<TOML
 [server]
 bind = "127.0.0.1:$port"
