@@ -105,6 +105,17 @@ pub(crate) async fn sim(env: &Env, path: &str, body: Value) -> Value {
         .expect("sim json")
 }
 
+/// A simulator switch (`/__sim/component/{path}` with `body`, answered 204).
+pub(crate) async fn sim_switch(env: &Env, path: &str, body: Value) {
+    let res = reqwest::Client::new()
+        .post(format!("{}/__sim/component/{path}", env.sim.url))
+        .json(&body)
+        .send()
+        .await
+        .expect("sim");
+    assert_eq!(res.status().as_u16(), 204, "{path}");
+}
+
 /// A fresh ticket from the simulator, pushed to `app`.
 pub(crate) async fn deliver_ticket(env: &Env, app: &TestApp) {
     let ticket = sim(env, "push-ticket", json!({})).await["ticket"]

@@ -11,7 +11,8 @@ use futures::{StreamExt as _, stream};
 use serde_json::{Value, json};
 
 use crate::component::{
-    authorize, authorized_xml, crypt, deliver_ticket, login, now, push, send, sim, with_platform,
+    authorize, authorized_xml, crypt, deliver_ticket, login, now, push, send, sim, sim_switch,
+    with_platform,
 };
 use crate::helpers::{
     ADMIN_TOKEN, Env, FLEET_MERCHANTS, MERCHANTS, PLATFORM_APPID, RedisHandle, RedisServer,
@@ -46,12 +47,7 @@ async fn served_everywhere(replicas: &[TestApp], merchant: &str) {
 }
 
 async fn expire_tokens(env: &Env) {
-    let res = reqwest::Client::new()
-        .post(format!("{}/__sim/component/expire-token", env.sim.url))
-        .send()
-        .await
-        .expect("sim");
-    assert_eq!(res.status().as_u16(), 204);
+    sim_switch(env, "expire-token", json!({})).await;
 }
 
 async fn stored_token(app: &TestApp, env: &Env, merchant: &str) -> Option<String> {

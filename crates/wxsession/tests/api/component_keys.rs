@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use crate::component::{authorize, deliver_ticket, with_platform};
+use crate::component::{authorize, deliver_ticket, sim_switch, with_platform};
 use crate::component_faults::access_token;
 use crate::helpers::{ADMIN_TOKEN, Env, MERCHANTS, kek_file, spawn_on};
 use crate::runtime_apps::{config_with_keys, tempfile_path};
@@ -18,17 +18,6 @@ async fn forget_token(app: &crate::helpers::TestApp, env: &Env, merchant: &str) 
         .query_async(&mut conn)
         .await
         .expect("del");
-}
-
-/// A simulator switch (`/__sim/component/{path}`, answered 204).
-async fn sim_set(env: &Env, path: &str, body: serde_json::Value) {
-    let res = reqwest::Client::new()
-        .post(format!("{}/__sim/component/{path}", env.sim.url))
-        .json(&body)
-        .send()
-        .await
-        .expect("sim");
-    assert_eq!(res.status().as_u16(), 204, "{path}");
 }
 
 #[tokio::test]
@@ -104,8 +93,8 @@ async fn a_refresh_token_wechat_rotates_while_the_record_changes_is_kept() {
         }
     };
     let replica = spawn_on(env.clone(), both).await;
-    sim_set(&env, "rotate-refresh", json!({ "on": true })).await;
-    sim_set(&env, "slow-refresh", json!({ "ms": 800 })).await;
+    sim_switch(&env, "rotate-refresh", json!({ "on": true })).await;
+    sim_switch(&env, "slow-refresh", json!({ "ms": 800 })).await;
     forget_token(&replica, &env, merchant).await;
     let config = config_with_keys(&env, &[&new.0, &old]);
     let reseal = || async {
@@ -127,7 +116,7 @@ async fn a_refresh_token_wechat_rotates_while_the_record_changes_is_kept() {
     }
 
     // The next refresh goes to WeChat with the token WeChat handed out last.
-    sim_set(&env, "slow-refresh", json!({ "ms": 0 })).await;
+    sim_switch(&env, "slow-refresh", json!({ "ms": 0 })).await;
     forget_token(&replica, &env, merchant).await;
     assert_eq!(
         access_token(&replica, merchant).await.0,
@@ -150,8 +139,8 @@ async fn a_merchant_marked_by_a_refresh_with_the_replaced_token_is_active_again_
     deliver_ticket(&env, &app).await;
     let merchant = MERCHANTS[2];
     authorize(&env, &app, merchant).await;
-    sim_set(&env, "rotate-refresh", json!({ "on": true })).await;
-    sim_set(&env, "slow-refresh", json!({ "ms": 800 })).await;
+    sim_switch(&env, "rotate-refresh", json!({ "on": true })).await;
+    sim_switch(&env, "slow-refresh", json!({ "ms": 800 })).await;
     forget_token(&app, &env, merchant).await;
     let (fetched, ()) = tokio::join!(access_token(&app, merchant), async {
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -187,7 +176,7 @@ async fn a_merchant_marked_by_a_refresh_with_the_replaced_token_is_active_again_
         .await
         .expect("json");
     assert_eq!(record["status"], "active", "{record}");
-    sim_set(&env, "slow-refresh", json!({ "ms": 0 })).await;
+    sim_switch(&env, "slow-refresh", json!({ "ms": 0 })).await;
     forget_token(&app, &env, merchant).await;
     assert_eq!(
         access_token(&app, merchant).await.0,

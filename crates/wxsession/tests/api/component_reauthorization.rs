@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::component::{authorize, deliver_ticket, login, sim, with_platform};
+use crate::component::{authorize, deliver_ticket, login, sim, sim_switch, with_platform};
 use crate::helpers::{
     ADMIN_TOKEN, Env, MERCHANTS, TestApp, eventually, expect_error, phone_code_for, spawn_on,
 };
@@ -222,11 +222,5 @@ async fn an_authorization_stored_while_a_refused_refresh_is_in_flight_wins() {
 
 /// `api_authorizer_token` answers `ms` late from now on.
 async fn slow_refresh(env: &Env, ms: u64) {
-    let res = reqwest::Client::new()
-        .post(format!("{}/__sim/component/slow-refresh", env.sim.url))
-        .json(&json!({ "ms": ms }))
-        .send()
-        .await
-        .expect("sim");
-    assert_eq!(res.status().as_u16(), 204);
+    sim_switch(env, "slow-refresh", json!({ "ms": ms })).await;
 }
