@@ -75,10 +75,7 @@ mobile_appid=wxbenchmobile0001; web_appid=wxbenchwebsite001
 read -r redis_port mock_port api_port peer_port apps_port < <(free_ports 5 | paste -sd' ')
 # Redis as deploy/ ships it: hashes of up to 512 entries (the default) of up to 256 bytes (64 by
 # default) stay listpacks, which keeps the users' bucket hashes compact (docs/src/redis-layout.md).
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save "" --appendonly no \
-  --hash-max-listpack-entries 512 --hash-max-listpack-value 256 \
-  --logfile "$tmp/redis.log" & pids+=($!)
-wait_started "$!" "$redis_port"
+start_redis "$redis_port" "$tmp" --hash-max-listpack-entries 512 --hash-max-listpack-value 256
 
 start_mock() { # $1 = latency ms
   "$bin" mock-wechat --bind "127.0.0.1:$mock_port" --app "$appid=bench-secret" \

@@ -15,9 +15,7 @@ bin=${WXSESSION_BIN:-target/release/wxsession}
 [[ -x $bin ]] || cargo build -q --release -p wxsession
 scratch; tmp=$scratch_dir
 read -r redis_port mock_port api_port < <(free_ports 3 | paste -sd' ')
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save "" --appendonly no \
-  --logfile "$tmp/redis.log" & pids+=($!)
-wait_port "$redis_port"
+start_redis "$redis_port" "$tmp"
 "$bin" mock-wechat --bind "127.0.0.1:$mock_port" --app "wx1234567890abcdef=cg-secret" >/dev/null 2>&1 & pids+=($!)
 wait_port "$mock_port"
 cat >"$tmp/wxsession.toml" <<TOML

@@ -33,6 +33,18 @@ wait_started() {
   kill -0 "$1" 2>/dev/null || { echo "the process $1 for port $2 exited" >&2; return 1; }
 }
 
+# Starts a script's redis-server on loopback port $1, its files and its log (redis.log) in $2,
+# keeping nothing on disk unless the options after them say otherwise (`--appendonly yes`: a
+# later option wins); appends its pid to `pids` and waits until it listens.
+start_redis() {
+  local port=$1 dir=$2
+  shift 2
+  redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save "" --appendonly no \
+    --logfile "$dir/redis.log" "$@" &
+  pids+=($!)
+  wait_started "$!" "$port"
+}
+
 # Runs the command "$2"… every 50 ms until it succeeds, for up to $1 seconds; fails after that.
 wait_for() {
   local deadline=$((SECONDS + $1))

@@ -32,12 +32,10 @@ admin=local-cluster-admin-token
 mapfile -t chosen < <(free_ports 13)
 redis_port=${chosen[0]}; mock_port=${chosen[1]}; nginx_port=${chosen[2]}; demo_port=${chosen[3]}
 
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$dir" --appendonly yes --save "" \
-  --logfile "$dir/redis.log" &
-pids+=($!)
+start_redis "$redis_port" "$dir" --appendonly yes
 "$bin" mock-wechat --bind "127.0.0.1:$mock_port" --app "$appid=$secret" >"$dir/mock.log" 2>&1 &
 pids+=($!)
-wait_port "$redis_port"; wait_port "$mock_port"
+wait_port "$mock_port"
 
 printf '%s\n' "$admin" >"$dir/admin"; printf '%s\n' "$secret" >"$dir/secret"
 servers=""

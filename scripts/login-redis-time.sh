@@ -22,9 +22,7 @@ read -r free_redis mock_port api_port < <(free_ports 3 | paste -sd' ')
 redis_port=${REDIS_PORT:-$free_redis}
 hash_limits=()
 [[ $limits == bench ]] && hash_limits=(--hash-max-listpack-entries 512 --hash-max-listpack-value 256)
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save "" --appendonly no \
-  "${hash_limits[@]}" --logfile "$tmp/redis.log" & pids+=($!)
-wait_port "$redis_port"
+start_redis "$redis_port" "$tmp" "${hash_limits[@]}"
 "$bin" mock-wechat --bind "127.0.0.1:$mock_port" --app "$appid=bench-secret" >/dev/null 2>&1 & pids+=($!)
 wait_port "$mock_port"
 cat >"$tmp/wxsession.toml" <<TOML

@@ -27,12 +27,10 @@ admin=mixed-version-admin-token
 declare -A port admin_port pid
 read -r redis_port mock_port nginx_port 'port[1]' 'admin_port[1]' 'port[2]' 'admin_port[2]' \
   'port[3]' 'admin_port[3]' < <(free_ports 9 | paste -sd' ')
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$dir" --save "" --appendonly no \
-  --logfile "$dir/redis.log" &
-pids+=($!)
+start_redis "$redis_port" "$dir"
 "$new_bin" mock-wechat --bind "127.0.0.1:$mock_port" --app "$appid=mixed-secret" >"$dir/mock.log" 2>&1 &
 pids+=($!)
-wait_port "$redis_port"; wait_port "$mock_port"
+wait_port "$mock_port"
 printf '%s\n' "$admin" >"$dir/admin"
 
 # Replica i: a config both versions read (no key the old one does not know).

@@ -27,13 +27,11 @@ scratch; tmp=$scratch_dir
 
 appid=wx1234567890abcdef
 read -r redis_port mock_port < <(free_ports 2 | paste -sd' ')
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save "" --appendonly no \
-  --maxmemory-policy noeviction --logfile "$tmp/redis.log" &
-pids+=($!)
+start_redis "$redis_port" "$tmp" --maxmemory-policy noeviction
 "$bin" mock-wechat --bind "127.0.0.1:$mock_port" --app "$appid=soak-secret" --log-format json \
   >/dev/null 2>&1 &
 pids+=($!)
-wait_port "$redis_port"; wait_port "$mock_port"
+wait_port "$mock_port"
 rcli() { redis-cli -p "$redis_port" "$@"; }
 # Every key but the app's access_token, which is meant to outlive the soak (~2 h).
 keys() { echo $(($(rcli dbsize) - $(rcli --scan --pattern '*:at:*' | wc -l))); }
