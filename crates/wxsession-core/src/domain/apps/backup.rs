@@ -119,8 +119,8 @@ pub struct Resealed {
 
 /// After a key rotation (a new key first in `store.key_encryption_key_files`, the old ones
 /// still listed, on every replica): seals every record's secret and refresh token under the
-/// newest key, each
-/// record replaced only if nobody changed it meanwhile. Then the old keys may go.
+/// newest key, each record replaced only if nobody changed it meanwhile. Then the old keys may
+/// go.
 pub async fn reseal(state: &AppState) -> Result<Resealed, Error> {
     super::manage::require_durable(state).await?;
     let snapshot = state
